@@ -1,0 +1,439 @@
+//! From samples to [`AnalyzerOutput`]: grouping by (memory, threads), statistics, costs,
+//! speed-ups, error rows, and the choice of rows for the visualization. It owns how
+//! those pieces combine; it must not define a statistic, a price or a ranking rule
+//! (`stats.rs`, `pricing.rs`, `recommend.rs` do).
+
+use std::collections::BTreeMap;
+
+use crate::recommend::recommend;
+use crate::visualization::{BASE_URL, Series, encode_url};
+use crate::{
+    AnalyzerInput, AnalyzerOutput, Error, Outcome, Pricing, PricingInfo, Row, Sample,
+    parse_samples, summarize,
+};
+
+/// Analyzes what the state machine sent.
+///
+/// # Errors
+/// - [`Error::InvalidSetting`] when `discardTopBottom` is not in `[0, 0.5)` or
+///   `balancedWeight` not in `[0, 1]`;
+/// - [`Error::InvalidSample`] for a malformed sample (see [`parse_samples`]);
+/// - [`Error::NoSamples`] when there is neither a sample nor a configuration listed.
+pub fn analyze(input: &AnalyzerInput) -> Result<AnalyzerOutput, Error> {
+    let samples = parse_samples(&input.samples)?;
+    analyze_samples(input, &samples)
+}
+
+/// Analyzes `samples` with the settings of `input` (its `samples` field is ignored):
+/// for callers that already hold parsed samples.
+///
+/// # Errors
+/// As [`analyze`], except for sample parsing.
+pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<AnalyzerOutput, Error> {
+    let discard = input.discard_top_bottom;
+    if !(0.0..0.5).contains(&discard) {
+        return Err(Error::InvalidSetting {
+            field: "discardTopBottom",
+            reason: format!("must be at least 0 and below 0.5, found {discard}"),
+        });
+    }
+    let weight = input.balanced_weight;
+    if !(0.0..=1.0).contains(&weight) {
+        return Err(Error::InvalidSetting {
+            field: "balancedWeight",
+            reason: format!("must be between 0 and 1, found {weight}"),
+        });
+    }
+
+    // BTreeMap: rows come out ordered by memory, then threads.
+    let mut groups: BTreeMap<(u32, u32), Vec<&Sample>> = BTreeMap::new();
+    for sample in samples {
+        groups
+            .entry((sample.memory_mb, sample.threads))
+            .or_default()
+            .push(sample);
+    }
+    // A configuration asked for but without any sample still gets a row, so a report
+    // never silently drops one.
+    for memory_mb in &input.memory_sizes {
+        for threads in &input.threads {
+            groups.entry((*memory_mb, *threads)).or_default();
+        }
+    }
+    if groups.is_empty() {
+        return Err(Error::NoSamples);
+    }
+
+    let pricing = Pricing::lookup(input.region.as_deref(), input.architecture);
+    let mut rows: Vec<Row> = groups
+        .iter()
+        .map(|((memory_mb, threads), group)| row(*memory_mb, *threads, group, discard, &pricing))
+        .collect();
+    fill_speedups(&mut rows);
+
+    let recommendation = recommend(&rows, input.strategy, weight);
+    let visualization = visualization(&rows);
+    let Pricing {
+        region,
+        price_region,
+        architecture,
+        gb_second_usd,
+        request_usd,
+        note,
+    } = pricing;
+    Ok(AnalyzerOutput {
+        workload: input.workload.clone(),
+        architecture,
+        pricing: PricingInfo {
+            region,
+            price_region,
+            gb_second_usd,
+            request_usd,
+            note,
+        },
+        discard_top_bottom: discard,
+        rows,
+        recommendation,
+        visualization,
+    })
+}
+
+fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &Pricing) -> Row {
+    let mut durations = Vec::with_capacity(group.len());
+    let mut cpu = Vec::new();
+    let mut cold_starts = 0;
+    let mut first_failure: Option<(&str, &str)> = None;
+    let mut errors = 0;
+    for sample in group {
+        match &sample.outcome {
+            Outcome::Ok(m) => {
+                durations.push(m.duration_ms);
+                cpu.extend(m.cpu_ms);
+                cold_starts += u32::from(m.cold);
+            }
+            Outcome::Failed { error, cause } => {
+                errors += 1;
+                first_failure.get_or_insert((error, cause));
+            }
+        }
+    }
+    let summary = summarize(&durations, discard);
+    let billed_ms = summary.map(|s| Pricing::billed_ms(s.trimmed_mean));
+    let cost = billed_ms.map(|billed| pricing.cost_per_invocation(memory_mb, billed));
+    let (error, cause) = match (first_failure, group.is_empty()) {
+        (Some((e, c)), _) => (Some(e.to_owned()), Some(c.to_owned())),
+        (None, true) => (
+            Some("Powersweep.NoSamples".to_owned()),
+            Some("no sample of this configuration reached the analyzer".to_owned()),
+        ),
+        (None, false) => (None, None),
+    };
+    Row {
+        memory_mb,
+        threads,
+        n: u32::try_from(group.len()).unwrap_or(u32::MAX),
+        errors,
+        cold_starts,
+        mean_ms: summary.map(|s| s.mean),
+        trimmed_mean_ms: summary.map(|s| s.trimmed_mean),
+        p50_ms: summary.map(|s| s.p50),
+        p90_ms: summary.map(|s| s.p90),
+        p99_ms: summary.map(|s| s.p99),
+        min_ms: summary.map(|s| s.min),
+        max_ms: summary.map(|s| s.max),
+        mean_cpu_ms: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+        billed_ms,
+        cost_per_invocation_usd: cost,
+        cost_per_million_usd: cost.map(|c| c * 1e6),
+        speedup_vs_one_thread: None,
+        error,
+        cause,
+    }
+}
+
+/// `speedupVsOneThread` = trimmed mean at 1 thread / this row's, at the same memory.
+fn fill_speedups(rows: &mut [Row]) {
+    let single: BTreeMap<u32, f64> = rows
+        .iter()
+        .filter(|r| r.threads == 1)
+        .filter_map(|r| Some((r.memory_mb, r.trimmed_mean_ms?)))
+        .collect();
+    for row in rows.iter_mut() {
+        row.speedup_vs_one_thread = match (single.get(&row.memory_mb), row.trimmed_mean_ms) {
+            (Some(one), Some(this)) if this > 0.0 => Some(one / this),
+            _ => None,
+        };
+    }
+}
+
+/// The comparison link: the fewest threads (1 in any sensible sweep) against the most,
+/// over the memory sizes where each succeeded. A single thread count gives a plain
+/// (non-comparison) link.
+fn visualization(rows: &[Row]) -> Option<String> {
+    let good = |threads: u32| -> Option<Series> {
+        let points: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.threads == threads && !r.is_error())
+            .collect();
+        if points.is_empty() {
+            return None;
+        }
+        Some(Series {
+            label: match threads {
+                1 => "1 thread".to_owned(),
+                n => format!("{n} threads"),
+            },
+            memory_mb: points.iter().map(|r| r.memory_mb).collect(),
+            times_ms: points.iter().filter_map(|r| r.trimmed_mean_ms).collect(),
+            costs_usd: points
+                .iter()
+                .filter_map(|r| r.cost_per_invocation_usd)
+                .collect(),
+        })
+    };
+    let mut counts: Vec<u32> = rows
+        .iter()
+        .filter(|r| !r.is_error())
+        .map(|r| r.threads)
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let (&fewest, &most) = (counts.first()?, counts.last()?);
+    let first = good(fewest)?;
+    if fewest == most {
+        return Some(encode_url(BASE_URL, &first, None));
+    }
+    let second = good(most)?;
+    Some(encode_url(BASE_URL, &first, Some(&second)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Architecture, Strategy, decode_url};
+    use serde_json::json;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() <= 1e-9 * b.abs().max(1e-12))
+    }
+
+    fn ok(memory: u32, threads: u32, ms: f64) -> serde_json::Value {
+        json!({"memoryMb": memory, "threads": threads, "durationMs": ms, "cpuMs": ms * f64::from(threads), "cold": false, "errors": []})
+    }
+
+    /// Two memory sizes × two thread counts, as the state machine nests them
+    /// (version → threads → repetitions), plus an out-of-memory configuration.
+    fn input() -> AnalyzerInput {
+        let samples = json!([
+            [
+                [ok(1024, 1, 400.0), ok(1024, 1, 120.0), ok(1024, 1, 100.0), ok(1024, 1, 130.0), ok(1024, 1, 110.0)],
+                [ok(1024, 2, 60.0), ok(1024, 2, 61.0), ok(1024, 2, 62.0), ok(1024, 2, 63.0), ok(1024, 2, 64.0)]
+            ],
+            [
+                [ok(2048, 1, 100.0), ok(2048, 1, 100.0), ok(2048, 1, 100.0)],
+                [ok(2048, 2, 50.0), {"memoryMb": 2048, "threads": 2, "error": "Sandbox.Timedout", "cause": "{\"errorMessage\":\"timed out\"}"}, ok(2048, 2, 50.0)]
+            ],
+            [
+                [{"memoryMb": 128, "threads": 1, "error": "Runtime.OutOfMemory", "cause": "oom"},
+                 {"memoryMb": 128, "threads": 1, "error": "Runtime.OutOfMemory", "cause": "oom"}]
+            ]
+        ]);
+        serde_json::from_value(json!({
+            "workload": "pbkdf2",
+            "memorySizes": [128, 1024, 2048],
+            "threads": [1, 2],
+            "strategy": "cost",
+            "architecture": "arm64",
+            "region": "us-east-1",
+            "samples": samples,
+        }))
+        .unwrap()
+    }
+
+    fn find(out: &AnalyzerOutput, memory: u32, threads: u32) -> &Row {
+        out.rows
+            .iter()
+            .find(|r| r.memory_mb == memory && r.threads == threads)
+            .unwrap()
+    }
+
+    #[test]
+    fn statistics_and_costs_by_hand() {
+        let out = analyze(&input()).unwrap();
+        assert_eq!(out.rows.len(), 6, "{:#?}", out.rows);
+
+        // 1024 MB, 1 thread: 100 110 120 130 400 (see stats.rs for the arithmetic):
+        // mean 172, trimmed (k = 1) 120, p50 120, p90 292, p99 389.2.
+        // billed ceil(120) = 120 ms; arm64 us-east-1:
+        // 0.0000133334 × 1 GB × 0.120 s + 0.0000002 = 0.000001800008 → 1.800008 per million
+        let r = find(&out, 1024, 1);
+        assert_eq!((r.n, r.errors, r.cold_starts), (5, 0, 0));
+        assert!(close(r.mean_ms, 172.0) && close(r.trimmed_mean_ms, 120.0));
+        assert!(close(r.p50_ms, 120.0) && close(r.p90_ms, 292.0) && close(r.p99_ms, 389.2));
+        assert!(close(r.min_ms, 100.0) && close(r.max_ms, 400.0));
+        assert_eq!(r.billed_ms, Some(120));
+        assert!(close(r.cost_per_invocation_usd, 0.000_001_800_008));
+        assert!(close(r.cost_per_million_usd, 1.800_008));
+        assert!(close(r.speedup_vs_one_thread, 1.0));
+        // cpuMs = durationMs × 1 here: mean 172
+        assert!(close(r.mean_cpu_ms, 172.0));
+
+        // 1024 MB, 2 threads: 60..64, trimmed (61 + 62 + 63) / 3 = 62, billed 62 ms:
+        // 0.0000133334 × 1 × 0.062 + 0.0000002 = 0.0000008266708 + 0.0000002 = 0.0000010266708
+        // speedup 120 / 62 = 1.935483870967742
+        let r = find(&out, 1024, 2);
+        assert!(close(r.trimmed_mean_ms, 62.0));
+        assert!(close(r.cost_per_invocation_usd, 0.000_001_026_670_8));
+        assert!(close(r.speedup_vs_one_thread, 120.0 / 62.0));
+
+        // 2048 MB, 2 threads: one timeout out of three; statistics over 50, 50 (k = floor(2 × 0.2) = 0)
+        // billed 50 ms: 0.0000133334 × 2 GB × 0.05 s + 0.0000002 = 0.00000133334 + 0.0000002 = 0.00000153334
+        // speedup 100 / 50 = 2
+        let r = find(&out, 2048, 2);
+        assert_eq!((r.n, r.errors), (3, 1));
+        assert!(close(r.trimmed_mean_ms, 50.0));
+        assert!(close(r.cost_per_invocation_usd, 0.000_001_533_34));
+        assert!(close(r.speedup_vs_one_thread, 2.0));
+        assert_eq!(r.error.as_deref(), Some("Sandbox.Timedout"));
+        assert!(!r.is_error());
+    }
+
+    #[test]
+    fn error_rows_are_kept() {
+        let out = analyze(&input()).unwrap();
+        // 128 MB, 1 thread: every sample ran out of memory.
+        let r = find(&out, 128, 1);
+        assert!(r.is_error());
+        assert_eq!((r.n, r.errors), (2, 2));
+        assert_eq!(
+            (r.error.as_deref(), r.cause.as_deref()),
+            (Some("Runtime.OutOfMemory"), Some("oom"))
+        );
+        assert_eq!(
+            (
+                r.trimmed_mean_ms,
+                r.cost_per_invocation_usd,
+                r.speedup_vs_one_thread
+            ),
+            (None, None, None)
+        );
+        // 128 MB, 2 threads was asked for but never sampled: still a row.
+        let r = find(&out, 128, 2);
+        assert!(r.is_error());
+        assert_eq!((r.n, r.errors), (0, 0));
+        assert_eq!(r.error.as_deref(), Some("Powersweep.NoSamples"));
+        // Nulls, not missing keys, in results.json.
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(json["trimmedMeanMs"], serde_json::Value::Null);
+        assert_eq!(json["memoryMb"], 128);
+    }
+
+    #[test]
+    fn recommendation_per_strategy() {
+        let out = analyze(&input()).unwrap();
+        let rec = &out.recommendation;
+        assert_eq!(rec.strategy, Strategy::Cost);
+        // Candidates (no failure): 1024/1 ($1.800008/M, 120 ms), 1024/2 ($1.0266708/M, 62 ms),
+        // 2048/1 (billed 100: 0.0000133334 × 2 × 0.1 + 0.0000002 = $2.86668/M, 100 ms).
+        // 2048/2 had a timeout and 128 MB failed, so neither may win.
+        let at = |r: &Option<crate::Recommendation>| r.as_ref().map(|r| (r.memory_mb, r.threads));
+        assert_eq!(at(&rec.cost), Some((1024, 2)));
+        assert_eq!(at(&rec.speed), Some((1024, 2)));
+        // weight 0.5, max cost 2.86668, max time 120:
+        //   1024/1: 0.5 × 1.800008/2.86668 + 0.5 × 120/120 = 0.3140 + 0.5    = 0.8140
+        //   1024/2: 0.5 × 1.0266708/2.86668 + 0.5 × 62/120 = 0.1791 + 0.2583 = 0.4374 ← least
+        //   2048/1: 0.5 × 1 + 0.5 × 100/120                = 0.5    + 0.4167 = 0.9167
+        assert_eq!(at(&rec.balanced), Some((1024, 2)));
+        assert!(rec.balanced.as_ref().unwrap().reason.contains("0.437"));
+        assert_eq!(rec.chosen(), rec.cost.as_ref());
+    }
+
+    #[test]
+    fn visualization_decodes_back_to_the_rows() {
+        let out = analyze(&input()).unwrap();
+        let url = out.visualization.as_deref().unwrap();
+        let decoded = decode_url(url).unwrap();
+        // 1 thread: 128 MB failed, so 1024 and 2048; 2 threads: 1024 and 2048.
+        let first = &decoded.first;
+        assert_eq!(first.label, "1 thread");
+        assert_eq!(first.memory_mb, [1024, 2048]);
+        assert_eq!(first.times_ms, [120.0, 100.0]);
+        assert_eq!(
+            first.costs_usd,
+            [0.000_001_800_008_f64 as f32, 0.000_002_866_68_f64 as f32]
+        );
+        let second = decoded.second.as_ref().unwrap();
+        assert_eq!(second.label, "2 threads");
+        assert_eq!(second.memory_mb, [1024, 2048]);
+        assert_eq!(second.times_ms, [62.0, 50.0]);
+        assert_eq!(
+            second.costs_usd,
+            [0.000_001_026_670_8_f64 as f32, 0.000_001_533_34_f64 as f32]
+        );
+    }
+
+    #[test]
+    fn one_thread_count_gives_a_plain_link() {
+        let input: AnalyzerInput =
+            serde_json::from_value(json!({"samples": [ok(512, 1, 10.0)]})).unwrap();
+        let out = analyze(&input).unwrap();
+        let decoded = decode_url(out.visualization.as_deref().unwrap()).unwrap();
+        assert_eq!(decoded.first.memory_mb, [512]);
+        assert_eq!(decoded.second, None);
+    }
+
+    #[test]
+    fn x86_and_unknown_region_prices() {
+        let mut input = input();
+        input.architecture = Architecture::X86_64;
+        input.region = Some("mars-north-1".into());
+        let out = analyze(&input).unwrap();
+        // 0.0000166667 × 1 × 0.12 + 0.0000002 = 0.000002000004 + 0.0000002 = 0.000002200004
+        assert!(close(
+            find(&out, 1024, 1).cost_per_invocation_usd,
+            0.000_002_200_004
+        ));
+        assert_eq!(out.pricing.price_region, "us-east-1");
+        assert!(
+            out.pricing
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("mars-north-1")
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_rejected() {
+        macro_rules! rejects {
+            ($field:ident, $value:expr, $name:expr) => {
+                let mut input = input();
+                input.$field = $value;
+                match analyze(&input) {
+                    Err(Error::InvalidSetting { field, .. }) => assert_eq!(field, $name),
+                    other => panic!("expected InvalidSetting, got {other:?}"),
+                }
+            };
+        }
+        rejects!(discard_top_bottom, 0.5, "discardTopBottom");
+        rejects!(discard_top_bottom, -0.1, "discardTopBottom");
+        rejects!(discard_top_bottom, f64::NAN, "discardTopBottom");
+        rejects!(balanced_weight, 1.5, "balancedWeight");
+        rejects!(balanced_weight, f64::NAN, "balancedWeight");
+        let empty: AnalyzerInput = serde_json::from_value(json!({"samples": []})).unwrap();
+        assert!(matches!(analyze(&empty), Err(Error::NoSamples)));
+    }
+
+    #[test]
+    fn output_round_trips_through_json() {
+        let out = analyze(&input()).unwrap();
+        let text = serde_json::to_string(&out).unwrap();
+        let back: AnalyzerOutput = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, out);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for key in ["rows", "recommendation", "visualization", "pricing"] {
+            assert!(value.get(key).is_some(), "{key}");
+        }
+        assert_eq!(value["recommendation"]["strategy"], "cost");
+    }
+}

@@ -1,0 +1,143 @@
+//! The analyzer's output, `results.json`: [`AnalyzerOutput`] and its parts. It owns the
+//! shape and spelling of the file (camelCase, `null` for what could not be measured);
+//! it must not compute anything, so the CLI can read a file back without the samples.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Architecture, Strategy};
+
+/// Everything a sweep's report shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyzerOutput {
+    /// The workload's name.
+    pub workload: String,
+    /// The architecture prices were taken for.
+    pub architecture: Architecture,
+    /// Which prices were used.
+    pub pricing: PricingInfo,
+    /// Fraction dropped at each end for the trimmed mean.
+    pub discard_top_bottom: f64,
+    /// One row per (memory, threads), by memory then threads.
+    pub rows: Vec<Row>,
+    /// The best configuration per strategy, and which one the user chose.
+    pub recommendation: Recommendations,
+    /// A lambda-power-tuning.show comparison URL (1 thread against the largest thread
+    /// count), or `None` when no thread count has a successful row.
+    pub visualization: Option<String>,
+}
+
+/// The prices behind the costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PricingInfo {
+    /// The region asked for.
+    pub region: String,
+    /// The region whose prices were used.
+    pub price_region: String,
+    /// USD per GB-second.
+    pub gb_second_usd: f64,
+    /// USD per request.
+    pub request_usd: f64,
+    /// Set when prices of another region stood in.
+    pub note: Option<String>,
+}
+
+/// Statistics and cost of one configuration.
+///
+/// An *error row* is one whose every sample failed: its statistics and costs are `None`
+/// (JSON `null`) and `error`/`cause` tell the first failure. A row with some failures
+/// keeps its statistics (over the successes) and also names the first failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    /// Memory size, MB.
+    pub memory_mb: u32,
+    /// Thread count.
+    pub threads: u32,
+    /// Samples, failed ones included.
+    pub n: u32,
+    /// Failed samples.
+    pub errors: u32,
+    /// Successful samples that were cold starts.
+    pub cold_starts: u32,
+    /// Mean duration, ms.
+    pub mean_ms: Option<f64>,
+    /// Trimmed mean duration, ms: what costs and recommendations use.
+    pub trimmed_mean_ms: Option<f64>,
+    /// Median duration, ms.
+    pub p50_ms: Option<f64>,
+    /// 90th percentile, ms.
+    pub p90_ms: Option<f64>,
+    /// 99th percentile, ms.
+    pub p99_ms: Option<f64>,
+    /// Fastest sample, ms.
+    pub min_ms: Option<f64>,
+    /// Slowest sample, ms.
+    pub max_ms: Option<f64>,
+    /// Mean CPU time, ms, when the host reported it.
+    pub mean_cpu_ms: Option<f64>,
+    /// Billed duration of the trimmed mean, ms (1 ms steps, rounded up).
+    pub billed_ms: Option<u64>,
+    /// Cost of one invocation, USD, request charge included.
+    pub cost_per_invocation_usd: Option<f64>,
+    /// Cost of a million invocations, USD.
+    pub cost_per_million_usd: Option<f64>,
+    /// Trimmed mean at 1 thread (same memory) divided by this row's.
+    pub speedup_vs_one_thread: Option<f64>,
+    /// First failure's error name, when any sample failed.
+    pub error: Option<String>,
+    /// First failure's cause.
+    pub cause: Option<String>,
+}
+
+impl Row {
+    /// Whether no sample of this configuration succeeded.
+    pub fn is_error(&self) -> bool {
+        self.trimmed_mean_ms.is_none()
+    }
+}
+
+/// The recommended configuration for each strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendations {
+    /// The strategy the user chose.
+    pub strategy: Strategy,
+    /// The weight used for [`Strategy::Balanced`].
+    pub balanced_weight: f64,
+    /// Cheapest per invocation (ties: faster).
+    pub cost: Option<Recommendation>,
+    /// Fastest trimmed mean (ties: cheaper).
+    pub speed: Option<Recommendation>,
+    /// Lowest `w × cost / max cost + (1 − w) × time / max time`.
+    pub balanced: Option<Recommendation>,
+}
+
+impl Recommendations {
+    /// The recommendation of the strategy the user chose, if any row qualified.
+    pub fn chosen(&self) -> Option<&Recommendation> {
+        self.for_strategy(self.strategy)
+    }
+
+    /// The recommendation of `strategy`.
+    pub fn for_strategy(&self, strategy: Strategy) -> Option<&Recommendation> {
+        match strategy {
+            Strategy::Cost => self.cost.as_ref(),
+            Strategy::Speed => self.speed.as_ref(),
+            Strategy::Balanced => self.balanced.as_ref(),
+        }
+    }
+}
+
+/// One recommended configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendation {
+    /// Memory size, MB.
+    pub memory_mb: u32,
+    /// Thread count.
+    pub threads: u32,
+    /// Why, in one sentence with the figures.
+    pub reason: String,
+}

@@ -1,0 +1,268 @@
+//! Choosing a configuration: [`Strategy`] and the rules behind each recommendation. It
+//! owns the ranking (including ties); it must not compute statistics or costs, it only
+//! reads the [`Row`]s.
+//!
+//! A row with any failed sample is never recommended: a configuration that ran out of
+//! memory once will do it again in production.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Recommendation, Recommendations, Row};
+
+/// What the user optimizes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Cheapest per invocation.
+    Cost,
+    /// Fastest.
+    Speed,
+    /// A weighted mix of both (see [`Recommendations::balanced`]).
+    #[default]
+    Balanced,
+}
+
+impl Strategy {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Cost => "cost",
+            Strategy::Speed => "speed",
+            Strategy::Balanced => "balanced",
+        }
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A row fit to be recommended, with the two figures the rules use.
+struct Candidate<'a> {
+    row: &'a Row,
+    time: f64,
+    cost: f64,
+}
+
+/// Recommendations for all strategies over `rows`; `weight` is in `[0, 1]`.
+pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recommendations {
+    let candidates: Vec<Candidate<'_>> = rows
+        .iter()
+        .filter(|row| row.errors == 0)
+        .filter_map(|row| {
+            Some(Candidate {
+                row,
+                time: row.trimmed_mean_ms?,
+                cost: row.cost_per_invocation_usd?,
+            })
+        })
+        .collect();
+
+    let cost = pick(&candidates, |a, b| {
+        a.cost.total_cmp(&b.cost).then(a.time.total_cmp(&b.time))
+    })
+    .map(|c| {
+        recommendation(
+            c.row,
+            format!(
+                "cheapest: ${} per million invocations at {:.1} ms",
+                money(c.cost * 1e6),
+                c.time
+            ),
+        )
+    });
+
+    let speed = pick(&candidates, |a, b| {
+        a.time.total_cmp(&b.time).then(a.cost.total_cmp(&b.cost))
+    })
+    .map(|c| {
+        recommendation(
+            c.row,
+            format!(
+                "fastest: {:.1} ms at ${} per million invocations",
+                c.time,
+                money(c.cost * 1e6)
+            ),
+        )
+    });
+
+    // As aws-lambda-power-tuning's balanced strategy: each figure is divided by its
+    // maximum over the candidates, so both lie in (0, 1] and the weight trades them.
+    let max_cost = candidates.iter().map(|c| c.cost).fold(0.0, f64::max);
+    let max_time = candidates.iter().map(|c| c.time).fold(0.0, f64::max);
+    let score = |c: &Candidate<'_>| {
+        let cost = if max_cost > 0.0 {
+            c.cost / max_cost
+        } else {
+            0.0
+        };
+        let time = if max_time > 0.0 {
+            c.time / max_time
+        } else {
+            0.0
+        };
+        weight * cost + (1.0 - weight) * time
+    };
+    let balanced = pick(&candidates, |a, b| {
+        score(a)
+            .total_cmp(&score(b))
+            .then(a.cost.total_cmp(&b.cost))
+            .then(a.time.total_cmp(&b.time))
+    })
+    .map(|c| {
+        recommendation(
+            c.row,
+            format!(
+                "best balance (weight {weight}: {weight} × cost/max cost + {} × time/max time = {:.3}): {:.1} ms at ${} per million invocations",
+                round3(1.0 - weight),
+                score(c),
+                c.time,
+                money(c.cost * 1e6)
+            ),
+        )
+    });
+
+    Recommendations {
+        strategy,
+        balanced_weight: weight,
+        cost,
+        speed,
+        balanced,
+    }
+}
+
+/// The least candidate under `order`; remaining ties go to fewer threads, then less
+/// memory (the simpler configuration).
+fn pick<'a, 'r>(
+    candidates: &'a [Candidate<'r>],
+    order: impl Fn(&Candidate<'r>, &Candidate<'r>) -> Ordering,
+) -> Option<&'a Candidate<'r>> {
+    candidates.iter().min_by(|a, b| {
+        order(a, b)
+            .then(a.row.threads.cmp(&b.row.threads))
+            .then(a.row.memory_mb.cmp(&b.row.memory_mb))
+    })
+}
+
+fn recommendation(row: &Row, reason: String) -> Recommendation {
+    Recommendation {
+        memory_mb: row.memory_mb,
+        threads: row.threads,
+        reason,
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Dollars with four significant decimals, enough to tell configurations apart.
+pub(crate) fn money(usd: f64) -> String {
+    if usd >= 1.0 {
+        format!("{usd:.4}")
+    } else {
+        format!("{usd:.6}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(memory_mb: u32, threads: u32, time: f64, cost: f64) -> Row {
+        Row {
+            memory_mb,
+            threads,
+            n: 3,
+            errors: 0,
+            cold_starts: 0,
+            mean_ms: Some(time),
+            trimmed_mean_ms: Some(time),
+            p50_ms: Some(time),
+            p90_ms: Some(time),
+            p99_ms: Some(time),
+            min_ms: Some(time),
+            max_ms: Some(time),
+            mean_cpu_ms: None,
+            billed_ms: Some(time.ceil() as u64),
+            cost_per_invocation_usd: Some(cost),
+            cost_per_million_usd: Some(cost * 1e6),
+            speedup_vs_one_thread: None,
+            error: None,
+            cause: None,
+        }
+    }
+
+    fn at(r: &Option<Recommendation>) -> (u32, u32) {
+        let r = r.as_ref().expect("a recommendation");
+        (r.memory_mb, r.threads)
+    }
+
+    #[test]
+    fn each_strategy_by_hand() {
+        // (memory, threads, time ms, cost)
+        let rows = [
+            row(512, 1, 400.0, 4.0),  // cheapest
+            row(1024, 1, 210.0, 4.2), //
+            row(1024, 2, 120.0, 4.8), // balanced
+            row(2048, 2, 100.0, 8.0), // fastest
+        ];
+        // weight 0.5, max cost 8, max time 400:
+        //   512/1:  0.5 × 4/8   + 0.5 × 400/400 = 0.25  + 0.5    = 0.75
+        //   1024/1: 0.5 × 4.2/8 + 0.5 × 210/400 = 0.2625 + 0.2625 = 0.525
+        //   1024/2: 0.5 × 4.8/8 + 0.5 × 120/400 = 0.3   + 0.15   = 0.45  ← least
+        //   2048/2: 0.5 × 8/8   + 0.5 × 100/400 = 0.5   + 0.125  = 0.625
+        let r = recommend(&rows, Strategy::Balanced, 0.5);
+        assert_eq!(at(&r.cost), (512, 1));
+        assert_eq!(at(&r.speed), (2048, 2));
+        assert_eq!(at(&r.balanced), (1024, 2));
+        assert!(
+            r.balanced.as_ref().unwrap().reason.contains("0.450"),
+            "{:?}",
+            r.balanced
+        );
+        assert_eq!(r.chosen(), r.balanced.as_ref());
+        // weight 1 is pure cost, weight 0 pure speed
+        assert_eq!(
+            at(&recommend(&rows, Strategy::Cost, 1.0).balanced),
+            (512, 1)
+        );
+        assert_eq!(
+            at(&recommend(&rows, Strategy::Cost, 0.0).balanced),
+            (2048, 2)
+        );
+        assert_eq!(
+            recommend(&rows, Strategy::Speed, 0.5).chosen(),
+            r.speed.as_ref()
+        );
+    }
+
+    #[test]
+    fn ties_go_to_the_faster_then_the_simpler() {
+        let rows = [
+            row(1024, 2, 100.0, 5.0),
+            row(512, 1, 200.0, 5.0),
+            row(256, 1, 100.0, 5.0),
+        ];
+        // cost tie at 5.0 → faster (100 ms): 1024/2 and 256/1 → fewer threads → 256/1
+        assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (256, 1));
+    }
+
+    #[test]
+    fn failed_rows_are_never_recommended() {
+        let mut broken = row(128, 1, 1.0, 0.1);
+        broken.errors = 1;
+        let mut dead = row(256, 1, 1.0, 0.1);
+        dead.trimmed_mean_ms = None;
+        let rows = [broken, dead, row(1024, 1, 50.0, 1.0)];
+        let r = recommend(&rows, Strategy::Cost, 0.5);
+        assert_eq!(at(&r.cost), (1024, 1));
+        assert_eq!(at(&r.speed), (1024, 1));
+        let none = recommend(&rows[..2], Strategy::Cost, 0.5);
+        assert_eq!((none.cost, none.speed, none.balanced), (None, None, None));
+    }
+}

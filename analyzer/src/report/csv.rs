@@ -1,0 +1,103 @@
+//! `results.csv`: one line per row of the output, for spreadsheets. It owns the column
+//! order and quoting (RFC 4180); it must not round numbers (a spreadsheet formats them).
+
+use std::fmt::Write as _;
+
+use crate::AnalyzerOutput;
+
+/// The header, in column order; names match `results.json`'s keys.
+const COLUMNS: &[&str] = &[
+    "memoryMb",
+    "threads",
+    "n",
+    "errors",
+    "coldStarts",
+    "meanMs",
+    "trimmedMeanMs",
+    "p50Ms",
+    "p90Ms",
+    "p99Ms",
+    "minMs",
+    "maxMs",
+    "meanCpuMs",
+    "billedMs",
+    "costPerInvocationUsd",
+    "costPerMillionUsd",
+    "speedupVsOneThread",
+    "error",
+    "cause",
+];
+
+/// Renders the rows as CSV with a header line; absent values are empty fields.
+pub fn render_csv(output: &AnalyzerOutput) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push('\n');
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for r in &output.rows {
+        let fields = [
+            r.memory_mb.to_string(),
+            r.threads.to_string(),
+            r.n.to_string(),
+            r.errors.to_string(),
+            r.cold_starts.to_string(),
+            num(r.mean_ms),
+            num(r.trimmed_mean_ms),
+            num(r.p50_ms),
+            num(r.p90_ms),
+            num(r.p99_ms),
+            num(r.min_ms),
+            num(r.max_ms),
+            num(r.mean_cpu_ms),
+            r.billed_ms.map(|b| b.to_string()).unwrap_or_default(),
+            num(r.cost_per_invocation_usd),
+            num(r.cost_per_million_usd),
+            num(r.speedup_vs_one_thread),
+            quote(r.error.as_deref().unwrap_or("")),
+            quote(r.cause.as_deref().unwrap_or("")),
+        ];
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{}", fields.join(","));
+    }
+    out
+}
+
+/// Quotes a field when it holds a comma, a quote or a line break; quotes are doubled.
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn one_line_per_row_with_the_header() {
+        let out = fixture::output();
+        let csv = render_csv(&out);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), out.rows.len() + 1);
+        assert!(lines[0].starts_with("memoryMb,threads,n,errors,"));
+        // 512 MB, 1 thread: 1000 / (512 / 1769) = 3455.078125 ms + 0, 1, 2 → trimmed mean
+        // (k = floor(3 × 0.2) = 0) = 3455.078125 + 1 = 3456.078125
+        let line = lines.iter().find(|l| l.starts_with("512,1,")).unwrap();
+        assert!(line.contains(",3456.078125,"), "{line}");
+    }
+
+    #[test]
+    fn error_rows_keep_their_cause_quoted() {
+        let csv = render_csv(&fixture::output());
+        let line = csv.lines().find(|l| l.starts_with("128,1,")).unwrap();
+        // n = 1, errors = 1, no statistics; the cause's quotes are doubled.
+        assert!(
+            line.starts_with("128,1,1,1,0,,,,,,,,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""),
+            "{line}"
+        );
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("plain"), "plain");
+    }
+}

@@ -1,0 +1,168 @@
+//! The contract between `statemachine/powersweep.asl.json` and the analyzer: what the
+//! state machine builds per sample and passes to the `Analyze` step is what the analyzer
+//! reads, and every step that can fail after the original configuration was read routes
+//! to an error row or to cleanup. It must not run the state machine (the local engine's
+//! end-to-end tests do).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use powersweep_analyzer::{AnalyzerInput, Outcome, parse_samples};
+use serde_json::{Map, Value, json};
+
+fn definition() -> Value {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../statemachine/powersweep.asl.json");
+    let text = std::fs::read_to_string(&path).expect("read the state machine");
+    serde_json::from_str(&text).expect("the state machine is JSON")
+}
+
+/// Every state, at any depth (Map ItemProcessors included), by name.
+fn all_states(states: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
+    for (name, state) in states {
+        out.push((name.clone(), state.clone()));
+        if let Some(inner) = state
+            .pointer("/ItemProcessor/States")
+            .and_then(Value::as_object)
+        {
+            all_states(inner, out);
+        }
+    }
+}
+
+fn states() -> Vec<(String, Value)> {
+    let def = definition();
+    let mut out = Vec::new();
+    all_states(def["States"].as_object().expect("States"), &mut out);
+    out
+}
+
+fn state(name: &str) -> Value {
+    states()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no state {name}"))
+        .1
+}
+
+/// The keys a `Parameters` block produces (`key.$` produces `key`).
+fn produced_keys(parameters: &Value) -> BTreeSet<String> {
+    parameters
+        .as_object()
+        .expect("Parameters is an object")
+        .keys()
+        .map(|k| k.trim_end_matches(".$").to_owned())
+        .collect()
+}
+
+#[test]
+fn analyze_step_passes_only_fields_the_analyzer_reads() {
+    let sent = produced_keys(&state("Analyze")["Parameters"]["Payload"]);
+    let input: AnalyzerInput = serde_json::from_value(json!({"samples": []})).unwrap();
+    let known: BTreeSet<String> = serde_json::to_value(&input)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let unknown: Vec<_> = sent.difference(&known).collect();
+    assert!(unknown.is_empty(), "the analyzer ignores {unknown:?}");
+    for needed in [
+        "samples",
+        "strategy",
+        "balancedWeight",
+        "discardTopBottom",
+        "architecture",
+        "region",
+    ] {
+        assert!(sent.contains(needed), "Analyze does not pass {needed}");
+    }
+}
+
+#[test]
+fn sample_and_error_rows_parse_as_samples() {
+    let plausible = |key: &str| match key {
+        "memoryMb" => json!(1024),
+        "threads" => json!(2),
+        "durationMs" | "cpuMs" | "initMs" | "maxRssMb" => json!(12.5),
+        "cold" => json!(true),
+        "errors" => json!([]),
+        "error" => json!("Runtime.OutOfMemory"),
+        "cause" => {
+            json!({"Error": "Runtime.OutOfMemory", "Cause": "{\"errorType\":\"Runtime.OutOfMemory\"}"})
+        }
+        other => panic!("the state machine builds an unexpected sample field {other}"),
+    };
+    let build = |name: &str| -> Value {
+        let keys = produced_keys(&state(name)["Parameters"]);
+        Value::Object(keys.iter().map(|k| (k.clone(), plausible(k))).collect())
+    };
+    // Nested as the Sweep map nests them: versions → threads → repetitions.
+    let samples = json!([[[build("Sample"), build("ErrorSample")]]]);
+    let parsed = parse_samples(&samples).expect("the analyzer reads the state machine's samples");
+    assert!(matches!(parsed[0].outcome, Outcome::Ok(_)));
+    assert!(matches!(parsed[1].outcome, Outcome::Failed { .. }));
+    // A memory size that could not be published: one row per thread count.
+    let unpublished = produced_keys(&state("UnpublishedRows")["ItemSelector"]);
+    let row = Value::Object(
+        unpublished
+            .iter()
+            .map(|k| (k.clone(), plausible(k)))
+            .collect(),
+    );
+    let parsed = parse_samples(&json!([[row]])).expect("unpublished rows parse");
+    assert!(matches!(parsed[0].outcome, Outcome::Failed { .. }));
+}
+
+#[test]
+fn every_task_that_can_fail_mid_sweep_is_caught() {
+    for (name, state) in states() {
+        if state["Type"] != "Task" || name == "GetOriginalConfiguration" {
+            // Before anything changed there is nothing to clean up.
+            continue;
+        }
+        let catches_all = state["Catch"].as_array().is_some_and(|catchers| {
+            catchers.iter().any(|c| {
+                c["ErrorEquals"]
+                    .as_array()
+                    .is_some_and(|e| e.contains(&json!("States.ALL")))
+            })
+        });
+        assert!(catches_all, "Task {name} has no Catch on States.ALL");
+    }
+}
+
+#[test]
+fn invocations_retry_throttling_and_service_errors() {
+    let invoke = state("Invoke");
+    let retried: BTreeSet<&str> = invoke["Retry"]
+        .as_array()
+        .expect("Retry")
+        .iter()
+        .flat_map(|r| r["ErrorEquals"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    for error in [
+        "Lambda.TooManyRequestsException",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+    ] {
+        assert!(retried.contains(error), "Invoke does not retry {error}");
+    }
+    assert_eq!(invoke["Parameters"]["Qualifier.$"], "$.version");
+}
+
+#[test]
+fn only_the_two_documented_placeholders_are_used() {
+    let text = definition().to_string();
+    let placeholders: BTreeSet<&str> = text
+        .match_indices("${")
+        .filter_map(|(at, _)| text[at..].find('}').map(|end| &text[at..=at + end]))
+        .collect();
+    assert_eq!(
+        placeholders,
+        BTreeSet::from(["${AnalyzerFunctionArn}", "${HostFunctionName}"])
+    );
+}

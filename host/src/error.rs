@@ -1,0 +1,45 @@
+//! Errors of loading a workload. Job failures are values ([`crate::JobError`]), not these.
+
+use std::path::PathBuf;
+
+/// Why a workload could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// No component of that name in the guests folder.
+    #[error("unknown workload `{name}`; available: {}", if available.is_empty() { "none".to_string() } else { available.join(", ") })]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The workloads that exist.
+        available: Vec<String>,
+    },
+    /// The name could escape the guests folder or is otherwise unusable.
+    #[error("invalid workload name `{0}`: use letters, digits, `-` and `_`")]
+    BadName(String),
+    /// The file is not WebAssembly at all.
+    #[error("`{}` is not a WebAssembly file", path.display())]
+    NotWasm {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is WebAssembly but not a component implementing the world.
+    #[error("`{}` does not implement the powersweep:workload/workload world: {reason}", path.display())]
+    NotWorkload {
+        /// The file.
+        path: PathBuf,
+        /// What wasmtime found wrong.
+        reason: String,
+    },
+    /// Reading the file failed.
+    #[error("reading `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Setting up wasmtime failed (a host fault, not the workload's).
+    #[error("setting up the wasm engine: {0}")]
+    Engine(String),
+}

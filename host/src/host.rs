@@ -1,0 +1,215 @@
+//! [`Host`]: the per-process owner of the engine, the linker and the loaded workloads, and
+//! its configuration. Builds everything once per cold start; jobs only instantiate.
+
+use crate::bindings;
+use crate::caps::dynamo::{Dynamo, DynamoSettings};
+use crate::engine;
+use crate::error::LoadError;
+use crate::state::GuestState;
+use crate::throttle::Throttle;
+use crate::workload::Workload;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+/// How the host is set up; in Lambda it comes from the environment ([`HostConfig::from_env`]).
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Folder holding `<name>.wasm` (and optionally `<name>.cwasm`) workloads.
+    pub guests_dir: PathBuf,
+    /// The function's memory size, MB: the memory budget of a job's guests.
+    pub memory_mb: u32,
+    /// DynamoDB tables workloads may write.
+    pub allowed_tables: Vec<String>,
+    /// A DynamoDB endpoint overriding the AWS configuration.
+    pub dynamodb_endpoint: Option<String>,
+    /// Throttle guest threads to this many vCPUs in-process (when no cgroup does it).
+    pub cpu_vcpus: Option<f64>,
+    /// A job's time limit when neither the event nor the invocation sets one.
+    pub default_timeout_ms: u64,
+}
+
+impl HostConfig {
+    /// Defaults for running locally: 1,769 MB (one vCPU), no tables, 15 minutes.
+    pub fn new(guests_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            guests_dir: guests_dir.into(),
+            memory_mb: 1769,
+            allowed_tables: Vec::new(),
+            dynamodb_endpoint: None,
+            cpu_vcpus: None,
+            default_timeout_ms: 15 * 60 * 1000,
+        }
+    }
+
+    /// The configuration of a Lambda execution environment (see [`crate::env`]).
+    ///
+    /// # Errors
+    /// A message naming the variable when one is set but unusable.
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let root = var(crate::env::TASK_ROOT).unwrap_or_else(|| ".".into());
+        let mut config = Self::new(PathBuf::from(root).join("guests"));
+        if let Some(mb) = var(crate::env::MEMORY_SIZE) {
+            config.memory_mb = mb.parse().map_err(|_| {
+                format!("{} is not a number of MB: `{mb}`", crate::env::MEMORY_SIZE)
+            })?;
+        }
+        if let Some(tables) = var(crate::env::ALLOWED_TABLES) {
+            config.allowed_tables = tables.split(',').map(|t| t.trim().to_string()).collect();
+        }
+        if let Some(vcpus) = var(crate::env::CPU_VCPUS) {
+            config.cpu_vcpus =
+                Some(vcpus.parse().map_err(|_| {
+                    format!("{} is not a number: `{vcpus}`", crate::env::CPU_VCPUS)
+                })?);
+        }
+        Ok(config)
+    }
+}
+
+/// The per-process host: one engine, one linker, the workloads loaded so far.
+pub struct Host {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<GuestState>,
+    pub(crate) config: HostConfig,
+    pub(crate) dynamo: Arc<Dynamo>,
+    pub(crate) throttle: Option<Arc<Throttle>>,
+    workloads: Mutex<HashMap<String, Arc<Workload>>>,
+    /// Set until the first job has run; that job reports the cold start.
+    cold: AtomicBool,
+    /// What setting up the host cost, charged to the first job's `initMs`.
+    setup: Duration,
+}
+
+impl Host {
+    /// Builds the engine and the linker. DynamoDB calls of guests run on `runtime`.
+    ///
+    /// # Errors
+    /// When the engine cannot be built or the CPU share is nonsense.
+    pub fn new(config: HostConfig, runtime: tokio::runtime::Handle) -> Result<Self, LoadError> {
+        let started = Instant::now();
+        let engine = engine::build().map_err(|e| LoadError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        bindings::Workload::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        let throttle = match config.cpu_vcpus {
+            Some(vcpus) => Some(Arc::new(Throttle::new(vcpus).map_err(LoadError::Engine)?)),
+            None => None,
+        };
+        let settings = DynamoSettings {
+            allowed_tables: config.allowed_tables.clone(),
+            endpoint: config.dynamodb_endpoint.clone(),
+        };
+        Ok(Self {
+            dynamo: Dynamo::new(settings, runtime),
+            engine,
+            linker,
+            config,
+            throttle,
+            workloads: Mutex::new(HashMap::new()),
+            cold: AtomicBool::new(true),
+            setup: started.elapsed(),
+        })
+    }
+
+    /// The configuration the host runs with.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// The workload called `name`, loaded on first use and kept.
+    ///
+    /// # Errors
+    /// Unknown names (with the list of known ones), files that are not workloads.
+    pub fn workload(&self, name: &str) -> Result<Arc<Workload>, LoadError> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(LoadError::BadName(name.to_string()));
+        }
+        if let Some(w) = self.lock().get(name) {
+            return Ok(w.clone());
+        }
+        let dir = &self.config.guests_dir;
+        let (cwasm, wasm) = (
+            dir.join(format!("{name}.cwasm")),
+            dir.join(format!("{name}.wasm")),
+        );
+        let loaded = if cwasm.exists() {
+            Workload::load(&self.engine, &self.linker, name, &cwasm).or_else(|e| {
+                tracing::warn!(
+                    "precompiled {} unusable, compiling the component: {e}",
+                    cwasm.display()
+                );
+                Workload::load(&self.engine, &self.linker, name, &wasm)
+            })
+        } else if wasm.exists() {
+            Workload::load(&self.engine, &self.linker, name, &wasm)
+        } else {
+            Err(LoadError::Unknown {
+                name: name.to_string(),
+                available: self.available(),
+            })
+        };
+        let workload = Arc::new(loaded?);
+        self.lock().insert(name.to_string(), workload.clone());
+        Ok(workload)
+    }
+
+    /// Loads a component from any path, e.g. one a user is developing.
+    ///
+    /// # Errors
+    /// As [`Host::workload`].
+    pub fn workload_from_file(&self, path: &std::path::Path) -> Result<Arc<Workload>, LoadError> {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("workload");
+        Ok(Arc::new(Workload::load(
+            &self.engine,
+            &self.linker,
+            name,
+            path,
+        )?))
+    }
+
+    /// The names of the workloads in the guests folder, sorted.
+    pub fn available(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.config.guests_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let path = e.path();
+                let ext = path.extension()?.to_str()?;
+                matches!(ext, "wasm" | "cwasm")
+                    .then(|| path.file_stem()?.to_str().map(str::to_string))?
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Returns whether this is the first job, and the set-up cost to report for it.
+    pub(crate) fn take_cold_start(&self) -> Option<Duration> {
+        self.cold
+            .swap(false, Ordering::AcqRel)
+            .then_some(self.setup)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Workload>>> {
+        self.workloads
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

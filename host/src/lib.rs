@@ -1,0 +1,54 @@
+//! The powersweep host: runs one job of a WebAssembly workload on N threads and measures it.
+//!
+//! The core types:
+//! - [`Host`]: one per process (one per Lambda execution environment). It owns the wasmtime
+//!   `Engine`, the `Linker` with the host capabilities, and the workloads loaded so far.
+//! - [`Workload`]: a component that implements `powersweep:workload/workload`, compiled once
+//!   and pre-instantiated (`InstancePre`), so each thread's instance is cheap.
+//! - [`JobEvent`] in, [`JobResponse`] out: the Lambda payload and the answer, camelCase JSON.
+//!
+//! ```no_run
+//! use powersweep_host::{Host, HostConfig, JobEvent};
+//!
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! let host = Host::new(HostConfig::new("guests/dist"), runtime.handle().clone())?;
+//! let event: JobEvent = serde_json::from_str(
+//!     r#"{"workload": "pbkdf2", "threads": 2, "payload": {"iterations": 1000}}"#,
+//! )?;
+//! let response = host.run(&event);
+//! assert!(response.errors.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod bindings;
+mod caps;
+mod engine;
+mod error;
+mod host;
+mod job;
+mod limits;
+mod protocol;
+mod state;
+mod throttle;
+mod usage;
+mod workload;
+
+pub use error::LoadError;
+pub use host::{Host, HostConfig};
+pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};
+pub use throttle::Throttle;
+pub use workload::Workload;
+
+/// Names of the environment variables the host reads, in one place for the emulator and docs.
+pub mod env {
+    /// Memory of the function in MB; set by Lambda (and the emulator).
+    pub const MEMORY_SIZE: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+    /// The deployment package's root; workloads are in its `guests/` folder.
+    pub const TASK_ROOT: &str = "LAMBDA_TASK_ROOT";
+    /// Comma-separated DynamoDB tables workloads may write.
+    pub const ALLOWED_TABLES: &str = "POWERSWEEP_ALLOWED_TABLES";
+    /// When set (a float, in vCPUs), the host throttles its guest threads to this CPU share
+    /// itself; the emulator sets it when it cannot use a cgroup.
+    pub const CPU_VCPUS: &str = "POWERSWEEP_CPU_VCPUS";
+}

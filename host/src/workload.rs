@@ -1,0 +1,100 @@
+//! A loaded workload: a component checked against the world and pre-instantiated once, so
+//! that each thread's instance costs microseconds. Must not run jobs.
+
+use crate::bindings;
+use crate::error::LoadError;
+use crate::state::GuestState;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+/// A component that implements `powersweep:workload/workload`, ready to instantiate.
+pub struct Workload {
+    name: Arc<str>,
+    source: PathBuf,
+    pub(crate) pre: bindings::WorkloadPre<GuestState>,
+}
+
+impl Workload {
+    /// The workload's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file it was loaded from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    pub(crate) fn name_arc(&self) -> Arc<str> {
+        self.name.clone()
+    }
+
+    /// Loads `path`: a `.cwasm` made by `cargo xtask package` for this wasmtime and this
+    /// architecture, or a component (`.wasm`) that is compiled here.
+    pub(crate) fn load(
+        engine: &Engine,
+        linker: &Linker<GuestState>,
+        name: &str,
+        path: &Path,
+    ) -> Result<Self, LoadError> {
+        let component = if path.extension().is_some_and(|e| e == "cwasm") {
+            // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. It is:
+            // `cargo xtask package` writes it next to the component in our deployment package,
+            // and wasmtime itself rejects files from another version or engine configuration.
+            unsafe { Component::deserialize_file(engine, path) }.map_err(|e| {
+                LoadError::NotWorkload {
+                    path: path.into(),
+                    reason: format!("{e}"),
+                }
+            })?
+        } else {
+            let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+                path: path.into(),
+                source,
+            })?;
+            compile(engine, &bytes, path)?
+        };
+        Self::from_component(linker, name, component, path)
+    }
+
+    pub(crate) fn from_component(
+        linker: &Linker<GuestState>,
+        name: &str,
+        component: Component,
+        path: &Path,
+    ) -> Result<Self, LoadError> {
+        let not_workload = |e: wasmtime::Error| LoadError::NotWorkload {
+            path: path.into(),
+            reason: one_line(&e),
+        };
+        let pre = linker.instantiate_pre(&component).map_err(not_workload)?;
+        let pre = bindings::WorkloadPre::new(pre).map_err(not_workload)?;
+        Ok(Self {
+            name: name.into(),
+            source: path.into(),
+            pre,
+        })
+    }
+}
+
+/// Compiles component bytes, telling "not wasm" apart from "not a component".
+pub(crate) fn compile(engine: &Engine, bytes: &[u8], path: &Path) -> Result<Component, LoadError> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err(LoadError::NotWasm { path: path.into() });
+    }
+    Component::from_binary(engine, bytes).map_err(|e| LoadError::NotWorkload {
+        path: path.into(),
+        reason: one_line(&e),
+    })
+}
+
+/// An error chain on one line, as users get it.
+pub(crate) fn one_line(e: &wasmtime::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+        .replace('\n', " ")
+}

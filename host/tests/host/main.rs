@@ -1,0 +1,6 @@
+//! The host library's integration tests, one binary (linking wasmtime once), by theme.
+
+mod bad_input;
+mod dynamodb;
+mod pbkdf2;
+mod support;

@@ -1,0 +1,185 @@
+//! Running an inline Map state: one tokio task per item, at most `MaxConcurrency` at a time
+//! (0 = unbounded), results in item order, failures counted against the tolerated
+//! threshold.
+
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use super::{Here, Vars, run_machine};
+use crate::error::{Failure, StatesError};
+use crate::history::EventType;
+use crate::spec::Map;
+use crate::spec::state::map::{Limit, LimitF};
+
+pub(super) async fn run(
+    here: &Here<'_>,
+    m: &Map,
+    raw: &Value,
+    vars: &mut Vars,
+) -> Result<Value, Failure> {
+    let io = &here.state.io;
+    let exec = here.exec;
+    let eff = here.select_path(&io.input_path, raw.clone(), vars)?;
+    let (inputs, max_concurrency, tolerated_count, tolerated_pct) = {
+        let env = here.env(&eff, vars);
+        let items = match &m.items_path {
+            None => eff.clone(),
+            Some(p) => env.lookup(p).map_err(|e| here.err(e))?.ok_or_else(|| {
+                here.fail(
+                    StatesError::Runtime,
+                    &format!(
+                        "Invalid path '{p}' : No results for path: {}",
+                        p.normalized()
+                    ),
+                )
+            })?,
+        };
+        let Value::Array(items) = items else {
+            return Err(here.fail(
+                StatesError::Runtime,
+                &format!("Items of the Map state must be a JSON array, got '{items}'"),
+            ));
+        };
+        let limit = |l: &Limit, field: &str| -> Result<Option<u64>, Failure> {
+            match l {
+                Limit::None => Ok(None),
+                Limit::Fixed(n) => Ok(Some(*n)),
+                Limit::Path(p) => {
+                    let v = env
+                        .lookup(p)
+                        .map_err(|e| here.err(e))?
+                        .unwrap_or(Value::Null);
+                    v.as_u64().map(Some).ok_or_else(|| {
+                        let shown = match &v {
+                            Value::String(s) => s.clone(),
+                            o => o.to_string(),
+                        };
+                        here.fail(StatesError::Runtime, &format!("The {field} field refers to value \"{shown}\" which is not a valid integer: {p}"))
+                    })
+                }
+            }
+        };
+        let max_concurrency = limit(&m.max_concurrency, "MaxConcurrencyPath")?.unwrap_or(0);
+        let tolerated_count = limit(&m.tolerated_count, "ToleratedFailureCountPath")?;
+        let tolerated_pct = match &m.tolerated_percentage {
+            None => None,
+            Some(LimitF::Fixed(f)) => Some(*f),
+            Some(LimitF::Path(p)) => {
+                let v = env
+                    .lookup(p)
+                    .map_err(|e| here.err(e))?
+                    .unwrap_or(Value::Null);
+                match v.as_f64() {
+                    Some(f) if (0.0..=100.0).contains(&f) => Some(f),
+                    _ => {
+                        return Err(here.fail(
+                            StatesError::Runtime,
+                            &format!("The ToleratedFailurePercentagePath field refers to value \"{v}\" which is not a valid percentage: {p}"),
+                        ));
+                    }
+                }
+            }
+        };
+        let inputs: Vec<Value> = match &m.item_selector {
+            None => items,
+            Some(t) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let mut env = here.env(&eff, vars);
+                    env.map_item = Some((i, item));
+                    out.push(env.template(t).map_err(|e| here.err(e))?);
+                }
+                out
+            }
+        };
+        (inputs, max_concurrency, tolerated_count, tolerated_pct)
+    };
+
+    let total = inputs.len();
+    let started = exec.record(
+        here.prev,
+        EventType::MapStateStarted,
+        || json!({"length": total}),
+    );
+    let scope = vars.inner();
+    let limit = if max_concurrency == 0 {
+        usize::MAX
+    } else {
+        usize::try_from(max_concurrency).unwrap_or(usize::MAX)
+    };
+    let tolerance_given = tolerated_count.is_some() || tolerated_pct.is_some();
+    let exceeded = |failed: usize| {
+        tolerated_count.is_some_and(|c| failed as u64 > c)
+            || tolerated_pct
+                .is_some_and(|p| total > 0 && (failed as f64 * 100.0 / total as f64) > p)
+            || !tolerance_given
+    };
+    let mut results = vec![Value::Null; total];
+    let mut failed = 0usize;
+    let mut pending = inputs.into_iter().enumerate();
+    let mut set = JoinSet::new();
+    loop {
+        while set.len() < limit {
+            let Some((i, input)) = pending.next() else {
+                break;
+            };
+            let exec2 = exec.clone();
+            let proc = m.processor.clone();
+            let vars = scope.clone();
+            let name = here.state.name.clone();
+            set.spawn(async move {
+                let it = exec2.record(
+                    started,
+                    EventType::MapIterationStarted,
+                    || json!({"name": name, "index": i}),
+                );
+                let r = run_machine(exec2.clone(), proc, input, vars, it).await;
+                let ty = if r.is_ok() {
+                    EventType::MapIterationSucceeded
+                } else {
+                    EventType::MapIterationFailed
+                };
+                exec2.record(it, ty, || json!({"name": name, "index": i}));
+                (i, r)
+            });
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let failure = match joined {
+            Ok((i, Ok(v))) => {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = v;
+                }
+                continue;
+            }
+            Ok((i, Err(f))) => {
+                failed += 1;
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = json!({"Error": f.error, "Cause": f.cause});
+                }
+                f
+            }
+            Err(e) => Failure::states(
+                StatesError::Runtime,
+                format!("a Map iteration stopped unexpectedly: {e}"),
+            ),
+        };
+        if failure.error.as_deref() == Some("States.Runtime") || exceeded(failed) {
+            set.abort_all();
+            exec.record(started, EventType::MapStateFailed, || Value::Null);
+            let mut out = if tolerance_given && failure.error.as_deref() != Some("States.Runtime") {
+                Failure::states(
+                    StatesError::ExceedToleratedFailureThreshold,
+                    "The specified tolerated failure threshold was exceeded",
+                )
+            } else {
+                failure
+            };
+            out.from_branch = true;
+            return Err(out);
+        }
+    }
+    exec.record(started, EventType::MapStateSucceeded, || Value::Null);
+    here.finish(raw, Value::Array(results), vars)
+}

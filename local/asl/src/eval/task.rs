@@ -1,0 +1,125 @@
+//! Running one attempt of a Task state: effective parameters → the registered handler →
+//! result. Retry and Catch wrap this (see `recover` in `eval/mod.rs`).
+//!
+//! `TimeoutSeconds` is measured in real time even under a virtual clock: the handler runs in
+//! real time, and a virtual sleep would end at once.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Here, Vars};
+use crate::error::{Failure, StatesError};
+use crate::history::EventType;
+use crate::spec::Task;
+use crate::spec::state::task::Seconds;
+use crate::task::TaskRequest;
+
+/// `resourceType` and `resource` as the history shows them.
+fn split_resource(r: &str) -> (String, String) {
+    if let Some(rest) = r.strip_prefix("arn:aws:states:::") {
+        let mut it = rest.splitn(2, ':');
+        let ty = it.next().unwrap_or_default().to_owned();
+        return (ty, it.next().unwrap_or_default().to_owned());
+    }
+    let ty = r.split(':').nth(2).unwrap_or_default().to_owned();
+    (ty, r.to_owned())
+}
+
+pub(super) async fn run(
+    here: &Here<'_>,
+    t: &Task,
+    raw: &Value,
+    vars: &mut Vars,
+    retry_count: u32,
+) -> Result<Value, Failure> {
+    let io = &here.state.io;
+    let exec = here.exec;
+    let eff = here.select_path(&io.input_path, raw.clone(), vars)?;
+    let (params, timeout) = {
+        let mut env = here.env(&eff, vars);
+        env.retry_count = Some(retry_count);
+        let params = match &io.parameters {
+            Some(tpl) => env.template(tpl).map_err(|e| here.err(e))?,
+            None => eff.clone(),
+        };
+        let timeout = match &t.timeout {
+            Seconds::None => None,
+            Seconds::Fixed(n) => Some(*n),
+            Seconds::Path(p) => match env
+                .lookup(p)
+                .map_err(|e| here.err(e))?
+                .and_then(|v| v.as_u64())
+            {
+                Some(n) if n > 0 => Some(n),
+                _ => return Err(here.fail(
+                    StatesError::Runtime,
+                    &format!(
+                        "The TimeoutSecondsPath field does not reference a positive integer: {p}"
+                    ),
+                )),
+            },
+        };
+        (params, timeout)
+    };
+    let Some(handler) = exec.tasks.resolve(&t.resource) else {
+        return Err(here.fail(
+            StatesError::Runtime,
+            &format!(
+                "No task handler is registered for the resource '{}'.",
+                t.resource
+            ),
+        ));
+    };
+    let (rtype, rname) = split_resource(&t.resource);
+    let scheduled = exec.record(here.prev, EventType::TaskScheduled, || {
+        let mut d = json!({"resourceType": rtype, "resource": rname, "region": exec.config.region, "parameters": params.to_string()});
+        if let (Some(n), Some(o)) = (timeout, d.as_object_mut()) {
+            o.insert("timeoutInSeconds".into(), n.into());
+        }
+        d
+    });
+    let started = exec.record(
+        scheduled,
+        EventType::TaskStarted,
+        || json!({"resourceType": rtype, "resource": rname}),
+    );
+    let request = TaskRequest {
+        resource: t.resource.clone(),
+        parameters: params,
+        state_name: here.state.name.clone(),
+        execution_arn: exec.meta.execution_arn.clone(),
+        retry_count,
+        timeout: timeout.map(Duration::from_secs),
+    };
+    let call = handler.call(request);
+    let outcome = match timeout {
+        Some(n) => match tokio::time::timeout(Duration::from_secs(n), call).await {
+            Ok(r) => r,
+            Err(_) => {
+                exec.record(started, EventType::TaskTimedOut, || {
+                    json!({"resourceType": rtype, "resource": rname, "error": "States.Timeout", "cause": ""})
+                });
+                return Err(Failure::states(
+                    StatesError::Timeout,
+                    format!("The task did not finish within {n} seconds."),
+                ));
+            }
+        },
+        None => call.await,
+    };
+    match outcome {
+        Ok(result) => {
+            exec.record(started, EventType::TaskSucceeded, || {
+                json!({"resourceType": rtype, "resource": rname, "output": result.to_string(), "outputDetails": {"truncated": false}})
+            });
+            here.finish(raw, result, vars)
+        }
+        Err(e) => {
+            exec.record(started, EventType::TaskFailed, || {
+                json!({"resourceType": rtype, "resource": rname, "error": e.error, "cause": e.cause})
+            });
+            Err(Failure::custom(Some(e.error), Some(e.cause)))
+        }
+    }
+}

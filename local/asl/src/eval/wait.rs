@@ -1,0 +1,71 @@
+//! Running a Wait state on the execution's clock (instant under a virtual clock).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{Here, MAX_SLEEP, Vars, parse_timestamp};
+use crate::error::{Failure, StatesError};
+use crate::spec::Wait;
+
+pub(super) async fn eval(
+    here: &Here<'_>,
+    w: &Wait,
+    raw: Value,
+    vars: &mut Vars,
+) -> Result<(Value, Option<usize>), Failure> {
+    let io = &here.state.io;
+    let eff = here.select_path(&io.input_path, raw, vars)?;
+    let clock = &here.exec.clock;
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let duration = match w {
+        Wait::Seconds(n) => Duration::from_secs(*n),
+        Wait::Timestamp(t) => (*t - clock.now()).to_std().unwrap_or_default(),
+        Wait::SecondsPath(p) => {
+            let v = here
+                .env(&eff, vars)
+                .lookup(p)
+                .map_err(|e| here.err(e))?
+                .unwrap_or(Value::Null);
+            match v.as_i64() {
+                Some(n) => Duration::from_secs(u64::try_from(n).unwrap_or(0)),
+                None => {
+                    return Err(here.fail(
+                        StatesError::Runtime,
+                        &format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+                            show(&v)
+                        ),
+                    ));
+                }
+            }
+        }
+        Wait::TimestampPath(p) => {
+            let v = here
+                .env(&eff, vars)
+                .lookup(p)
+                .map_err(|e| here.err(e))?
+                .unwrap_or(Value::Null);
+            match v.as_str().and_then(parse_timestamp) {
+                Some(t) => (t - clock.now()).to_std().unwrap_or_default(),
+                None => {
+                    return Err(here.fail(
+                        StatesError::Runtime,
+                        &format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
+                            show(&v)
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    clock.sleep(duration.min(MAX_SLEEP)).await;
+    let assigned = here.assign(io.assign.as_ref(), &eff, vars)?;
+    let out = here.select_path(&io.output_path, eff, vars)?;
+    vars.apply(assigned);
+    Ok((out, here.state.next))
+}

@@ -1,0 +1,227 @@
+//! The execution history: events shaped like `GetExecutionHistory`'s, readable while the
+//! execution runs.
+//!
+//! Owns the event list and its numbering. It must not interpret events; the evaluator
+//! decides what to record. Recording can be switched off ([`crate::EngineConfig`]) for
+//! benchmarks; event ids are still handed out, because runtime error messages cite them.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+use tokio::sync::watch;
+
+/// The kind of state an event is about, as it appears in event type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum StateType {
+    Pass,
+    Task,
+    Choice,
+    Wait,
+    Succeed,
+    Fail,
+    Parallel,
+    Map,
+}
+
+impl StateType {
+    /// The name used in ASL (`"Pass"`, `"Task"` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateType::Pass => "Pass",
+            StateType::Task => "Task",
+            StateType::Choice => "Choice",
+            StateType::Wait => "Wait",
+            StateType::Succeed => "Succeed",
+            StateType::Fail => "Fail",
+            StateType::Parallel => "Parallel",
+            StateType::Map => "Map",
+        }
+    }
+}
+
+/// The `type` of a history event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum EventType {
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionFailed,
+    ExecutionTimedOut,
+    StateEntered(StateType),
+    StateExited(StateType),
+    TaskScheduled,
+    TaskStarted,
+    TaskSucceeded,
+    TaskFailed,
+    TaskTimedOut,
+    MapStateStarted,
+    MapStateSucceeded,
+    MapStateFailed,
+    MapIterationStarted,
+    MapIterationSucceeded,
+    MapIterationFailed,
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    ParallelStateFailed,
+}
+
+impl EventType {
+    /// The AWS event type name, e.g. `PassStateEntered`.
+    pub fn name(self) -> String {
+        match self {
+            EventType::StateEntered(t) => format!("{}StateEntered", t.as_str()),
+            EventType::StateExited(t) => format!("{}StateExited", t.as_str()),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// The key AWS puts the details under, e.g. `stateEnteredEventDetails`.
+    fn details_key(self) -> Option<&'static str> {
+        Some(match self {
+            EventType::ExecutionStarted => "executionStartedEventDetails",
+            EventType::ExecutionSucceeded => "executionSucceededEventDetails",
+            EventType::ExecutionFailed => "executionFailedEventDetails",
+            EventType::ExecutionTimedOut => "executionTimedOutEventDetails",
+            EventType::StateEntered(_) => "stateEnteredEventDetails",
+            EventType::StateExited(_) => "stateExitedEventDetails",
+            EventType::TaskScheduled => "taskScheduledEventDetails",
+            EventType::TaskStarted => "taskStartedEventDetails",
+            EventType::TaskSucceeded => "taskSucceededEventDetails",
+            EventType::TaskFailed => "taskFailedEventDetails",
+            EventType::TaskTimedOut => "taskTimedOutEventDetails",
+            EventType::MapStateStarted => "mapStateStartedEventDetails",
+            EventType::MapIterationStarted => "mapIterationStartedEventDetails",
+            EventType::MapIterationSucceeded => "mapIterationSucceededEventDetails",
+            EventType::MapIterationFailed => "mapIterationFailedEventDetails",
+            _ => return None,
+        })
+    }
+}
+
+/// One history event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEvent {
+    /// 1-based, in order of recording.
+    pub id: u64,
+    /// The event this one follows in its branch of the execution (0 for the first).
+    pub previous_event_id: u64,
+    /// When it happened, on the execution's clock.
+    pub timestamp: DateTime<Utc>,
+    /// What happened.
+    pub event_type: EventType,
+    /// The details object (`{"name": …, "input": …}` …); `Null` when the type has none.
+    pub details: Value,
+}
+
+impl Serialize for HistoryEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("previousEventId", &self.previous_event_id)?;
+        m.serialize_entry(
+            "timestamp",
+            &self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+        )?;
+        m.serialize_entry("type", &self.event_type.name())?;
+        if let Some(key) = self.event_type.details_key()
+            && !self.details.is_null()
+        {
+            m.serialize_entry(key, &self.details)?;
+        }
+        m.end()
+    }
+}
+
+/// The events of one execution. Shared between the running execution and its readers.
+#[derive(Debug)]
+pub struct History {
+    events: Mutex<Vec<HistoryEvent>>,
+    next_id: AtomicU64,
+    record: bool,
+    changed: watch::Sender<u64>,
+}
+
+impl History {
+    pub(crate) fn new(record: bool) -> History {
+        History {
+            events: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+            record,
+            changed: watch::Sender::new(0),
+        }
+    }
+
+    /// Whether events are recorded (ids are handed out either way).
+    pub fn is_recording(&self) -> bool {
+        self.record
+    }
+
+    pub(crate) fn push(
+        &self,
+        previous: u64,
+        timestamp: DateTime<Utc>,
+        event_type: EventType,
+        details: Value,
+    ) -> u64 {
+        if !self.record {
+            return self.next_id.fetch_add(1, Ordering::Relaxed);
+        }
+        // The id is taken under the lock so that the list stays sorted by id.
+        let id = {
+            let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            events.push(HistoryEvent {
+                id,
+                previous_event_id: previous,
+                timestamp,
+                event_type,
+                details,
+            });
+            id
+        };
+        self.changed.send_replace(id);
+        id
+    }
+
+    /// The id of the latest event (0 before the first).
+    pub fn last_id(&self) -> u64 {
+        self.next_id.load(Ordering::Relaxed).saturating_sub(1)
+    }
+
+    /// How many events have been recorded so far.
+    pub fn len(&self) -> usize {
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// True when nothing has been recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A copy of every event so far.
+    pub fn snapshot(&self) -> Vec<HistoryEvent> {
+        self.since(0)
+    }
+
+    /// A copy of the events after the first `skip`, for readers that poll.
+    pub fn since(&self, skip: usize) -> Vec<HistoryEvent> {
+        let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        events.get(skip..).map(<[_]>::to_vec).unwrap_or_default()
+    }
+
+    /// A receiver that sees the id of the latest event each time one is recorded; use
+    /// `changed().await` on it to follow an execution live.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// The history as `GetExecutionHistory` returns it: `{"events": [...]}`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({ "events": self.snapshot() })
+    }
+}

@@ -1,0 +1,32 @@
+//! The Map state (inline; `DISTRIBUTED` processors run inline too).
+
+use std::sync::Arc;
+
+use crate::path::JsonPath;
+use crate::spec::{Machine, Template};
+
+/// A Map's own fields.
+#[derive(Debug)]
+pub(crate) struct Map {
+    pub(crate) processor: Arc<Machine>,
+    pub(crate) items_path: Option<JsonPath>,
+    pub(crate) item_selector: Option<Template>,
+    pub(crate) max_concurrency: Limit,
+    pub(crate) tolerated_count: Limit,
+    pub(crate) tolerated_percentage: Option<LimitF>,
+}
+
+/// An integer given literally or through a path.
+#[derive(Debug)]
+pub(crate) enum Limit {
+    None,
+    Fixed(u64),
+    Path(JsonPath),
+}
+
+/// A percentage given literally or through a path.
+#[derive(Debug)]
+pub(crate) enum LimitF {
+    Fixed(f64),
+    Path(JsonPath),
+}

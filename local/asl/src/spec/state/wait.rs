@@ -1,0 +1,14 @@
+//! The Wait state: delays for a time or until an instant.
+
+use chrono::{DateTime, Utc};
+
+use crate::path::JsonPath;
+
+/// Exactly one of the four ways to say how long.
+#[derive(Debug)]
+pub(crate) enum Wait {
+    Seconds(u64),
+    SecondsPath(JsonPath),
+    Timestamp(DateTime<Utc>),
+    TimestampPath(JsonPath),
+}

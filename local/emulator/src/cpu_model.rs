@@ -1,0 +1,106 @@
+//! Lambda's CPU model as plain arithmetic: how many vCPUs and visible cores a memory size buys,
+//! and whether this host can give that much.
+//!
+//! Owns the numbers only (share, visible cores, the `capped` flag). It must not touch cgroups or
+//! processes; `cgroup.rs` and `environment.rs` enforce what this computes.
+
+/// Lambda's default memory per vCPU today (AWS docs): 1,769 MB buys one vCPU.
+pub const DEFAULT_VCPU_MB: f64 = 1769.0;
+
+/// The smallest and largest memory sizes Lambda accepts, in MB.
+pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
+
+/// What one function configuration gets from the CPU model on this host.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuShare {
+    /// The share Lambda would give: memory / vcpu_mb, in vCPUs.
+    pub lambda_vcpus: f64,
+    /// The share the emulator enforces: `lambda_vcpus` capped at the host's cores.
+    pub vcpus: f64,
+    /// The cores Lambda would show (`available_parallelism`) at this memory size.
+    pub lambda_cores: usize,
+    /// The cores the process may run on here: `lambda_cores` restricted to the host's cores.
+    pub visible_cores: usize,
+    /// True when this host cannot give the full share: results at this size are not faithful.
+    pub capped: bool,
+}
+
+/// The cores Lambda shows at a memory size. Measured by the community, not documented: 2 up to
+/// 3,008 MB, then 3 / 4 / 5 / 6 from 3,009 / 5,308 / 7,077 / 8,846 MB.
+pub fn lambda_visible_cores(memory_mb: u32) -> usize {
+    match memory_mb {
+        0..=3008 => 2,
+        3009..=5307 => 3,
+        5308..=7076 => 4,
+        7077..=8845 => 5,
+        _ => 6,
+    }
+}
+
+/// The CPU share of `memory_mb` with `vcpu_mb` MB per vCPU on a host with `host_cores` cores.
+///
+/// The share is a budget over all visible cores together (one cgroup quota), as in Lambda.
+pub fn cpu_share(memory_mb: u32, vcpu_mb: f64, host_cores: usize) -> CpuShare {
+    let host_cores = host_cores.max(1);
+    let lambda_vcpus = f64::from(memory_mb) / vcpu_mb;
+    let lambda_cores = lambda_visible_cores(memory_mb);
+    let host = host_cores as f64;
+    let capped = lambda_vcpus > host;
+    CpuShare {
+        lambda_vcpus,
+        vcpus: lambda_vcpus.min(host),
+        lambda_cores,
+        visible_cores: lambda_cores.min(host_cores),
+        capped,
+    }
+}
+
+/// The number of cores of this host (what `sched_getaffinity` allows us), at least 1.
+pub fn host_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! cores {
+        ($mb:expr => $n:expr) => {
+            assert_eq!(lambda_visible_cores($mb), $n, "{} MB", $mb)
+        };
+    }
+
+    #[test]
+    fn visible_cores_follow_the_measured_steps() {
+        cores!(128 => 2);
+        cores!(1769 => 2);
+        cores!(3008 => 2);
+        cores!(3009 => 3);
+        cores!(5307 => 3);
+        cores!(5308 => 4);
+        cores!(7077 => 5);
+        cores!(8845 => 5);
+        cores!(8846 => 6);
+        cores!(10240 => 6);
+    }
+
+    #[test]
+    fn share_is_memory_over_vcpu_mb_and_capped_at_host_cores() {
+        let s = cpu_share(1769, DEFAULT_VCPU_MB, 2);
+        assert!((s.vcpus - 1.0).abs() < 1e-9);
+        assert!(!s.capped);
+        let s = cpu_share(442, DEFAULT_VCPU_MB, 2);
+        assert!((s.vcpus - 442.0 / 1769.0).abs() < 1e-9);
+        let s = cpu_share(3538, DEFAULT_VCPU_MB, 2);
+        assert!(!s.capped, "exactly two vCPUs fit on two cores");
+        let s = cpu_share(3539, DEFAULT_VCPU_MB, 2);
+        assert!(s.capped);
+        assert_eq!(s.vcpus, 2.0);
+        assert_eq!((s.lambda_cores, s.visible_cores), (3, 2));
+        let s = cpu_share(1792, 1792.0, 1);
+        assert!((s.vcpus - 1.0).abs() < 1e-9);
+        assert_eq!(s.visible_cores, 1);
+    }
+}

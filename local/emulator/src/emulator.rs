@@ -1,0 +1,872 @@
+//! The emulator: its configuration, the CPU mode decision, the pools of warm environments per
+//! version, and the invoker that turns one `Invoke` into an event, a wait and a REPORT.
+//!
+//! Owns which environment serves an invocation (warm reuse, cold start, the per-version limit),
+//! the interpretation of outcomes (response, function error, crash, OOM kill, timeout), and
+//! shutdown. It must not speak HTTP (`runtime_api.rs`), write cgroup files (`cgroup.rs`) or
+//! start processes itself (`environment.rs`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use tokio::sync::oneshot;
+
+use crate::cgroup::{
+    CgroupV1, CgroupV2, CpuMode, DEFAULT_CFS_PERIOD_US, EnvLimits, NoCgroup, ResourceControl,
+};
+use crate::cpu_model::{self, CpuShare, DEFAULT_VCPU_MB};
+use crate::environment::{ENV_VISIBLE_CORES, Environment, ExitInfo, SpawnSpec};
+use crate::error::{ErrorType, LambdaApiError, StartError};
+use crate::registry::{ConfigUpdate, FunctionConfiguration, FunctionSpec, Registry, Target};
+use crate::report::{self, Report};
+use crate::runtime_api::{self, Event, Lifecycle, Outcome};
+
+/// How the emulator should cap CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpuModeChoice {
+    /// A cgroup if one can be created, else in-process.
+    #[default]
+    Auto,
+    /// A cgroup, or fail to start.
+    Cgroup,
+    /// Never a cgroup: pass the share in `POWERSWEEP_CPU_VCPUS`.
+    InProcess,
+}
+
+/// Settings of one emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// MB of memory per vCPU: 1,769 today, 1,792 reproduces 2019 Lambda.
+    pub vcpu_mb: f64,
+    /// Environments per function version; one more concurrent invocation gets
+    /// `TooManyRequestsException`.
+    pub max_environments_per_version: usize,
+    /// How to cap CPU.
+    pub cpu_mode: CpuModeChoice,
+    /// The host's cores (for visible cores and the `capped` flag).
+    pub host_cores: usize,
+    /// CFS period in microseconds (see [`DEFAULT_CFS_PERIOD_US`] for why 20 ms).
+    pub cfs_period_us: u64,
+    /// How long `LastUpdateStatus` stays `InProgress` after an update.
+    pub update_delay: Duration,
+    /// How long a runtime may take from start to its first `next` (Lambda: 10 s).
+    pub init_timeout: Duration,
+    /// Region used in ARNs and `AWS_REGION`.
+    pub region: String,
+    /// Account id used in ARNs.
+    pub account_id: String,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            vcpu_mb: DEFAULT_VCPU_MB,
+            max_environments_per_version: 10,
+            cpu_mode: CpuModeChoice::Auto,
+            host_cores: cpu_model::host_cores(),
+            cfs_period_us: DEFAULT_CFS_PERIOD_US,
+            update_delay: Duration::from_millis(100),
+            init_timeout: Duration::from_secs(10),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+        }
+    }
+}
+
+/// How the caller wants the log (`LogType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogType {
+    /// No log in the output.
+    #[default]
+    None,
+    /// The last 4 KB of the invocation's log, base64, in `log_result`.
+    Tail,
+}
+
+/// An `Invoke` request (synchronous, `RequestResponse`).
+#[derive(Debug, Clone, Default)]
+pub struct InvokeRequest {
+    /// Name, partial ARN or ARN, optionally with `:qualifier`.
+    pub function_name: String,
+    /// `$LATEST` or a version number.
+    pub qualifier: Option<String>,
+    /// The event; must be JSON (empty means `{}`).
+    pub payload: Vec<u8>,
+    /// Whether to return the log tail.
+    pub log_type: LogType,
+}
+
+/// An `Invoke` answer. A function error is a successful call with `function_error` set.
+#[derive(Debug, Clone)]
+pub struct InvokeOutput {
+    /// 200 (Lambda answers 200 for function errors too).
+    pub status_code: u16,
+    /// `$LATEST` or the version that ran.
+    pub executed_version: String,
+    /// `Some("Unhandled")` when the function failed; `payload` is then `{errorType, errorMessage}`.
+    pub function_error: Option<String>,
+    /// The error type of a function error (`Sandbox.Timedout`, `Runtime.ExitError`, …).
+    pub error_type: Option<String>,
+    /// Base64 of the last 4 KB of the log, when `LogType::Tail` was asked.
+    pub log_result: Option<String>,
+    /// The response (or error) payload.
+    pub payload: Vec<u8>,
+    /// The REPORT figures.
+    pub report: Report,
+    /// The whole log of this invocation (init output on a cold start, START … REPORT).
+    pub log: String,
+    /// Whether this invocation started a new environment.
+    pub cold: bool,
+    /// The CPU this configuration got.
+    pub cpu: CpuShare,
+}
+
+/// What is left of an emulator's environments (for "no leftovers" checks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    /// Bootstrap processes still alive.
+    pub pids: Vec<i32>,
+    /// Environment cgroup directories still present.
+    pub cgroup_dirs: Vec<PathBuf>,
+}
+
+impl Leftovers {
+    /// True when nothing is left.
+    pub fn is_empty(&self) -> bool {
+        self.pids.is_empty() && self.cgroup_dirs.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    function: String,
+    version: String,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    idle: Vec<Arc<Environment>>,
+    /// Environments of the current generation, idle or busy.
+    live: usize,
+    generation: u64,
+}
+
+/// A local Lambda: functions, versions, and real bootstrap processes serving them.
+///
+/// Dropping it kills every environment and removes its cgroups (best effort); prefer
+/// [`Emulator::shutdown`], which waits for the processes to exit.
+#[derive(Debug)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: EmulatorConfig,
+    control: Box<dyn ResourceControl>,
+    fallback_reason: Option<String>,
+    registry: Mutex<Registry>,
+    pools: Mutex<HashMap<PoolKey, Pool>>,
+    envs: Mutex<HashMap<String, Arc<Environment>>>,
+    history: Mutex<Vec<(i32, Vec<PathBuf>)>>,
+    seq: AtomicU64,
+    id: u64,
+    shut: AtomicBool,
+}
+
+static EMULATORS: AtomicU64 = AtomicU64::new(0);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here leaves the data consistent, so a poisoned lock is usable.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Emulator {
+    /// Start an emulator: decide the CPU mode (creating the `powersweep-<pid>` cgroup parents in
+    /// cgroup mode). Environments, each with its own Runtime API port on 127.0.0.1, start on
+    /// demand. Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// [`StartError::Config`] for out-of-range settings; [`StartError::CgroupUnavailable`]
+    /// when `CpuModeChoice::Cgroup` is forced and no cgroup can be created.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
+        if !(config.vcpu_mb.is_finite() && config.vcpu_mb > 0.0) {
+            return Err(StartError::Config(format!(
+                "vcpu_mb must be positive, got {}",
+                config.vcpu_mb
+            )));
+        }
+        if config.max_environments_per_version == 0 {
+            return Err(StartError::Config(
+                "max_environments_per_version must be at least 1".into(),
+            ));
+        }
+        if !(1_000..=1_000_000).contains(&config.cfs_period_us) {
+            return Err(StartError::Config(format!(
+                "cfs_period_us must be 1000–1000000, got {}",
+                config.cfs_period_us
+            )));
+        }
+        let (control, fallback_reason): (Box<dyn ResourceControl>, Option<String>) =
+            match config.cpu_mode {
+                CpuModeChoice::InProcess => (Box::new(NoCgroup), None),
+                CpuModeChoice::Cgroup => (discover_cgroup()?, None),
+                CpuModeChoice::Auto => match discover_cgroup() {
+                    Ok(c) => (c, None),
+                    Err(e) => {
+                        tracing::info!(error = %e, "no cgroup, using the in-process throttle");
+                        (Box::new(NoCgroup), Some(e.to_string()))
+                    }
+                },
+            };
+        let registry = Registry::new(
+            config.region.clone(),
+            config.account_id.clone(),
+            config.update_delay,
+        );
+        Ok(Emulator {
+            inner: Arc::new(Inner {
+                config,
+                control,
+                fallback_reason,
+                registry: Mutex::new(registry),
+                pools: Mutex::new(HashMap::new()),
+                envs: Mutex::new(HashMap::new()),
+                history: Mutex::new(Vec::new()),
+                seq: AtomicU64::new(0),
+                id: EMULATORS.fetch_add(1, Ordering::SeqCst),
+                shut: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The CPU mode in use (print it: results differ in fidelity).
+    pub fn cpu_mode(&self) -> CpuMode {
+        self.inner.control.mode()
+    }
+
+    /// In `Auto` mode, why no cgroup could be used (None when a cgroup is in use or not tried).
+    pub fn cgroup_fallback_reason(&self) -> Option<&str> {
+        self.inner.fallback_reason.as_deref()
+    }
+
+    /// The emulator's settings.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.inner.config
+    }
+
+    /// The CPU a memory size gets on this host with this emulator's settings.
+    pub fn cpu_share(&self, memory_mb: u32) -> CpuShare {
+        let c = &self.inner.config;
+        cpu_model::cpu_share(memory_mb, c.vcpu_mb, c.host_cores)
+    }
+
+    /// `CreateFunction`.
+    ///
+    /// # Errors
+    /// `InvalidParameterValueException` (name, memory, timeout), `ResourceConflictException`
+    /// (exists).
+    pub fn create_function(
+        &self,
+        spec: FunctionSpec,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        self.check_running()?;
+        lock(&self.inner.registry).create(spec)
+    }
+
+    /// `GetFunctionConfiguration`.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`, `InvalidParameterValueException` (bad name).
+    pub fn get_function_configuration(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        lock(&self.inner.registry).configuration(function_name, qualifier)
+    }
+
+    /// `UpdateFunctionConfiguration` of `$LATEST`. `LastUpdateStatus` is `InProgress` for
+    /// `update_delay`, during which another update or a publish gets
+    /// `ResourceConflictException`. Warm `$LATEST` environments are discarded.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`, `ResourceConflictException`,
+    /// `InvalidParameterValueException`.
+    pub fn update_function_configuration(
+        &self,
+        function_name: &str,
+        update: ConfigUpdate,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        self.check_running()?;
+        lock(&self.inner.registry).update(function_name, update)
+    }
+
+    /// `PublishVersion`: snapshot `$LATEST` as a new numbered version (or return the last one
+    /// when nothing changed, as Lambda does).
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`, `ResourceConflictException` (update in progress).
+    pub fn publish_version(
+        &self,
+        function_name: &str,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        self.check_running()?;
+        lock(&self.inner.registry).publish(function_name)
+    }
+
+    /// `DeleteFunction`: the whole function (no qualifier) or one version. Its environments are
+    /// killed (busy ones when their invocation ends).
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`; `InvalidParameterValueException` for `$LATEST`.
+    pub async fn delete_function(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), LambdaApiError> {
+        let (name, versions) = lock(&self.inner.registry).delete(function_name, qualifier)?;
+        let mut doomed = Vec::new();
+        {
+            let mut pools = lock(&self.inner.pools);
+            for version in versions {
+                let key = PoolKey {
+                    function: name.clone(),
+                    version,
+                };
+                if let Some(pool) = pools.remove(&key) {
+                    doomed.extend(pool.idle);
+                }
+            }
+        }
+        for env in doomed {
+            self.inner.destroy(&env).await;
+        }
+        Ok(())
+    }
+
+    /// `Invoke` (synchronous). Function failures are `Ok` with `function_error` set.
+    ///
+    /// # Errors
+    /// `InvalidRequestContentException` (payload not JSON), `ResourceNotFoundException`,
+    /// `TooManyRequestsException` (all environments of the version busy, limit reached),
+    /// `ServiceException` (an environment could not be created).
+    pub async fn invoke(&self, request: InvokeRequest) -> Result<InvokeOutput, LambdaApiError> {
+        self.check_running()?;
+        let InvokeRequest {
+            function_name,
+            qualifier,
+            payload,
+            log_type,
+        } = request;
+        let payload = if payload.iter().all(u8::is_ascii_whitespace) {
+            b"{}".to_vec()
+        } else {
+            payload
+        };
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+            return Err(LambdaApiError::new(
+                ErrorType::InvalidRequestContent,
+                format!("Could not parse request body into json: {e}"),
+            ));
+        }
+        let (target, invoked_arn) = {
+            let registry = lock(&self.inner.registry);
+            let (name, q) = registry.parse_name(&function_name, qualifier.as_deref())?;
+            let target = registry.target(&name, q.as_deref())?;
+            let arn = registry.arn(&name, q.as_deref());
+            (target, arn)
+        };
+        let cpu = self.cpu_share(target.config.memory_mb);
+        let key = PoolKey {
+            function: target.name.clone(),
+            version: target.version.clone(),
+        };
+        let (env, cold) = self.acquire(&key, &target, &cpu).await?;
+        let run = Run {
+            inner: &self.inner,
+            env: &env,
+            target: &target,
+            invoked_arn,
+            cold,
+            cpu,
+        };
+        let (out, keep) = run.execute(payload).await;
+        self.release(&key, target.config.generation, env, keep)
+            .await;
+        let mut out = out;
+        if log_type == LogType::Tail {
+            let bytes = out.log.as_bytes();
+            let tail = &bytes[bytes.len().saturating_sub(4096)..];
+            out.log_result = Some(base64::engine::general_purpose::STANDARD.encode(tail));
+        }
+        Ok(out)
+    }
+
+    /// Kill every environment, wait for the processes, remove the cgroups. Later calls fail
+    /// with `ServiceException`.
+    pub async fn shutdown(&self) {
+        self.inner.shut.store(true, Ordering::SeqCst);
+        lock(&self.inner.pools).clear();
+        let envs: Vec<_> = lock(&self.inner.envs).values().cloned().collect();
+        for env in envs {
+            self.inner.destroy(&env).await;
+        }
+        self.inner.control.remove_parent();
+    }
+
+    /// What is still alive or present of the environments this emulator ever started.
+    pub fn leftovers(&self) -> Leftovers {
+        let mut left = Leftovers::default();
+        for (pid, dirs) in lock(&self.inner.history).iter() {
+            if *pid > 0 && process_alive(*pid) {
+                left.pids.push(*pid);
+            }
+            left.cgroup_dirs
+                .extend(dirs.iter().filter(|d| d.exists()).cloned());
+        }
+        left
+    }
+
+    fn check_running(&self) -> Result<(), LambdaApiError> {
+        if self.inner.shut.load(Ordering::SeqCst) {
+            Err(LambdaApiError::service("the emulator is shut down"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A warm environment, or a new one (cold) within the limit.
+    async fn acquire(
+        &self,
+        key: &PoolKey,
+        target: &Target,
+        cpu: &CpuShare,
+    ) -> Result<(Arc<Environment>, bool), LambdaApiError> {
+        let mut stale = Vec::new();
+        let pick = {
+            let mut pools = lock(&self.inner.pools);
+            let pool = pools.entry(key.clone()).or_default();
+            if pool.generation != target.config.generation {
+                // The configuration changed: old environments must not serve it.
+                stale.append(&mut pool.idle);
+                pool.live = 0;
+                pool.generation = target.config.generation;
+            }
+            let mut warm = None;
+            while let Some(env) = pool.idle.pop() {
+                if env.is_dead() {
+                    pool.live = pool.live.saturating_sub(1);
+                    stale.push(env);
+                } else {
+                    warm = Some(env);
+                    break;
+                }
+            }
+            match warm {
+                Some(env) => Ok(Some(env)),
+                None if pool.live >= self.inner.config.max_environments_per_version => Err(()),
+                None => {
+                    pool.live += 1;
+                    Ok(None)
+                }
+            }
+        };
+        for env in stale {
+            self.inner.destroy(&env).await;
+        }
+        let Ok(warm) = pick else {
+            return Err(LambdaApiError::new(
+                ErrorType::TooManyRequests,
+                "Rate Exceeded.",
+            ));
+        };
+        if let Some(env) = warm {
+            return Ok((env, false));
+        }
+        match self.spawn(target, cpu).await {
+            Ok(env) => Ok((env, true)),
+            Err(e) => {
+                if let Some(pool) = lock(&self.inner.pools).get_mut(key)
+                    && pool.generation == target.config.generation
+                {
+                    pool.live = pool.live.saturating_sub(1);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn spawn(
+        &self,
+        target: &Target,
+        cpu: &CpuShare,
+    ) -> Result<Arc<Environment>, LambdaApiError> {
+        let inner = &self.inner;
+        let n = inner.seq.fetch_add(1, Ordering::SeqCst);
+        let name = format!(
+            "e{}-{}-{}-{n}",
+            inner.id,
+            target.name,
+            target.version.trim_start_matches('$')
+        );
+        let c = &target.config;
+        let stream = format!(
+            "{}/[{}]{}",
+            chrono::Utc::now().format("%Y/%m/%d"),
+            target.version,
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut env: BTreeMap<String, String> = c.environment.clone();
+        let lambda_vars = [
+            ("AWS_LAMBDA_FUNCTION_NAME", target.name.clone()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", target.version.clone()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", c.memory_mb.to_string()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", target.name),
+            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+            ("LAMBDA_TASK_ROOT", c.task_root.display().to_string()),
+            ("LAMBDA_RUNTIME_DIR", c.task_root.display().to_string()),
+            ("AWS_REGION", inner.config.region.clone()),
+            ("AWS_DEFAULT_REGION", inner.config.region.clone()),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".into()),
+            ("_HANDLER", "bootstrap".into()),
+            ("TZ", ":UTC".into()),
+            ("LANG", "en_US.UTF-8".into()),
+            ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
+            // Lambda's visible cores for the host to report: under a cgroup quota, std's
+            // `available_parallelism` answers floor(share), not what Lambda shows.
+            (ENV_VISIBLE_CORES, cpu.visible_cores.to_string()),
+        ];
+        // Lambda's reserved variables win over the function's own, as in Lambda.
+        for (k, v) in lambda_vars {
+            env.insert(k.to_string(), v);
+        }
+        let spec = SpawnSpec {
+            name,
+            bootstrap: c.bootstrap.clone(),
+            task_root: c.task_root.clone(),
+            env,
+            visible_cores: cpu.visible_cores,
+            limits: EnvLimits {
+                vcpus: cpu.vcpus,
+                memory_mb: c.memory_mb,
+                period_us: inner.config.cfs_period_us,
+            },
+        };
+        let env = Environment::spawn(spec, inner.control.as_ref())
+            .await
+            .map_err(|e| LambdaApiError::service(format!("could not start an environment: {e}")))?;
+        tracing::debug!(env = %env.name, pid = env.pid, runtime_api = %env.runtime_api, "environment started");
+        lock(&inner.history).push((env.pid, env.cgroup_dirs()));
+        lock(&inner.envs).insert(env.name.clone(), env.clone());
+        if inner.shut.load(Ordering::SeqCst) {
+            inner.destroy(&env).await;
+            return Err(LambdaApiError::service("the emulator is shut down"));
+        }
+        Ok(env)
+    }
+
+    async fn release(&self, key: &PoolKey, generation: u64, env: Arc<Environment>, keep: bool) {
+        let discard = {
+            let mut pools = lock(&self.inner.pools);
+            match pools.get_mut(key) {
+                Some(pool) if pool.generation == generation => {
+                    if keep && !env.is_dead() && !self.inner.shut.load(Ordering::SeqCst) {
+                        pool.idle.push(env.clone());
+                        false
+                    } else {
+                        pool.live = pool.live.saturating_sub(1);
+                        true
+                    }
+                }
+                // Deleted, or the configuration changed meanwhile.
+                _ => true,
+            }
+        };
+        if discard {
+            self.inner.destroy(&env).await;
+        }
+    }
+}
+
+impl Inner {
+    async fn destroy(&self, env: &Arc<Environment>) {
+        env.destroy().await;
+        lock(&self.envs).remove(&env.name);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let envs: Vec<_> = lock(&self.envs).drain().map(|(_, e)| e).collect();
+        for env in envs {
+            env.destroy_blocking();
+        }
+        self.control.remove_parent();
+    }
+}
+
+fn discover_cgroup() -> Result<Box<dyn ResourceControl>, crate::cgroup::CgroupError> {
+    match CgroupV1::discover() {
+        Ok(c) => Ok(Box::new(c)),
+        Err(v1) => match CgroupV2::discover() {
+            Ok(c) => Ok(Box::new(c)),
+            Err(v2) => Err(crate::cgroup::CgroupError::NotAvailable(format!(
+                "v1: {v1}; v2: {v2}"
+            ))),
+        },
+    }
+}
+
+/// Alive and not a zombie.
+fn process_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+fn epoch_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+/// One invocation on one environment.
+struct Run<'a> {
+    inner: &'a Inner,
+    env: &'a Arc<Environment>,
+    target: &'a Target,
+    invoked_arn: String,
+    cold: bool,
+    cpu: CpuShare,
+}
+
+/// How an invocation ended, before formatting.
+enum Ending {
+    Response(Vec<u8>),
+    FunctionError {
+        error_type: String,
+        payload: Vec<u8>,
+    },
+}
+
+impl Run<'_> {
+    /// Run the invocation; returns the output and whether the environment may be reused.
+    async fn execute(self, payload: Vec<u8>) -> (InvokeOutput, bool) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let timeout = Duration::from_secs(u64::from(self.target.config.timeout_s));
+        let mut keep = true;
+        let mut init = None;
+        let ready = if self.cold {
+            match self.wait_ready(&request_id).await {
+                Ok(d) => {
+                    init = Some(d);
+                    Ok(())
+                }
+                Err(failure) => {
+                    keep = false;
+                    init = Some(self.env.started.elapsed());
+                    Err(failure)
+                }
+            }
+        } else {
+            Ok(())
+        };
+        let pre_log = self.env.take_log();
+        let (ending, duration, error_lines) = match ready {
+            Ok(()) => {
+                self.dispatch(&request_id, payload, timeout, &mut keep)
+                    .await
+            }
+            Err((ending, lines)) => (ending, Duration::ZERO, lines),
+        };
+        let max_memory = self.env.max_memory_bytes();
+        self.env.settle_output().await;
+        let during = self.env.take_log();
+
+        let report = Report::new(
+            &request_id,
+            duration,
+            init,
+            self.target.config.memory_mb,
+            max_memory,
+        );
+        let mut log = String::new();
+        log.push_str(&pre_log);
+        log.push_str(&report::start_line(&request_id, &self.target.version));
+        log.push('\n');
+        log.push_str(&during);
+        for line in &error_lines {
+            log.push_str(line);
+            log.push('\n');
+        }
+        log.push_str(&report::end_line(&request_id));
+        log.push('\n');
+        log.push_str(&report.line());
+        log.push('\n');
+
+        let (function_error, error_type, payload) = match ending {
+            Ending::Response(body) => (None, None, body),
+            Ending::FunctionError {
+                error_type,
+                payload,
+            } => (Some("Unhandled".to_string()), Some(error_type), payload),
+        };
+        let out = InvokeOutput {
+            status_code: 200,
+            executed_version: self.target.version.clone(),
+            function_error,
+            error_type,
+            log_result: None,
+            payload,
+            report,
+            log,
+            cold: self.cold,
+            cpu: self.cpu,
+        };
+        (out, keep)
+    }
+
+    /// Wait for the first `next`; on failure, the ending and the log lines to add.
+    async fn wait_ready(&self, request_id: &str) -> Result<Duration, (Ending, Vec<String>)> {
+        let mut lifecycle = self.env.lifecycle();
+        let mut exit = self.env.exit();
+        let limit = self.inner.config.init_timeout;
+        let ready = async {
+            lifecycle
+                .wait_for(|s| !matches!(s, Lifecycle::Starting))
+                .await
+                .map(|s| s.clone())
+        };
+        tokio::select! {
+            biased;
+            state = ready => match state {
+                Ok(Lifecycle::Ready(at)) => Ok(at.saturating_duration_since(self.env.started)),
+                Ok(Lifecycle::InitError { error_type, payload }) => {
+                    self.env.kill();
+                    Err((Ending::FunctionError { error_type, payload }, vec![]))
+                }
+                Ok(Lifecycle::Starting) | Err(_) => Err(self.crashed(request_id, None)),
+            },
+            info = exit.wait_for(|e| e.is_some()) => {
+                let info = info.ok().and_then(|i| *i);
+                Err(self.crashed(request_id, info))
+            }
+            () = tokio::time::sleep(limit) => {
+                self.env.kill();
+                let message = format!(
+                    "Init timed out after {:.2} seconds: the runtime never called next",
+                    limit.as_secs_f64()
+                );
+                let line = format!(
+                    "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: timeout",
+                    limit.as_secs_f64() * 1000.0
+                );
+                Err((
+                    Ending::FunctionError {
+                        error_type: "Sandbox.Timedout".into(),
+                        payload: runtime_api::error_payload("Sandbox.Timedout", &message),
+                    },
+                    vec![line],
+                ))
+            }
+        }
+    }
+
+    /// The process died: an OOM kill or an exit.
+    fn crashed(&self, request_id: &str, info: Option<ExitInfo>) -> (Ending, Vec<String>) {
+        let how = info.map_or_else(|| "runtime lost".to_string(), |i| i.describe());
+        let error_type = if self.env.oom_kills() > 0 {
+            "Runtime.OutOfMemory"
+        } else {
+            "Runtime.ExitError"
+        };
+        let message = format!("RequestId: {request_id} Error: Runtime exited with error: {how}");
+        let lines = vec![message.clone(), error_type.to_string()];
+        (
+            Ending::FunctionError {
+                error_type: error_type.into(),
+                payload: runtime_api::error_payload(error_type, &message),
+            },
+            lines,
+        )
+    }
+
+    /// Hand the event over and wait for the answer, the process's death or the timeout.
+    /// Returns the ending, the invocation's duration and log lines to add.
+    async fn dispatch(
+        &self,
+        request_id: &str,
+        payload: Vec<u8>,
+        timeout: Duration,
+        keep: &mut bool,
+    ) -> (Ending, Duration, Vec<String>) {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let event = Event {
+            request_id: request_id.to_string(),
+            payload,
+            deadline_ms: epoch_ms() + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            function_arn: self.invoked_arn.clone(),
+            trace_id: runtime_api::new_trace_id(),
+            reply: reply_tx,
+        };
+        let mut exit = self.env.exit();
+        let t0 = Instant::now();
+        if self.env.send(event).await.is_err() {
+            *keep = false;
+            let info = *exit.borrow();
+            let (ending, lines) = self.crashed(request_id, info);
+            return (ending, t0.elapsed(), lines);
+        }
+        let (ending, lines) = tokio::select! {
+            biased;
+            outcome = reply_rx => match outcome {
+                Ok(Outcome::Response(body)) => (Ending::Response(body), vec![]),
+                Ok(Outcome::Error { error_type, payload }) => {
+                    (Ending::FunctionError { error_type, payload }, vec![])
+                }
+                Err(_) => {
+                    *keep = false;
+                    let info = *self.env.exit().borrow();
+                    self.crashed(request_id, info)
+                }
+            },
+            info = exit.wait_for(|e| e.is_some()) => {
+                *keep = false;
+                let info = info.ok().and_then(|i| *i);
+                self.crashed(request_id, info)
+            }
+            () = tokio::time::sleep(timeout) => {
+                *keep = false;
+                self.env.kill();
+                let message = report::timeout_message(timeout);
+                let line = format!(
+                    "{} {request_id} {message}",
+                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                );
+                (
+                    Ending::FunctionError {
+                        error_type: "Sandbox.Timedout".into(),
+                        payload: runtime_api::error_payload("Sandbox.Timedout", &message),
+                    },
+                    vec![line],
+                )
+            }
+        };
+        let duration = t0.elapsed();
+        if !*keep {
+            self.env.forget(request_id);
+        }
+        (ending, duration, lines)
+    }
+}

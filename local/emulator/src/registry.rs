@@ -1,0 +1,604 @@
+//! Functions and their versions: configuration, `LastUpdateStatus`, publishing, deletion, and
+//! name/ARN/qualifier resolution, with Lambda's validation and error types.
+//!
+//! Owns configuration state only. It must not start or stop environments; it tells the invoker
+//! which configuration to run (and a `generation` that changes whenever a configuration that
+//! environments were started from changes, so stale warm environments are dropped).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cpu_model::MEMORY_RANGE_MB;
+use crate::error::LambdaApiError;
+
+/// Lambda's timeout range, in seconds.
+pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
+
+/// The qualifier of the unpublished, mutable version.
+pub const LATEST: &str = "$LATEST";
+
+/// What `create_function` needs.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    /// The function's name (`[A-Za-z0-9-_]{1,64}`).
+    pub name: String,
+    /// The executable to start as the runtime (Lambda's `bootstrap`).
+    pub bootstrap: PathBuf,
+    /// The directory the bootstrap runs in, `LAMBDA_TASK_ROOT`.
+    pub task_root: PathBuf,
+    /// Memory in MB, 128–10,240.
+    pub memory_mb: u32,
+    /// Timeout in seconds, 1–900.
+    pub timeout_s: u32,
+    /// The function's own environment variables.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// A configuration change (`UpdateFunctionConfiguration`); `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigUpdate {
+    /// New memory size in MB.
+    pub memory_mb: Option<u32>,
+    /// New timeout in seconds.
+    pub timeout_s: Option<u32>,
+    /// New environment (replaces the whole map, as in Lambda).
+    pub environment: Option<BTreeMap<String, String>>,
+}
+
+/// `GetFunctionConfiguration`'s answer, in AWS's PascalCase when serialized.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionConfiguration {
+    /// The function's name.
+    pub function_name: String,
+    /// The ARN, qualified with the version for published versions.
+    pub function_arn: String,
+    /// Always `provided.al2023` (a custom runtime).
+    pub runtime: String,
+    /// Always `bootstrap`.
+    pub handler: String,
+    /// Memory in MB.
+    pub memory_size: u32,
+    /// Timeout in seconds.
+    pub timeout: u32,
+    /// `$LATEST` or the version number.
+    pub version: String,
+    /// Always `Active` (environments start on demand).
+    pub state: String,
+    /// `InProgress` for a while after an update, then `Successful`.
+    pub last_update_status: String,
+    /// ISO 8601 time of the last change.
+    pub last_modified: String,
+    /// Changes with every configuration change.
+    pub revision_id: String,
+    /// `{"Variables": {…}}`.
+    pub environment: EnvironmentResponse,
+    /// Always `Zip`.
+    pub package_type: String,
+    /// The host's architecture (`x86_64` or `arm64`).
+    pub architectures: Vec<String>,
+}
+
+/// The `Environment` member of a configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnvironmentResponse {
+    /// The function's own variables.
+    pub variables: BTreeMap<String, String>,
+}
+
+/// One immutable configuration (a published version, or a snapshot of `$LATEST`).
+#[derive(Debug, Clone)]
+pub(crate) struct VersionConfig {
+    pub bootstrap: PathBuf,
+    pub task_root: PathBuf,
+    pub memory_mb: u32,
+    pub timeout_s: u32,
+    pub environment: BTreeMap<String, String>,
+    pub last_modified: String,
+    pub revision_id: String,
+    /// Unique per configuration; environments of another generation are not reused.
+    pub generation: u64,
+}
+
+impl VersionConfig {
+    fn same_settings(&self, other: &VersionConfig) -> bool {
+        self.bootstrap == other.bootstrap
+            && self.task_root == other.task_root
+            && self.memory_mb == other.memory_mb
+            && self.timeout_s == other.timeout_s
+            && self.environment == other.environment
+    }
+}
+
+#[derive(Debug)]
+struct Function {
+    latest: VersionConfig,
+    versions: BTreeMap<u64, VersionConfig>,
+    next_version: u64,
+    update_until: Option<Instant>,
+}
+
+/// The resolved target of a call: function, version key, and the configuration to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub name: String,
+    /// `$LATEST` or the version number.
+    pub version: String,
+    pub config: VersionConfig,
+}
+
+/// Every function of one emulator.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    functions: BTreeMap<String, Function>,
+    region: String,
+    account: String,
+    update_delay: Duration,
+    next_generation: u64,
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string()
+}
+
+fn check_memory(mb: u32) -> Result<(), LambdaApiError> {
+    if MEMORY_RANGE_MB.contains(&mb) {
+        Ok(())
+    } else {
+        Err(LambdaApiError::invalid(format!(
+            "'MemorySize' value {mb} failed to satisfy constraint: Member must have value between {} and {} MB",
+            MEMORY_RANGE_MB.start(),
+            MEMORY_RANGE_MB.end()
+        )))
+    }
+}
+
+fn check_timeout(s: u32) -> Result<(), LambdaApiError> {
+    if TIMEOUT_RANGE_S.contains(&s) {
+        Ok(())
+    } else {
+        Err(LambdaApiError::invalid(format!(
+            "'Timeout' value {s} failed to satisfy constraint: Member must have value between {} and {} seconds",
+            TIMEOUT_RANGE_S.start(),
+            TIMEOUT_RANGE_S.end()
+        )))
+    }
+}
+
+fn check_name(name: &str) -> Result<(), LambdaApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(LambdaApiError::invalid(format!(
+            "'FunctionName' {name:?} must match [a-zA-Z0-9-_]{{1,64}}"
+        )))
+    }
+}
+
+impl Registry {
+    pub fn new(region: String, account: String, update_delay: Duration) -> Self {
+        Registry {
+            functions: BTreeMap::new(),
+            region,
+            account,
+            update_delay,
+            next_generation: 1,
+        }
+    }
+
+    /// `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
+    pub fn arn(&self, name: &str, qualifier: Option<&str>) -> String {
+        let base = format!(
+            "arn:aws:lambda:{}:{}:function:{name}",
+            self.region, self.account
+        );
+        match qualifier {
+            Some(q) => format!("{base}:{q}"),
+            None => base,
+        }
+    }
+
+    fn generation(&mut self) -> u64 {
+        self.next_generation += 1;
+        self.next_generation
+    }
+
+    fn not_found(&self, name: &str, qualifier: Option<&str>) -> LambdaApiError {
+        LambdaApiError::not_found(format!("Function not found: {}", self.arn(name, qualifier)))
+    }
+
+    /// Split a name, partial ARN or full ARN, and reconcile its qualifier with `qualifier`.
+    pub fn parse_name(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(String, Option<String>), LambdaApiError> {
+        let parts: Vec<&str> = function_name.split(':').collect();
+        let (name, from_name) = match parts.as_slice() {
+            [name] => (*name, None),
+            [name, q] => (*name, Some(*q)),
+            [_account, "function", name] => (*name, None),
+            [_account, "function", name, q] => (*name, Some(*q)),
+            ["arn", _, "lambda", _region, _account, "function", name] => (*name, None),
+            ["arn", _, "lambda", _region, _account, "function", name, q] => (*name, Some(*q)),
+            _ => {
+                return Err(LambdaApiError::invalid(format!(
+                    "invalid function name or ARN: {function_name}"
+                )));
+            }
+        };
+        check_name(name)?;
+        let qualifier = qualifier.filter(|q| !q.is_empty());
+        let q = match (from_name, qualifier) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(LambdaApiError::invalid(
+                    "The derived qualifier from the function name does not match the specified qualifier.",
+                ));
+            }
+            (Some(a), _) => Some(a.to_string()),
+            (None, b) => b.map(str::to_string),
+        };
+        Ok((name.to_string(), q))
+    }
+
+    pub fn create(&mut self, spec: FunctionSpec) -> Result<FunctionConfiguration, LambdaApiError> {
+        check_name(&spec.name)?;
+        check_memory(spec.memory_mb)?;
+        check_timeout(spec.timeout_s)?;
+        if self.functions.contains_key(&spec.name) {
+            return Err(LambdaApiError::conflict(format!(
+                "Function already exist: {}",
+                spec.name
+            )));
+        }
+        let latest = VersionConfig {
+            bootstrap: spec.bootstrap,
+            task_root: spec.task_root,
+            memory_mb: spec.memory_mb,
+            timeout_s: spec.timeout_s,
+            environment: spec.environment,
+            last_modified: now_iso(),
+            revision_id: uuid::Uuid::new_v4().to_string(),
+            generation: self.generation(),
+        };
+        self.functions.insert(
+            spec.name.clone(),
+            Function {
+                latest,
+                versions: BTreeMap::new(),
+                next_version: 1,
+                update_until: None,
+            },
+        );
+        self.configuration(&spec.name, None)
+    }
+
+    fn in_progress(f: &Function) -> bool {
+        f.update_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    fn conflict(&self, name: &str) -> LambdaApiError {
+        LambdaApiError::conflict(format!(
+            "The operation cannot be performed at this time. An update is in progress for resource: {}",
+            self.arn(name, None)
+        ))
+    }
+
+    pub fn update(
+        &mut self,
+        function_name: &str,
+        update: ConfigUpdate,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        let (name, q) = self.parse_name(function_name, None)?;
+        if q.is_some() {
+            return Err(LambdaApiError::invalid(
+                "UpdateFunctionConfiguration applies to $LATEST only; pass an unqualified name",
+            ));
+        }
+        let ConfigUpdate {
+            memory_mb,
+            timeout_s,
+            environment,
+        } = update;
+        if let Some(mb) = memory_mb {
+            check_memory(mb)?;
+        }
+        if let Some(s) = timeout_s {
+            check_timeout(s)?;
+        }
+        let Some(f) = self.functions.get(&name) else {
+            return Err(self.not_found(&name, None));
+        };
+        if Self::in_progress(f) {
+            return Err(self.conflict(&name));
+        }
+        let generation = self.generation();
+        let delay = self.update_delay;
+        let f = self
+            .functions
+            .get_mut(&name)
+            .ok_or_else(|| LambdaApiError::service("function vanished during update"))?;
+        if let Some(mb) = memory_mb {
+            f.latest.memory_mb = mb;
+        }
+        if let Some(s) = timeout_s {
+            f.latest.timeout_s = s;
+        }
+        if let Some(env) = environment {
+            f.latest.environment = env;
+        }
+        f.latest.last_modified = now_iso();
+        f.latest.revision_id = uuid::Uuid::new_v4().to_string();
+        f.latest.generation = generation;
+        f.update_until = (!delay.is_zero()).then(|| Instant::now() + delay);
+        self.configuration(&name, None)
+    }
+
+    pub fn configuration(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        let (name, q) = self.parse_name(function_name, qualifier)?;
+        let t = self.target(&name, q.as_deref())?;
+        let f = self
+            .functions
+            .get(&name)
+            .ok_or_else(|| self.not_found(&name, q.as_deref()))?;
+        let latest = t.version == LATEST;
+        let status = if latest && Self::in_progress(f) {
+            "InProgress"
+        } else {
+            "Successful"
+        };
+        let arn = if latest {
+            self.arn(&name, None)
+        } else {
+            self.arn(&name, Some(&t.version))
+        };
+        Ok(FunctionConfiguration {
+            function_name: name,
+            function_arn: arn,
+            runtime: "provided.al2023".into(),
+            handler: "bootstrap".into(),
+            memory_size: t.config.memory_mb,
+            timeout: t.config.timeout_s,
+            version: t.version,
+            state: "Active".into(),
+            last_update_status: status.into(),
+            last_modified: t.config.last_modified.clone(),
+            revision_id: t.config.revision_id.clone(),
+            environment: EnvironmentResponse {
+                variables: t.config.environment.clone(),
+            },
+            package_type: "Zip".into(),
+            architectures: vec![if cfg!(target_arch = "aarch64") {
+                "arm64".into()
+            } else {
+                "x86_64".into()
+            }],
+        })
+    }
+
+    /// The configuration to run for `name` at `qualifier` (`None` = `$LATEST`).
+    pub fn target(&self, name: &str, qualifier: Option<&str>) -> Result<Target, LambdaApiError> {
+        let f = self
+            .functions
+            .get(name)
+            .ok_or_else(|| self.not_found(name, qualifier))?;
+        match qualifier {
+            None | Some(LATEST) => Ok(Target {
+                name: name.to_string(),
+                version: LATEST.to_string(),
+                config: f.latest.clone(),
+            }),
+            Some(q) => {
+                let config = q
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| f.versions.get(&n))
+                    .ok_or_else(|| self.not_found(name, Some(q)))?;
+                Ok(Target {
+                    name: name.to_string(),
+                    version: q.to_string(),
+                    config: config.clone(),
+                })
+            }
+        }
+    }
+
+    pub fn publish(
+        &mut self,
+        function_name: &str,
+    ) -> Result<FunctionConfiguration, LambdaApiError> {
+        let (name, q) = self.parse_name(function_name, None)?;
+        if q.is_some() {
+            return Err(LambdaApiError::invalid(
+                "PublishVersion takes an unqualified function name",
+            ));
+        }
+        let Some(f) = self.functions.get(&name) else {
+            return Err(self.not_found(&name, None));
+        };
+        if Self::in_progress(f) {
+            return Err(self.conflict(&name));
+        }
+        // Lambda does not publish a new version when nothing changed since the last one.
+        if let Some((n, v)) = f.versions.iter().next_back()
+            && v.same_settings(&f.latest)
+        {
+            let n = n.to_string();
+            return self.configuration(&name, Some(&n));
+        }
+        let generation = self.generation();
+        let f = self
+            .functions
+            .get_mut(&name)
+            .ok_or_else(|| LambdaApiError::service("function vanished during publish"))?;
+        let n = f.next_version;
+        f.next_version += 1;
+        let mut config = f.latest.clone();
+        config.generation = generation;
+        config.last_modified = now_iso();
+        f.versions.insert(n, config);
+        self.configuration(&name, Some(&n.to_string()))
+    }
+
+    /// Delete a function (no qualifier) or one version. Returns the version keys removed.
+    pub fn delete(
+        &mut self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(String, Vec<String>), LambdaApiError> {
+        let (name, q) = self.parse_name(function_name, qualifier)?;
+        let Some(f) = self.functions.get_mut(&name) else {
+            return Err(self.not_found(&name, q.as_deref()));
+        };
+        match q.as_deref() {
+            None => {
+                let mut removed: Vec<String> = f.versions.keys().map(u64::to_string).collect();
+                removed.push(LATEST.to_string());
+                self.functions.remove(&name);
+                Ok((name, removed))
+            }
+            Some(LATEST) => Err(LambdaApiError::invalid(
+                "$LATEST version cannot be deleted without deleting the function.",
+            )),
+            Some(v) => match v.parse::<u64>().ok().and_then(|n| f.versions.remove(&n)) {
+                Some(_) => Ok((name, vec![v.to_string()])),
+                None => Err(self.not_found(&name, Some(v))),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorType;
+
+    fn registry() -> Registry {
+        Registry::new(
+            "us-east-1".into(),
+            "123456789012".into(),
+            Duration::from_secs(60),
+        )
+    }
+
+    fn spec(memory_mb: u32) -> FunctionSpec {
+        FunctionSpec {
+            name: "f".into(),
+            bootstrap: "/bin/true".into(),
+            task_root: "/".into(),
+            memory_mb,
+            timeout_s: 3,
+            environment: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn memory_outside_lambda_range_is_invalid() {
+        let mut r = registry();
+        for mb in [0, 127, 10_241] {
+            let e = r.create(spec(mb)).unwrap_err();
+            assert_eq!(e.error_type, ErrorType::InvalidParameterValue, "{mb}");
+        }
+        r.create(spec(128)).unwrap();
+        let e = r
+            .update(
+                "f",
+                ConfigUpdate {
+                    memory_mb: Some(20_000),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(e.error_type, ErrorType::InvalidParameterValue);
+    }
+
+    #[test]
+    fn names_and_arns_resolve() {
+        let r = registry();
+        let p = |n: &str, q: Option<&str>| r.parse_name(n, q).map_err(|e| e.error_type);
+        assert_eq!(p("f", None), Ok(("f".into(), None)));
+        assert_eq!(p("f:3", None), Ok(("f".into(), Some("3".into()))));
+        assert_eq!(
+            p(
+                "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+                None
+            ),
+            Ok(("f".into(), Some("$LATEST".into())))
+        );
+        assert_eq!(
+            p("123456789012:function:f", Some("2")),
+            Ok(("f".into(), Some("2".into())))
+        );
+        assert_eq!(p("f:1", Some("2")), Err(ErrorType::InvalidParameterValue));
+    }
+
+    #[test]
+    fn update_in_progress_blocks_update_and_publish() {
+        let mut r = registry();
+        r.create(spec(128)).unwrap();
+        let c = r
+            .update(
+                "f",
+                ConfigUpdate {
+                    memory_mb: Some(256),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(c.last_update_status, "InProgress");
+        let e = r.update("f", ConfigUpdate::default()).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::ResourceConflict);
+        assert_eq!(
+            r.publish("f").unwrap_err().error_type,
+            ErrorType::ResourceConflict
+        );
+    }
+
+    #[test]
+    fn publish_reuses_an_unchanged_version_and_delete_removes_it() {
+        let mut r = Registry::new("us-east-1".into(), "1".into(), Duration::ZERO);
+        r.create(spec(128)).unwrap();
+        assert_eq!(r.publish("f").unwrap().version, "1");
+        assert_eq!(r.publish("f").unwrap().version, "1");
+        r.update(
+            "f",
+            ConfigUpdate {
+                memory_mb: Some(512),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let v2 = r.publish("f").unwrap();
+        assert_eq!((v2.version.as_str(), v2.memory_size), ("2", 512));
+        assert_eq!(r.configuration("f", Some("1")).unwrap().memory_size, 128);
+        r.delete("f", Some("1")).unwrap();
+        assert_eq!(
+            r.target("f", Some("1")).unwrap_err().error_type,
+            ErrorType::ResourceNotFound
+        );
+        assert_eq!(
+            r.delete("f", Some("$LATEST")).unwrap_err().error_type,
+            ErrorType::InvalidParameterValue
+        );
+        r.delete("f", None).unwrap();
+        assert_eq!(
+            r.configuration("f", None).unwrap_err().error_type,
+            ErrorType::ResourceNotFound
+        );
+    }
+}
