@@ -3,8 +3,12 @@
 //! This file parses the command line, sets up logging and dispatches to `cmd/<name>.rs`;
 //! it holds no command logic.
 
+mod aws;
 mod cmd;
 mod input;
+mod local;
+mod progress;
+mod table;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,9 +30,23 @@ enum Command {
     Invoke(cmd::invoke::Args),
     /// List the workloads in the guests folder.
     Guests(cmd::guests::Args),
+    /// Run any ASL state machine file on the local engine.
+    Exec(cmd::exec::Args),
+    /// Sweep memory sizes × thread counts and recommend one (the main job).
+    Sweep(cmd::sweep::Args),
+    /// Render the report again from a results.json file.
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
+    // Locally the emulator starts this very binary as the host's `bootstrap` (a symlink in
+    // its task root), so `cargo run` builds one binary and both sides are the same build.
+    if std::env::args_os()
+        .next()
+        .is_some_and(|a| std::path::Path::new(&a).ends_with("bootstrap"))
+    {
+        return run_bootstrap();
+    }
     let cli = Cli::parse();
     let filter = match cli.verbose {
         0 => "warn",
@@ -52,6 +70,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Invoke(args) => cmd::invoke::run(args).await,
             Command::Guests(args) => cmd::guests::run(args).await,
+            Command::Exec(args) => cmd::exec::run(args).await,
+            Command::Sweep(args) => cmd::sweep::run(args).await,
+            Command::Report(args) => cmd::report::run(args).await,
         }
     });
     match result {
@@ -61,6 +82,24 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves as the Lambda host, exactly as the packaged `bootstrap` does.
+fn run_bootstrap() -> ExitCode {
+    powersweep_host::lambda::init_logs();
+    let served = tokio::runtime::Runtime::new()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(powersweep_host::lambda::serve())
+                .map_err(|e| e.to_string())
+        });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bootstrap: {e}");
             ExitCode::FAILURE
         }
     }

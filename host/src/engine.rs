@@ -34,6 +34,15 @@ pub fn build() -> wasmtime::Result<Engine> {
     Ok(engine)
 }
 
+/// Compiles a component ahead of time for this wasmtime and this engine configuration (the
+/// `.cwasm` files `cargo xtask package` ships), for the host's own architecture.
+///
+/// # Errors
+/// When the bytes are not a valid component.
+pub fn precompile(bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
+    build()?.precompile_component(bytes)
+}
+
 /// Starts a background thread that advances the epoch every [`EPOCH_TICK`] for as long as
 /// the engine lives (it holds only a weak reference, so dropping the engine ends it).
 fn start_ticker(engine: &Engine) {

@@ -61,6 +61,23 @@ impl Host {
             .map_err(|e| failure(None, ErrorKind::Trap, &e, &store))
     }
 
+    /// Benchmark hook (`cargo xtask bench`), not API: instantiates `name` from its
+    /// `InstancePre` into a fresh store, as each job thread does, and returns how long that
+    /// took (store creation included).
+    #[doc(hidden)]
+    pub fn time_instantiation(&self, name: &str) -> Result<Duration, JobError> {
+        let workload = self
+            .workload(name)
+            .map_err(|e| JobError::job(ErrorKind::Load, e.to_string()))?;
+        let budget = MemoryBudget::new(self.config.memory_mb);
+        let deadline = Deadline::after(Instant::now(), 10_000);
+        let started = Instant::now();
+        let instance = self.instantiate(&workload, deadline, &budget)?;
+        let elapsed = started.elapsed();
+        drop(instance);
+        Ok(elapsed)
+    }
+
     fn run_until(&self, event: &JobEvent, deadline: Deadline) -> JobResponse {
         let started = Instant::now();
         let cpu_before = usage::process_cpu_time();

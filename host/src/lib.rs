@@ -27,6 +27,7 @@ mod engine;
 mod error;
 mod host;
 mod job;
+pub mod lambda;
 mod limits;
 mod protocol;
 mod state;
@@ -34,6 +35,7 @@ mod throttle;
 mod usage;
 mod workload;
 
+pub use engine::precompile;
 pub use error::LoadError;
 pub use host::{Host, HostConfig};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};

@@ -142,3 +142,68 @@ pub async fn scan_all(
         }
     }
 }
+
+/// The dynamic symbols of an ELF file that need a glibc newer than `max` (`(2, 34)` for
+/// Amazon Linux 2023), as `(symbol, "GLIBC_x.y")`, sorted. `cargo xtask package` and the
+/// host's `glibc` test both use it, so the rule is written once.
+///
+/// Reads the `.gnu.version` table of the *undefined* dynamic symbols (what the binary asks of
+/// the system's libc), not the symbol names: a name says nothing about which version the
+/// linker bound.
+///
+/// # Errors
+/// When the file cannot be read or is not a 64-bit ELF file.
+pub fn glibc_symbols_newer_than(
+    path: &std::path::Path,
+    max: (u32, u32),
+) -> Result<Vec<(String, String)>, String> {
+    use object::read::elf::{ElfFile64, Sym};
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = ElfFile64::<object::Endianness>::parse(&*data)
+        .map_err(|e| format!("{} is not a 64-bit ELF file: {e}", path.display()))?;
+    let endian = file.endian();
+    let sections = file.elf_section_table();
+    let bad = |e: object::read::Error| format!("{}: bad ELF tables: {e}", path.display());
+    let Some(versions) = sections.versions(endian, &*data).map_err(bad)? else {
+        // No version table: a static binary, or one that asks for no versioned symbol.
+        return Ok(Vec::new());
+    };
+    let symbols = sections
+        .symbols(endian, &*data, object::elf::SHT_DYNSYM)
+        .map_err(bad)?;
+    let mut newer = Vec::new();
+    for (index, symbol) in symbols.enumerate() {
+        if !symbol.is_undefined(endian) {
+            continue;
+        }
+        let Some(version) = versions
+            .version(versions.version_index(endian, index))
+            .map_err(bad)?
+        else {
+            continue;
+        };
+        let version = String::from_utf8_lossy(version.name()).into_owned();
+        let Some(number) = glibc_version(&version) else {
+            continue;
+        };
+        if number > max {
+            let name = symbol
+                .name(endian, symbols.strings())
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_else(|_| "?".into());
+            newer.push((name, version));
+        }
+    }
+    newer.sort();
+    newer.dedup();
+    Ok(newer)
+}
+
+/// `GLIBC_2.34` → `(2, 34)`; `GLIBC_2.2.5` → `(2, 2)`; anything else (`GLIBC_PRIVATE`, other
+/// libraries' versions) → `None`.
+fn glibc_version(name: &str) -> Option<(u32, u32)> {
+    let mut parts = name.strip_prefix("GLIBC_")?.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}

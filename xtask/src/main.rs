@@ -3,7 +3,11 @@
 //! Each command lives in a file of its own; this file only parses the flags and dispatches.
 //! Must not hold build logic itself.
 
+mod bench;
 mod build_guests;
+mod fidelity;
+mod package;
+mod perf;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -21,12 +25,24 @@ struct Cli {
 enum Command {
     /// Build every guest into a component in guests/dist/.
     BuildGuests(build_guests::Args),
+    /// Build the Lambda deployment zips (build/lambda/host.zip, analyzer.zip).
+    Package(package::Args),
+    /// Check the emulator's CPU model: a CPU-bound job at several memory sizes and threads.
+    Fidelity(fidelity::Args),
+    /// Cold start and warm overhead of the real bootstrap under the emulator.
+    Perf(perf::Args),
+    /// Benchmarks: guest against native PBKDF2, instantiation, 2-thread speedup.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::BuildGuests(args) => build_guests::run(args),
+        Command::Package(args) => package::run(args),
+        Command::Fidelity(args) => fidelity::run(args),
+        Command::Perf(args) => perf::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,17 @@
-//! `powersweep invoke`: one job of a workload, printed as the response JSON.
+//! `powersweep invoke`: one job of a workload, printed as the response JSON with a `report`
+//! object (Lambda's REPORT figures).
 //!
-//! In-process for now: the job runs inside this process, without the Lambda emulator.
+//! By default the job goes through the local Lambda emulator, under Lambda's CPU and memory
+//! model for `--memory`; `--in-process` runs it in this process instead (no emulator, no CPU
+//! cap: quicker for developing a workload).
 
 use crate::input::{guests_dir, json_arg};
+use crate::local::{HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
 use anyhow::{Result, bail};
-use powersweep_host::{Host, HostConfig, JobEvent};
+use powersweep_emulator::{CpuModeChoice, InvokeRequest, LogType};
+use powersweep_host::{Host, HostConfig, JobEvent, JobResponse};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,12 +27,18 @@ pub struct Args {
     /// The workload's payload: JSON, or @file.json.
     #[arg(long, default_value = "{}")]
     payload: String,
-    /// Memory of the function, MB (the guests' memory budget).
+    /// Memory of the function, MB: its CPU share and memory cap.
     #[arg(long, default_value_t = 1769)]
     memory: u32,
-    /// Stop the job after this many seconds.
-    #[arg(long, default_value_t = 900.0)]
+    /// The function's timeout, seconds.
+    #[arg(long, default_value_t = 300.0)]
     timeout: f64,
+    /// MB of memory per vCPU: 1769 today, 1792 reproduces 2019 Lambda.
+    #[arg(long, default_value_t = 1769.0)]
+    vcpu_mb: f64,
+    /// Run in this process, without the emulator (no CPU cap).
+    #[arg(long)]
+    in_process: bool,
     /// A DynamoDB table workloads may write (repeatable).
     #[arg(
         long = "allow-table",
@@ -46,24 +59,124 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     if !(128..=10_240).contains(&args.memory) {
         bail!("--memory must be 128..=10240 MB, got {}", args.memory);
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        bail!("--timeout must be a positive number of seconds");
+    if !(args.timeout.is_finite() && args.timeout >= 1.0 && args.timeout <= 900.0) {
+        bail!(
+            "--timeout must be 1..=900 seconds, as Lambda allows, got {}",
+            args.timeout
+        );
+    }
+    if !(args.vcpu_mb.is_finite() && args.vcpu_mb >= 128.0) {
+        bail!("--vcpu-mb must be a number of MB (1769 today, 1792 in 2019)");
     }
     let event = JobEvent {
-        workload: args.workload,
+        workload: args.workload.clone(),
         threads: args.threads,
         payload,
-        timeout_ms: Some((args.timeout * 1000.0) as u64),
+        timeout_ms: None,
     };
+    if let Err(e) = event.validate() {
+        bail!("{}", e.message);
+    }
+    if args.in_process {
+        in_process(args, event).await
+    } else {
+        emulated(args, event).await
+    }
+}
+
+async fn in_process(args: Args, event: JobEvent) -> Result<ExitCode> {
     let mut config = HostConfig::new(guests_dir(args.guests));
     config.memory_mb = args.memory;
     config.allowed_tables = args.allow_table;
     config.dynamodb_endpoint = args.dynamodb_endpoint;
+    let event = JobEvent {
+        timeout_ms: Some((args.timeout * 1000.0) as u64),
+        ..event
+    };
     let host = Host::new(config, tokio::runtime::Handle::current())?;
     let response = tokio::task::spawn_blocking(move || host.run(&event)).await?;
     println!("{}", serde_json::to_string_pretty(&response)?);
+    Ok(exit_for(&response))
+}
+
+async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
+    let mut environment = BTreeMap::new();
+    if !args.allow_table.is_empty() {
+        environment.insert(
+            powersweep_host::env::ALLOWED_TABLES.to_string(),
+            args.allow_table.join(","),
+        );
+    }
+    if let Some(url) = &args.dynamodb_endpoint {
+        environment.insert("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone());
+    }
+    let settings = LocalSettings {
+        guests_dir: guests_dir(args.guests),
+        vcpu_mb: args.vcpu_mb,
+        cpu_mode: CpuModeChoice::Auto,
+        memory_mb: args.memory,
+        timeout_s: args.timeout.ceil() as u32,
+        environment,
+    };
+    let lambda = LocalLambda::start(&settings).await?;
+    let share = lambda.emulator().cpu_share(args.memory);
+    eprintln!(
+        "cpu: {} ({:.2} vCPUs at {} MB{})",
+        lambda.emulator().cpu_mode(),
+        share.vcpus,
+        args.memory,
+        if share.capped {
+            ", capped: this machine has fewer cores than Lambda would give"
+        } else {
+            ""
+        }
+    );
+    let result = lambda
+        .emulator()
+        .invoke(InvokeRequest {
+            function_name: HOST_FUNCTION.into(),
+            qualifier: None,
+            payload: serde_json::to_vec(&event)?,
+            log_type: LogType::Tail,
+        })
+        .await;
+    lambda.shutdown().await;
+    let out = result.map_err(api_error)?;
+    let mut printed: Value = serde_json::from_slice(&out.payload)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&out.payload).into_owned()));
+    let report = json!({
+        "duration": out.report.duration_ms,
+        "billedDuration": out.report.billed_duration_ms,
+        "initDuration": out.report.init_duration_ms,
+        "memorySize": out.report.memory_size_mb,
+        "maxMemoryUsed": out.report.max_memory_used_mb,
+        "cpuMode": lambda.emulator().cpu_mode().to_string(),
+        "capped": share.capped,
+        "line": out.report.line(),
+    });
+    if let Value::Object(map) = &mut printed {
+        map.insert("report".into(), report);
+    } else {
+        printed = json!({"payload": printed, "report": report});
+    }
+    println!("{}", serde_json::to_string_pretty(&printed)?);
+    if let Some(kind) = &out.function_error {
+        let error_type = out.error_type.clone().unwrap_or_else(|| kind.clone());
+        let message = printed["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        eprintln!("error: the function failed: {error_type}: {message}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let response: Option<JobResponse> = serde_json::from_value(printed).ok();
+    Ok(response.as_ref().map(exit_for).unwrap_or(ExitCode::FAILURE))
+}
+
+/// Exit 1 with the first error on one line when a task failed.
+fn exit_for(response: &JobResponse) -> ExitCode {
     match response.errors.first() {
-        None => Ok(ExitCode::SUCCESS),
+        None => ExitCode::SUCCESS,
         Some(first) => {
             let more = response.errors.len() - 1;
             let tail = if more > 0 {
@@ -72,7 +185,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
                 String::new()
             };
             eprintln!("error: {first}{tail}");
-            Ok(ExitCode::FAILURE)
+            ExitCode::FAILURE
         }
     }
 }

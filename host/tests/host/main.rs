@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod dynamodb;
+mod glibc;
 mod pbkdf2;
 mod support;

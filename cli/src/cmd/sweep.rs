@@ -1,0 +1,458 @@
+//! `powersweep sweep`: the main job. Validates the plan, runs `statemachine/powersweep.asl.json`
+//! (locally on the ASL engine and the Lambda emulator, or on AWS with `--aws`), then prints
+//! the table and the recommendation and writes the report files.
+//!
+//! Two layers of arguments: clap's raw [`Args`], then a validated [`Plan`] built before any
+//! invocation, so a bad flag never costs a sweep.
+
+use crate::input::{guests_dir, json_arg};
+use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
+use crate::progress::Progress;
+use anyhow::{Context, Result, bail};
+use powersweep_analyzer::AnalyzerOutput;
+use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry};
+use powersweep_emulator::CpuModeChoice;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Flags of `powersweep sweep`. With none, a two-minute PBKDF2 demo runs.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Start from a preset (flags given override it): the 2019 experiments.
+    #[arg(long, value_enum)]
+    preset: Option<Preset>,
+    /// The workload to sweep (see `powersweep guests`).
+    #[arg(long)]
+    workload: Option<String>,
+    /// The workload's payload: JSON, or @file.json.
+    #[arg(long)]
+    payload: Option<String>,
+    /// Memory sizes in MB, comma-separated (128–10240).
+    #[arg(long, value_delimiter = ',')]
+    memory: Option<Vec<u32>>,
+    /// Thread counts, comma-separated (1–64).
+    #[arg(long, value_delimiter = ',')]
+    threads: Option<Vec<usize>>,
+    /// Invocations per (memory, threads).
+    #[arg(long)]
+    repetitions: Option<u32>,
+    /// What to optimise for.
+    #[arg(long, value_enum)]
+    strategy: Option<Strategy>,
+    /// For `balanced`: 0 = only speed matters … 1 = only cost.
+    #[arg(long)]
+    balanced_weight: Option<f64>,
+    /// Fraction of the slowest and fastest samples dropped from each end (0 ≤ x < 0.5).
+    #[arg(long)]
+    discard_top_bottom: Option<f64>,
+    /// MB of memory per vCPU: 1769 today, 1792 reproduces 2019 Lambda.
+    #[arg(long)]
+    vcpu_mb: Option<f64>,
+    /// Prices of this architecture.
+    #[arg(long, value_enum)]
+    architecture: Option<Architecture>,
+    /// Where to write results.json, results.csv and report.html.
+    #[arg(long, default_value = "powersweep-out")]
+    out: PathBuf,
+    /// Memory sizes measured at once (locally keep 1: they would share this machine's cores).
+    #[arg(long)]
+    max_concurrency: Option<u32>,
+    /// The host function's timeout in seconds (a configuration past it is an error row).
+    #[arg(long, default_value_t = 300)]
+    timeout: u32,
+    /// How the local emulator enforces the CPU share.
+    #[arg(long, value_enum, default_value = "auto")]
+    cpu_mode: CpuMode,
+    /// The state machine file (default: statemachine/powersweep.asl.json).
+    #[arg(long)]
+    state_machine: Option<PathBuf>,
+    /// Folder of built workloads (default: guests/dist).
+    #[arg(long)]
+    guests: Option<PathBuf>,
+    /// A DynamoDB table the workload may write (repeatable).
+    #[arg(long = "allow-table", value_delimiter = ',')]
+    allow_table: Vec<String>,
+    /// DynamoDB endpoint for the local host, e.g. http://127.0.0.1:5000.
+    #[arg(long)]
+    dynamodb_endpoint: Option<String>,
+    /// Run on AWS: start the deployed state machine instead of the local engine.
+    #[arg(long, requires = "state_machine_arn")]
+    aws: bool,
+    /// The deployed state machine (the `StateMachineArn` output of `sam deploy`).
+    #[arg(long)]
+    state_machine_arn: Option<String>,
+    /// The host function to sweep on AWS (default: the one deployed with the state machine).
+    #[arg(long)]
+    function_name: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Preset {
+    /// PBKDF2-HMAC-SHA512 of 4 passwords, 1,000,000 iterations; 512–3008 MB; 1 and 2 threads; 5 repetitions; 1792 MB per vCPU.
+    #[value(name = "pbkdf2-2019")]
+    Pbkdf2_2019,
+    /// 100 single DynamoDB writes; 512–3008 MB; 1 and 2 threads; 5 repetitions; 1792 MB per vCPU.
+    #[value(name = "dynamodb-2019")]
+    Dynamodb2019,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Strategy {
+    /// The cheapest configuration.
+    Cost,
+    /// The fastest configuration.
+    Speed,
+    /// A weighted mix of cost and speed.
+    Balanced,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Architecture {
+    #[value(name = "x86_64")]
+    X86_64,
+    #[value(name = "arm64")]
+    Arm64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum CpuMode {
+    /// A cgroup where one can be created, else the in-process throttle.
+    Auto,
+    /// A cgroup (fails where none can be created).
+    Cgroup,
+    /// The host throttles its guest threads itself.
+    InProcess,
+}
+
+/// A validated sweep: everything checked before the first invocation.
+#[derive(Debug, Clone)]
+struct Plan {
+    workload: String,
+    payload: Value,
+    memory: Vec<u32>,
+    threads: Vec<usize>,
+    repetitions: u32,
+    strategy: Strategy,
+    balanced_weight: f64,
+    discard_top_bottom: f64,
+    vcpu_mb: f64,
+    architecture: Architecture,
+    max_concurrency: u32,
+}
+
+/// The 2019 memory sizes (Lambda's maximum was 3,008 MB then).
+const MEMORY_2019: [u32; 5] = [512, 1024, 1792, 2368, 3008];
+/// The demo: the same curve around today's 1,769 MB per vCPU.
+const MEMORY_DEMO: [u32; 5] = [512, 1024, 1769, 2368, 3008];
+/// Iterations of the demo: ~0.5 s per password at one vCPU here, so ~2 minutes in all.
+const DEMO_ITERATIONS: u64 = 500_000;
+
+impl Plan {
+    fn from_args(args: &Args, local: bool) -> Result<Self> {
+        let mut plan = match (args.preset, &args.workload) {
+            (Some(Preset::Pbkdf2_2019), _) => {
+                Plan::base("pbkdf2", json!({}), &MEMORY_2019, 5, 1792.0)
+            }
+            (Some(Preset::Dynamodb2019), _) => {
+                let table = args
+                    .allow_table
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "powersweep-items".into());
+                Plan::base(
+                    "ddb-writer",
+                    json!({"table": table, "items": 100, "mode": "single"}),
+                    &MEMORY_2019,
+                    5,
+                    1792.0,
+                )
+            }
+            (None, Some(workload)) => Plan::base(workload, json!({}), &MEMORY_DEMO, 3, 1769.0),
+            (None, None) => Plan::base(
+                "pbkdf2",
+                json!({"iterations": DEMO_ITERATIONS}),
+                &MEMORY_DEMO,
+                3,
+                1769.0,
+            ),
+        };
+        if let Some(w) = &args.workload {
+            plan.workload = w.clone();
+        }
+        if let Some(p) = &args.payload {
+            plan.payload = json_arg("--payload", p)?;
+        }
+        if let Some(m) = &args.memory {
+            plan.memory = m.clone();
+        }
+        if let Some(t) = &args.threads {
+            plan.threads = t.clone();
+        }
+        plan.repetitions = args.repetitions.unwrap_or(plan.repetitions);
+        plan.strategy = args.strategy.unwrap_or(plan.strategy);
+        plan.balanced_weight = args.balanced_weight.unwrap_or(plan.balanced_weight);
+        plan.discard_top_bottom = args.discard_top_bottom.unwrap_or(plan.discard_top_bottom);
+        plan.vcpu_mb = args.vcpu_mb.unwrap_or(plan.vcpu_mb);
+        plan.architecture = args.architecture.unwrap_or(if local {
+            Architecture::X86_64
+        } else {
+            Architecture::Arm64
+        });
+        plan.max_concurrency =
+            args.max_concurrency
+                .unwrap_or(if local { 1 } else { plan.memory.len() as u32 });
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    fn base(
+        workload: &str,
+        payload: Value,
+        memory: &[u32],
+        repetitions: u32,
+        vcpu_mb: f64,
+    ) -> Self {
+        Plan {
+            workload: workload.into(),
+            payload,
+            memory: memory.to_vec(),
+            threads: vec![1, 2],
+            repetitions,
+            strategy: Strategy::Balanced,
+            balanced_weight: 0.5,
+            discard_top_bottom: 0.2,
+            vcpu_mb,
+            architecture: Architecture::X86_64,
+            max_concurrency: 1,
+        }
+    }
+
+    fn validate(&mut self) -> Result<()> {
+        if self.memory.is_empty() || self.threads.is_empty() {
+            bail!("give at least one memory size (--memory) and one thread count (--threads)");
+        }
+        if let Some(m) = self.memory.iter().find(|m| !(128..=10_240).contains(*m)) {
+            bail!("--memory {m} is outside Lambda's 128–10240 MB");
+        }
+        if let Some(t) = self
+            .threads
+            .iter()
+            .find(|t| !(1..=powersweep_host::MAX_THREADS).contains(*t))
+        {
+            bail!(
+                "--threads {t} is outside 1–{}",
+                powersweep_host::MAX_THREADS
+            );
+        }
+        if self.repetitions == 0 {
+            bail!("--repetitions must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.balanced_weight) {
+            bail!(
+                "--balanced-weight must be between 0 and 1, got {}",
+                self.balanced_weight
+            );
+        }
+        if !(0.0..0.5).contains(&self.discard_top_bottom) {
+            bail!(
+                "--discard-top-bottom must be at least 0 and below 0.5, got {}",
+                self.discard_top_bottom
+            );
+        }
+        if !(self.vcpu_mb.is_finite() && self.vcpu_mb >= 128.0) {
+            bail!(
+                "--vcpu-mb must be a number of MB (1769 today, 1792 in 2019), got {}",
+                self.vcpu_mb
+            );
+        }
+        if self.max_concurrency == 0 {
+            bail!("--max-concurrency must be at least 1");
+        }
+        self.memory.sort_unstable();
+        self.memory.dedup();
+        self.threads.sort_unstable();
+        self.threads.dedup();
+        Ok(())
+    }
+
+    fn invocations(&self) -> u64 {
+        (self.memory.len() * self.threads.len()) as u64 * u64::from(self.repetitions)
+    }
+
+    /// The state machine's input.
+    fn input(&self, function_name: Option<&str>) -> Value {
+        let mut input = json!({
+            "workload": self.workload,
+            "payload": self.payload,
+            "memorySizes": self.memory,
+            "threads": self.threads,
+            "repetitions": self.repetitions,
+            "strategy": match self.strategy { Strategy::Cost => "cost", Strategy::Speed => "speed", Strategy::Balanced => "balanced" },
+            "balancedWeight": self.balanced_weight,
+            "discardTopBottom": self.discard_top_bottom,
+            "maxConcurrency": self.max_concurrency,
+            "architecture": match self.architecture { Architecture::X86_64 => "x86_64", Architecture::Arm64 => "arm64" },
+        });
+        if let Some(name) = function_name {
+            input["functionName"] = json!(name);
+        }
+        input
+    }
+}
+
+pub async fn run(args: Args) -> Result<ExitCode> {
+    let local = !args.aws;
+    let plan = Plan::from_args(&args, local)?;
+    let output = if local {
+        run_local(&args, &plan).await?
+    } else {
+        run_aws(&args, &plan).await?
+    };
+    println!("{}", crate::table::render(&output));
+    let files = powersweep_analyzer::write_report(&output, &args.out)
+        .with_context(|| format!("cannot write the report to `{}`", args.out.display()))?;
+    for file in files {
+        println!("wrote {}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_aws(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
+    let arn = args
+        .state_machine_arn
+        .as_deref()
+        .context("--aws needs --state-machine-arn")?;
+    let progress = Progress::new(plan.invocations());
+    let result =
+        crate::aws::run_execution(arn, &plan.input(args.function_name.as_deref()), &progress).await;
+    progress.finish();
+    parse_output(result?)
+}
+
+async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
+    let guests = guests_dir(args.guests.clone());
+    if !guests.join(format!("{}.wasm", plan.workload)).exists() {
+        let host = powersweep_host::Host::new(
+            powersweep_host::HostConfig::new(&guests),
+            tokio::runtime::Handle::current(),
+        )?;
+        bail!(
+            "{}",
+            powersweep_host::LoadError::Unknown {
+                name: plan.workload.clone(),
+                available: host.available()
+            }
+        );
+    }
+    let path = args
+        .state_machine
+        .clone()
+        .unwrap_or_else(default_state_machine);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the state machine `{}`", path.display()))?;
+    let text = text
+        .replace("${HostFunctionName}", HOST_FUNCTION)
+        .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
+    let machine = StateMachine::parse(&text)
+        .with_context(|| format!("invalid state machine `{}`", path.display()))?;
+
+    let mut environment = BTreeMap::new();
+    if !args.allow_table.is_empty() {
+        environment.insert(
+            powersweep_host::env::ALLOWED_TABLES.to_string(),
+            args.allow_table.join(","),
+        );
+    }
+    if let Some(url) = &args.dynamodb_endpoint {
+        environment.insert("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone());
+    }
+    let settings = LocalSettings {
+        guests_dir: guests,
+        vcpu_mb: plan.vcpu_mb,
+        cpu_mode: match args.cpu_mode {
+            CpuMode::Auto => CpuModeChoice::Auto,
+            CpuMode::Cgroup => CpuModeChoice::Cgroup,
+            CpuMode::InProcess => CpuModeChoice::InProcess,
+        },
+        memory_mb: 1769,
+        timeout_s: args.timeout,
+        environment,
+    };
+    let lambda = LocalLambda::start(&settings).await?;
+    let emulator = lambda.emulator();
+    eprintln!(
+        "cpu: {} (1 vCPU = {} MB)",
+        emulator.cpu_mode(),
+        plan.vcpu_mb
+    );
+    if let Some(reason) = emulator.cgroup_fallback_reason() {
+        eprintln!("note: no cgroup ({reason}); the host throttles itself");
+    }
+    for &memory in &plan.memory {
+        let share = emulator.cpu_share(memory);
+        if share.capped {
+            eprintln!(
+                "note: {memory} MB asks for {:.2} vCPUs but this machine has {} cores: its results are capped at {:.2}",
+                share.lambda_vcpus,
+                powersweep_emulator::host_cores(),
+                share.vcpus
+            );
+        }
+    }
+
+    let progress = Arc::new(Progress::new(plan.invocations()));
+    let done = Arc::new(AtomicU64::new(0));
+    let service = {
+        let (progress, done) = (progress.clone(), done.clone());
+        lambda.service(move |payload| {
+            progress.set_done(done.fetch_add(1, Ordering::AcqRel) + 1);
+            if let (Some(m), Some(t)) = (payload["memoryMb"].as_u64(), payload["threads"].as_u64())
+            {
+                progress.set_message(format!("{m} MB × {t} threads"));
+            }
+        })
+    };
+    let mut tasks = TaskRegistry::new();
+    powersweep_asl::lambda::register_lambda(&mut tasks, service);
+    let execution = Engine::new(tasks).start(&machine, plan.input(None));
+    let outcome = tokio::select! {
+        outcome = execution.wait() => Some(outcome),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    progress.finish();
+    let left = lambda.versions_left();
+    let memory = lambda.memory_mb();
+    lambda.shutdown().await;
+    let Some(outcome) = outcome else {
+        bail!("interrupted; every local environment was stopped")
+    };
+    eprintln!(
+        "cleanup: {} published versions left, host memory back at {} MB",
+        left.len(),
+        memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+    );
+    match outcome {
+        Outcome::Succeeded(output) => parse_output(output),
+        Outcome::Failed { error, cause } => bail!(
+            "the sweep failed: {}: {}",
+            error.unwrap_or_else(|| "unknown error".into()),
+            cause.unwrap_or_default()
+        ),
+    }
+}
+
+fn parse_output(output: Value) -> Result<AnalyzerOutput> {
+    serde_json::from_value(output).context("the state machine's output is not an analyzer output")
+}
+
+fn default_state_machine() -> PathBuf {
+    let here = PathBuf::from("statemachine/powersweep.asl.json");
+    if here.exists() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../statemachine/powersweep.asl.json")
+}

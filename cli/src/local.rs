@@ -1,0 +1,246 @@
+//! Local mode: AWS replaced on one machine. The emulator plays Lambda, running this very
+//! binary as the host's `bootstrap` (see `main.rs`), the analyzer runs in-process, and both
+//! are offered to the ASL engine under the ARNs the state machine uses.
+//!
+//! Must not hold sweep policy (which sizes, how many repetitions): that is `cmd/sweep.rs`.
+
+use anyhow::{Context, Result};
+use powersweep_asl::lambda::{
+    FunctionError, InvokeRequest, InvokeResponse, LambdaFuture, LambdaService, ServiceError,
+};
+use powersweep_emulator::{
+    CpuModeChoice, Emulator, EmulatorConfig, FunctionSpec, LambdaApiError, LogType,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The host function's name in the emulator.
+pub const HOST_FUNCTION: &str = "powersweep-host";
+/// The analyzer's ARN as the state machine is given it (`${AnalyzerFunctionArn}`).
+pub const ANALYZER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:powersweep-analyzer";
+
+/// How the local Lambda is set up.
+#[derive(Debug, Clone)]
+pub struct LocalSettings {
+    /// The built workloads.
+    pub guests_dir: PathBuf,
+    /// MB of memory per vCPU (1769 today, 1792 in 2019).
+    pub vcpu_mb: f64,
+    /// cgroup, in-process throttle, or whichever works.
+    pub cpu_mode: CpuModeChoice,
+    /// The host function's memory before any sweep changes it.
+    pub memory_mb: u32,
+    /// The host function's timeout, seconds.
+    pub timeout_s: u32,
+    /// Extra environment of the host function (allowed tables, DynamoDB endpoint).
+    pub environment: BTreeMap<String, String>,
+}
+
+/// The emulator with the host function created in it.
+pub struct LocalLambda {
+    emulator: Arc<Emulator>,
+    published: Arc<Mutex<Vec<String>>>,
+    /// Holds `bootstrap` and `guests/`; removed on drop.
+    _task_root: tempfile::TempDir,
+}
+
+impl LocalLambda {
+    /// Starts the emulator and creates the host function.
+    pub async fn start(settings: &LocalSettings) -> Result<Self> {
+        let task_root = task_root(&settings.guests_dir)?;
+        let config = EmulatorConfig {
+            vcpu_mb: settings.vcpu_mb,
+            cpu_mode: settings.cpu_mode,
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start(config)
+            .await
+            .context("cannot start the local Lambda emulator")?;
+        emulator
+            .create_function(FunctionSpec {
+                name: HOST_FUNCTION.into(),
+                bootstrap: task_root.path().join("bootstrap"),
+                task_root: task_root.path().into(),
+                memory_mb: settings.memory_mb,
+                timeout_s: settings.timeout_s,
+                environment: settings.environment.clone(),
+            })
+            .map_err(api_error)?;
+        Ok(Self {
+            emulator: Arc::new(emulator),
+            published: Arc::default(),
+            _task_root: task_root,
+        })
+    }
+
+    /// The emulator, for direct invocations.
+    pub fn emulator(&self) -> &Arc<Emulator> {
+        &self.emulator
+    }
+
+    /// The Lambda service the ASL engine sees: the emulator, plus the in-process analyzer.
+    /// `on_invoke` is told of every host invocation that finished (for progress).
+    pub fn service(
+        &self,
+        on_invoke: impl Fn(&Value) + Send + Sync + 'static,
+    ) -> Arc<dyn LambdaService> {
+        Arc::new(LocalService {
+            emulator: self.emulator.clone(),
+            on_invoke: Box::new(on_invoke),
+            published: self.published.clone(),
+        })
+    }
+
+    /// Versions of the host function that were published and still exist: after a sweep
+    /// there must be none (the state machine deletes what it published).
+    pub fn versions_left(&self) -> Vec<String> {
+        let published = self.published.lock().map(|p| p.clone()).unwrap_or_default();
+        published
+            .into_iter()
+            .filter(|v| {
+                self.emulator
+                    .get_function_configuration(HOST_FUNCTION, Some(v))
+                    .is_ok()
+            })
+            .collect()
+    }
+
+    /// The host function's memory now (`$LATEST`).
+    pub fn memory_mb(&self) -> Option<u32> {
+        self.emulator
+            .get_function_configuration(HOST_FUNCTION, None)
+            .ok()
+            .map(|c| c.memory_size)
+    }
+
+    /// Stops every environment and removes its cgroups.
+    pub async fn shutdown(&self) {
+        self.emulator.shutdown().await;
+    }
+}
+
+/// A task root like a deployment package: `bootstrap` (this binary) and `guests/`.
+fn task_root(guests_dir: &Path) -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("powersweep-task-")
+        .tempdir()?;
+    let exe = std::env::current_exe().context("cannot find the powersweep executable")?;
+    let guests = guests_dir.canonicalize().with_context(|| {
+        format!(
+            "no guests folder at `{}`; build it with `cargo xtask build-guests`",
+            guests_dir.display()
+        )
+    })?;
+    std::os::unix::fs::symlink(&exe, dir.path().join("bootstrap"))?;
+    std::os::unix::fs::symlink(&guests, dir.path().join("guests"))?;
+    Ok(dir)
+}
+
+/// One line for an emulator API error.
+pub fn api_error(e: LambdaApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", e.error_type, e.message)
+}
+
+struct LocalService {
+    emulator: Arc<Emulator>,
+    on_invoke: Box<dyn Fn(&Value) + Send + Sync>,
+    published: Arc<Mutex<Vec<String>>>,
+}
+
+impl LambdaService for LocalService {
+    fn invoke(&self, request: InvokeRequest) -> LambdaFuture<'_, InvokeResponse> {
+        Box::pin(async move {
+            if is_analyzer(&request.function_name) {
+                return Ok(analyze(request.payload));
+            }
+            let payload = serde_json::to_vec(&request.payload).map_err(|e| ServiceError {
+                exception: "InvalidRequestContentException".into(),
+                message: e.to_string(),
+                status_code: 400,
+            })?;
+            let out = self
+                .emulator
+                .invoke(powersweep_emulator::InvokeRequest {
+                    function_name: request.function_name,
+                    qualifier: request.qualifier,
+                    payload,
+                    log_type: LogType::None,
+                })
+                .await
+                .map_err(service_error)?;
+            let payload = serde_json::from_slice(&out.payload).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&out.payload).into_owned())
+            });
+            (self.on_invoke)(&payload);
+            Ok(InvokeResponse {
+                payload,
+                executed_version: out.executed_version,
+                function_error: out.function_error,
+            })
+        })
+    }
+
+    fn call(&self, action: &str, params: Value) -> LambdaFuture<'_, Value> {
+        let action = action.to_string();
+        Box::pin(async move {
+            let out = self
+                .emulator
+                .call(&action, params)
+                .await
+                .map_err(service_error)?;
+            if action.eq_ignore_ascii_case("publishVersion")
+                && let (Some(version), Ok(mut published)) =
+                    (out["Version"].as_str(), self.published.lock())
+            {
+                published.push(version.to_string());
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn is_analyzer(function_name: &str) -> bool {
+    function_name == ANALYZER_ARN || function_name.rsplit(':').next() == Some("powersweep-analyzer")
+}
+
+/// The analyzer Lambda, in-process: same library, same error types as the deployed one.
+fn analyze(payload: Value) -> InvokeResponse {
+    let result = serde_json::from_value::<powersweep_analyzer::AnalyzerInput>(payload)
+        .map_err(|e| FunctionError {
+            error_type: "Analyzer.InvalidInput".into(),
+            error_message: e.to_string(),
+        })
+        .and_then(|input| {
+            powersweep_analyzer::analyze(&input).map_err(|e| FunctionError {
+                error_type: e.error_type().into(),
+                error_message: e.to_string(),
+            })
+        });
+    match result.map(|out| serde_json::to_value(&out)) {
+        Ok(Ok(output)) => InvokeResponse {
+            payload: output,
+            executed_version: "$LATEST".into(),
+            function_error: None,
+        },
+        Ok(Err(e)) => function_error("Analyzer.Serialization", e.to_string()),
+        Err(e) => function_error(&e.error_type, e.error_message),
+    }
+}
+
+fn function_error(error_type: &str, message: String) -> InvokeResponse {
+    InvokeResponse {
+        payload: serde_json::json!({"errorType": error_type, "errorMessage": message}),
+        executed_version: "$LATEST".into(),
+        function_error: Some("Unhandled".into()),
+    }
+}
+
+fn service_error(e: LambdaApiError) -> ServiceError {
+    ServiceError {
+        exception: e.error_type.to_string(),
+        message: e.message,
+        status_code: e.error_type.http_status(),
+    }
+}

@@ -1,0 +1,312 @@
+//! The results of a sweep as plain text for the terminal: one line per (memory, threads),
+//! then the recommendation of each strategy and the visualization link.
+//!
+//! It owns layout only; every figure comes from the [`AnalyzerOutput`] as is, so the table,
+//! `results.csv` and `report.html` can never disagree.
+
+use powersweep_analyzer::{AnalyzerOutput, Row, Strategy};
+
+/// The marker in front of a recommended row and of the chosen recommendation.
+const CHOSEN: &str = "*";
+
+/// Longest cause shown in an error row; the whole cause is in `results.json`.
+const MAX_CAUSE: usize = 80;
+
+/// The table, the recommendations and the visualization URL, ending in a newline.
+///
+/// A row is marked with `*` when the strategy the user chose recommends it, and its last
+/// column names every strategy that recommends it. An error row (every sample failed)
+/// shows its error and cause instead of figures.
+pub fn render(output: &AnalyzerOutput) -> String {
+    let mut text = String::new();
+    let pricing = &output.pricing;
+    text.push_str(&format!(
+        "workload {}, {} prices of {} (${} per GB-s, ${} per million requests), trimmed mean drops {}% at each end\n",
+        output.workload,
+        output.architecture,
+        pricing.price_region,
+        pricing.gb_second_usd,
+        round(pricing.request_usd * 1e6, 4),
+        round(output.discard_top_bottom * 100.0, 1),
+    ));
+    if let Some(note) = &pricing.note {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    text.push('\n');
+    text.push_str(&rows_table(output));
+    text.push('\n');
+    text.push_str(&recommendations(output));
+    match &output.visualization {
+        Some(url) => text.push_str(&format!("\nvisualization: {url}\n")),
+        None => text.push_str("\nvisualization: none (no thread count has a successful row)\n"),
+    }
+    text
+}
+
+/// The strategies in the order the report lists them.
+const STRATEGIES: [Strategy; 3] = [Strategy::Balanced, Strategy::Cost, Strategy::Speed];
+
+fn rows_table(output: &AnalyzerOutput) -> String {
+    let header = [
+        "",
+        "memory MB",
+        "threads",
+        "n",
+        "errors",
+        "trimmed ms",
+        "p90 ms",
+        "$/1M inv",
+        "speedup",
+        "",
+    ];
+    // Numbers are right-aligned; the marker and the last free-text column are not.
+    let right = [false, true, true, true, true, true, true, true, true, false];
+    let mut lines: Vec<[String; 10]> = vec![header.map(String::from)];
+    for row in &output.rows {
+        let recommended_by: Vec<&str> = STRATEGIES
+            .iter()
+            .filter(|&&s| {
+                output
+                    .recommendation
+                    .for_strategy(s)
+                    .is_some_and(|r| (r.memory_mb, r.threads) == (row.memory_mb, row.threads))
+            })
+            .map(|s| s.as_str())
+            .collect();
+        let chosen = recommended_by.contains(&output.recommendation.strategy.as_str());
+        let mut note = Vec::new();
+        if !recommended_by.is_empty() {
+            note.push(format!("<- {}", recommended_by.join(", ")));
+        }
+        let figures = if row.is_error() {
+            note.insert(0, failure(row));
+            ["-", "-", "-", "-"].map(String::from)
+        } else {
+            if row.errors > 0 {
+                note.insert(0, format!("some failed: {}", failure(row)));
+            }
+            [
+                opt(row.trimmed_mean_ms, |v| format!("{v:.1}")),
+                opt(row.p90_ms, |v| format!("{v:.1}")),
+                opt(row.cost_per_million_usd, usd),
+                opt(row.speedup_vs_one_thread, |v| format!("{v:.2}x")),
+            ]
+        };
+        let [trimmed, p90, cost, speedup] = figures;
+        lines.push([
+            if chosen { CHOSEN } else { "" }.to_string(),
+            row.memory_mb.to_string(),
+            row.threads.to_string(),
+            row.n.to_string(),
+            row.errors.to_string(),
+            trimmed,
+            p90,
+            cost,
+            speedup,
+            note.join("; "),
+        ]);
+    }
+    let mut widths = [0usize; 10];
+    for line in &lines {
+        for (width, cell) in widths.iter_mut().zip(line) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .zip(right)
+            .map(|((cell, width), right)| {
+                if right {
+                    format!("{cell:>width$}")
+                } else {
+                    format!("{cell:<width$}")
+                }
+            })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn recommendations(output: &AnalyzerOutput) -> String {
+    let chosen = output.recommendation.strategy;
+    let mut text = format!("recommendation (strategy {chosen}):\n");
+    for strategy in STRATEGIES {
+        let marker = if strategy == chosen { CHOSEN } else { " " };
+        let line = match output.recommendation.for_strategy(strategy) {
+            Some(r) => format!(
+                "{} MB × {} {}: {}",
+                r.memory_mb,
+                r.threads,
+                if r.threads == 1 { "thread" } else { "threads" },
+                r.reason
+            ),
+            None => "none: no configuration succeeded in every sample".to_string(),
+        };
+        text.push_str(&format!("{marker} {:<8}  {line}\n", strategy.as_str()));
+    }
+    text
+}
+
+/// `error: cause` of a row's first failure, on one line and cut to [`MAX_CAUSE`].
+fn failure(row: &Row) -> String {
+    let error = row.error.as_deref().unwrap_or("failed");
+    match row
+        .cause
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => format!("error {error}"),
+        Some(cause) => {
+            let one_line = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = one_line.chars().take(MAX_CAUSE).collect();
+            let ellipsis = if cut.len() < one_line.len() {
+                "..."
+            } else {
+                ""
+            };
+            format!("error {error}: {cut}{ellipsis}")
+        }
+    }
+}
+
+fn opt(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+    value.map_or_else(|| "-".to_string(), show)
+}
+
+/// Dollars with about four significant digits: costs per million span $0.2 to $100s.
+fn usd(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.2}")
+    } else if value >= 1.0 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+fn round(value: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (value * scale).round() / scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use powersweep_analyzer::{AnalyzerInput, analyze};
+    use serde_json::json;
+
+    /// 1024, 1769 and 3008 MB × 1 and 2 threads, plus 128 MB that ran out of memory.
+    fn output(strategy: &str) -> AnalyzerOutput {
+        let mut samples = Vec::new();
+        for memory in [1024u32, 1769, 3008] {
+            for threads in [1u32, 2] {
+                let ms = 1_769_000.0 / f64::from(memory.min(threads * 1769));
+                for rep in 0..3 {
+                    samples.push(json!({"memoryMb": memory, "threads": threads,
+                        "durationMs": ms + f64::from(rep), "errors": []}));
+                }
+            }
+        }
+        for threads in [1, 2] {
+            samples.push(json!({"memoryMb": 128, "threads": threads,
+                "error": "Runtime.OutOfMemory", "cause": "killed\nat 128 MB"}));
+        }
+        let input: AnalyzerInput = serde_json::from_value(json!({
+            "workload": "pbkdf2", "strategy": strategy, "samples": samples,
+        }))
+        .unwrap();
+        analyze(&input).unwrap()
+    }
+
+    fn line<'a>(text: &'a str, starts: &str) -> &'a str {
+        text.lines()
+            .find(|l| l.trim_start_matches(['*', ' ']).starts_with(starts))
+            .unwrap_or_else(|| panic!("no line starting with {starts:?} in\n{text}"))
+    }
+
+    #[test]
+    fn every_row_has_a_line() {
+        let out = output("balanced");
+        let text = render(&out);
+        for row in &out.rows {
+            let prefix = format!("{}  ", row.memory_mb);
+            let found = text.lines().any(|l| {
+                let l = l.trim_start_matches(['*', ' ']);
+                l.starts_with(&prefix)
+                    && l[prefix.len()..]
+                        .trim_start()
+                        .starts_with(&row.threads.to_string())
+            });
+            assert!(
+                found,
+                "no line for {} MB x {}:\n{text}",
+                row.memory_mb, row.threads
+            );
+        }
+    }
+
+    #[test]
+    fn error_rows_show_the_error_on_one_line() {
+        let text = render(&output("balanced"));
+        let l = line(&text, "128");
+        assert!(
+            l.contains("error Runtime.OutOfMemory: killed at 128 MB"),
+            "{l}"
+        );
+        assert!(l.contains(" - "), "figures of an error row are dashes: {l}");
+    }
+
+    #[test]
+    fn chosen_row_and_recommendation_are_marked() {
+        let out = output("speed");
+        let text = render(&out);
+        let speed = out.recommendation.speed.as_ref().unwrap();
+        assert_eq!((speed.memory_mb, speed.threads), (3008, 2));
+        let marked: Vec<&str> = text.lines().filter(|l| l.starts_with(CHOSEN)).collect();
+        assert_eq!(marked.len(), 2, "one row and one recommendation:\n{text}");
+        assert!(
+            marked[0].contains("3008") && marked[0].contains("<- ") && marked[0].contains("speed")
+        );
+        assert!(marked[1].starts_with("* speed"), "{}", marked[1]);
+        assert!(text.contains("recommendation (strategy speed):"));
+    }
+
+    #[test]
+    fn figures_are_formatted() {
+        let out = output("cost");
+        let text = render(&out);
+        let row = out
+            .rows
+            .iter()
+            .find(|r| (r.memory_mb, r.threads) == (1024, 1))
+            .unwrap();
+        let l = line(&text, "1024");
+        assert!(
+            l.contains(&format!("{:.1}", row.trimmed_mean_ms.unwrap())),
+            "{l}"
+        );
+        assert!(l.contains(&usd(row.cost_per_million_usd.unwrap())), "{l}");
+        assert!(l.contains("1.00x"), "{l}");
+        assert!(text.contains("visualization: https://"), "{text}");
+    }
+
+    /// Not a check: `cargo test … table::tests::show -- --nocapture --ignored` prints a table.
+    #[test]
+    #[ignore]
+    fn show() {
+        println!("{}", render(&output("balanced")));
+    }
+
+    #[test]
+    fn usd_keeps_four_digits() {
+        assert_eq!(usd(0.21234), "0.2123");
+        assert_eq!(usd(23.0312), "23.031");
+        assert_eq!(usd(123.456), "123.46");
+    }
+}

@@ -1,0 +1,7 @@
+//! Tests of the `powersweep` binary, run as a user runs it (`CARGO_BIN_EXE_powersweep`), one
+//! module per theme: one test binary, so the workspace builds one more executable, not many.
+
+mod aws;
+mod commands;
+mod report;
+mod sweep;

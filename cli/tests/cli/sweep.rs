@@ -1,0 +1,231 @@
+//! `powersweep sweep` end to end on small parameters: the real ASL file on the local engine,
+//! the emulator, and the host started as `bootstrap` through the Runtime API.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sweep(out: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_powersweep"))
+        .current_dir(powersweep_tests::root())
+        .arg("sweep")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run powersweep")
+}
+
+fn results(out: &Path) -> Value {
+    let text = std::fs::read_to_string(out.join("results.json")).expect("results.json");
+    serde_json::from_str(&text).expect("results.json is JSON")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn row<'a>(results: &'a Value, memory: u64, threads: u64) -> &'a Value {
+    results["rows"]
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r["memoryMb"] == memory && r["threads"] == threads)
+        })
+        .unwrap_or_else(|| panic!("no row for {memory} MB × {threads} threads in {results}"))
+}
+
+#[test]
+fn small_pbkdf2_sweep_has_every_row_and_leaves_no_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(
+        dir.path(),
+        &[
+            "--workload",
+            "pbkdf2",
+            "--payload",
+            r#"{"iterations": 2000}"#,
+            "--memory",
+            "256,512,1024",
+            "--threads",
+            "1,2",
+            "--repetitions",
+            "2",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "stderr: {stderr}\nstdout: {}",
+        text(&out.stdout)
+    );
+    assert!(
+        stderr.contains("cleanup: 0 published versions left, host memory back at 1769 MB"),
+        "{stderr}"
+    );
+    let results = results(dir.path());
+    assert_eq!(
+        results["rows"].as_array().map(Vec::len),
+        Some(6),
+        "{results}"
+    );
+    for memory in [256, 512, 1024] {
+        for threads in [1, 2] {
+            let r = row(&results, memory, threads);
+            assert_eq!(
+                (r["n"].as_u64(), r["errors"].as_u64()),
+                (Some(2), Some(0)),
+                "{r}"
+            );
+        }
+    }
+    for file in ["results.json", "results.csv", "report.html"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+}
+
+#[test]
+fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200 MB of guest memory does not fit in 128 MB and fits in 512 MB.
+    let payload = r#"{"tasks": [{"mode": "alloc", "mb": 200}]}"#;
+    let out = sweep(
+        dir.path(),
+        &[
+            "--workload",
+            "testbed",
+            "--payload",
+            payload,
+            "--memory",
+            "128,512",
+            "--threads",
+            "1",
+            "--repetitions",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let results = results(dir.path());
+    assert_eq!(row(&results, 128, 1)["errors"], 1, "{results}");
+    assert_eq!(row(&results, 512, 1)["errors"], 0, "{results}");
+
+    // A host call that sleeps past the 1 s timeout: Lambda's own timeout kills it.
+    let dir = tempfile::tempdir().unwrap();
+    let payload = r#"{"tasks": [{"mode": "sleep", "ms": 2500}]}"#;
+    let out = sweep(
+        dir.path(),
+        &[
+            "--workload",
+            "testbed",
+            "--payload",
+            payload,
+            "--memory",
+            "256",
+            "--threads",
+            "1",
+            "--repetitions",
+            "1",
+            "--timeout",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let results = results(dir.path());
+    let r = row(&results, 256, 1);
+    assert_eq!(r["errors"], 1, "{r}");
+    assert_eq!(r["error"], "Sandbox.Timedout", "{r}");
+}
+
+#[test]
+fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
+    let url = powersweep_tests::moto_url();
+    let table = "sweep-writer";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = powersweep_tests::dynamodb(url).await;
+        powersweep_tests::create_table(&client, table).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let payload =
+        format!(r#"{{"table": "{table}", "items": 20, "mode": "single", "runId": "e2e"}}"#);
+    let out = sweep(
+        dir.path(),
+        &[
+            "--preset",
+            "dynamodb-2019",
+            "--payload",
+            &payload,
+            "--memory",
+            "512,1024",
+            "--threads",
+            "1,2",
+            "--repetitions",
+            "1",
+            "--allow-table",
+            table,
+            "--dynamodb-endpoint",
+            url,
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let results = results(dir.path());
+    for r in results["rows"].as_array().unwrap() {
+        assert_eq!(r["errors"], 0, "{r}");
+    }
+    let items = rt.block_on(async {
+        let client = powersweep_tests::dynamodb(url).await;
+        powersweep_tests::scan_all(&client, table).await
+    });
+    // 2 memory sizes × 2 thread counts × 1 repetition × 20 items.
+    assert_eq!(items.len(), 80);
+    let mut per_rk = std::collections::BTreeMap::new();
+    for item in &items {
+        assert!(item["pk"].as_s().unwrap().starts_with("e2e#"));
+        *per_rk
+            .entry(item["rk"].as_n().unwrap().parse::<u64>().unwrap())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(per_rk.len(), 20);
+    assert!(
+        per_rk.values().all(|n| *n == 4),
+        "each index once per invocation: {per_rk:?}"
+    );
+}
+
+#[test]
+fn bad_plans_are_rejected_before_any_invocation() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (vec!["--workload", "nope"], "unknown workload `nope`"),
+        (vec!["--memory", "64"], "outside Lambda's 128–10240 MB"),
+        (vec!["--memory", "20000"], "outside Lambda's 128–10240 MB"),
+        (vec!["--threads", "0"], "--threads 0 is outside 1–64"),
+        (vec!["--threads", "65"], "--threads 65 is outside 1–64"),
+        (
+            vec!["--repetitions", "0"],
+            "--repetitions must be at least 1",
+        ),
+        (
+            vec!["--balanced-weight", "2"],
+            "--balanced-weight must be between 0 and 1",
+        ),
+        (
+            vec!["--payload", "{nope"],
+            "--payload text is not valid JSON",
+        ),
+    ] {
+        let out = sweep(dir.path(), &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(!dir.path().join("results.json").exists());
+    }
+    let out = sweep(dir.path(), &["--strategy", "cheapest"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap rejects an invalid strategy as usage"
+    );
+    assert!(text(&out.stderr).contains("invalid value 'cheapest'"));
+}
