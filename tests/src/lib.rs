@@ -31,10 +31,19 @@ pub fn moto_url() -> &'static str {
             return url;
         }
         let port = free_port();
-        let child = start_moto(port);
-        // Leaked on purpose: it lives as long as the test process, and PR_SET_PDEATHSIG ends
-        // it when the process exits.
-        std::mem::forget(child);
+        // PR_SET_PDEATHSIG fires when the *thread* that spawned the child ends, and test
+        // threads end with their test: spawn moto from a thread that lives as long as the
+        // process, so moto dies with the process and not before.
+        let (started, ready) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let child = start_moto(port);
+            let _ = started.send(());
+            let _keep = child;
+            loop {
+                std::thread::park();
+            }
+        });
+        let _ = ready.recv();
         let url = format!("http://127.0.0.1:{port}");
         wait_for_port(port);
         url

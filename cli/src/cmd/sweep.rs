@@ -312,12 +312,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     } else {
         run_aws(&args, &plan).await?
     };
-    println!("{}", crate::table::render(&output));
-    let files = powersweep_analyzer::write_report(&output, &args.out)
-        .with_context(|| format!("cannot write the report to `{}`", args.out.display()))?;
-    for file in files {
-        println!("wrote {}", file.display());
-    }
+    crate::cmd::report::show(&output, &args.out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -446,7 +441,9 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
 }
 
 fn parse_output(output: Value) -> Result<AnalyzerOutput> {
-    serde_json::from_value(output).context("the state machine's output is not an analyzer output")
+    serde_json::from_value(output).context(
+        "the state machine's output is not an analyzer output; is the ARN the `StateMachineArn` output of powersweep's stack?",
+    )
 }
 
 fn default_state_machine() -> PathBuf {

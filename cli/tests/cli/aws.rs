@@ -13,62 +13,120 @@ use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/x";
-
 fn moto() -> &'static str {
     powersweep_tests::moto_url()
 }
 
-/// Tells moto to run executions (otherwise they stay RUNNING forever).
-fn enable_execution(url: &str) {
-    let body = r#"{"stepfunctions":{"execute_state_machine":true}}"#;
+/// One HTTP/1.1 request to moto; the whole response.
+fn http(url: &str, head: &str, body: &str) -> String {
     let address = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(address).expect("connect to moto");
     write!(
         stream,
-        "POST /moto-api/config HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{head}\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 20"),
-        "moto config: {response}"
+    assert!(response.starts_with("HTTP/1.1 20"), "moto: {response}");
+    response
+}
+
+/// Tells moto to run executions (otherwise they stay RUNNING forever).
+fn enable_execution(url: &str) {
+    http(
+        url,
+        "POST /moto-api/config HTTP/1.1\r\nContent-Type: application/json",
+        r#"{"stepfunctions":{"execute_state_machine":true}}"#,
     );
 }
 
-async fn client(url: &str) -> aws_sdk_sfn::Client {
+/// Credentials of a fresh AWS account in moto: (account, key id, secret, session token).
+///
+/// moto 5.2's StartExecution deep-copies the state machine together with its backend, which
+/// fails (500, "cannot pickle '_thread.RLock'") once any execution exists in that account
+/// and region. So each test starts its one execution in an account of its own, reached
+/// through STS AssumeRole, which moto lets point at any account.
+fn fresh_account(url: &str) -> (String, String, String, String) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let account = format!("{:012}", (nanos / 1000 + n * 7919) % 1_000_000_000_000);
+    // moto routes by the credential scope's service and does not check the signature.
+    let head = "POST / HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0";
+    let body = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleSessionName=powersweep-test&RoleArn=arn%3Aaws%3Aiam%3A%3A{account}%3Arole%2Fx"
+    );
+    let response = http(url, head, &body);
+    let field = |name: &str| {
+        let open = format!("<{name}>");
+        let start = response
+            .find(&open)
+            .unwrap_or_else(|| panic!("no {name} in {response}"))
+            + open.len();
+        let end = start + response[start..].find('<').unwrap();
+        response[start..end].to_owned()
+    };
+    (
+        account,
+        field("AccessKeyId"),
+        field("SecretAccessKey"),
+        field("SessionToken"),
+    )
+}
+
+/// A state machine in a fresh account, and how to reach it.
+struct Machine {
+    client: aws_sdk_sfn::Client,
+    arn: String,
+    key: String,
+    secret: String,
+    token: String,
+}
+
+/// Creates a state machine named after the test in an account of its own.
+async fn state_machine(name: &str, definition: Value) -> Machine {
+    let url = moto();
+    enable_execution(url);
+    let (account, key, secret, token) = fresh_account(url);
     let config = aws_sdk_sfn::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("t", "t", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            &key,
+            &secret,
+            Some(token.clone()),
+            None,
+            "test",
+        ))
         .build();
-    aws_sdk_sfn::Client::from_conf(config)
-}
-
-/// Creates a state machine named after the test (plus time, so reruns on one moto work).
-async fn state_machine(name: &str, definition: Value) -> (aws_sdk_sfn::Client, String) {
-    let url = moto();
-    enable_execution(url);
-    let client = client(url).await;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let client = aws_sdk_sfn::Client::from_conf(config);
     let created = client
         .create_state_machine()
-        .name(format!("{name}-{nanos}"))
+        .name(name)
         .definition(definition.to_string())
-        .role_arn(ROLE)
+        .role_arn(format!("arn:aws:iam::{account}:role/x"))
         .send()
         .await
         .expect("create state machine in moto");
-    (client, created.state_machine_arn().to_owned())
+    let arn = created.state_machine_arn().to_owned();
+    assert!(arn.contains(&account), "{arn} is not in account {account}");
+    Machine {
+        client,
+        arn,
+        key,
+        secret,
+        token,
+    }
 }
 
-fn sweep_command(arn: &str, out: &std::path::Path) -> Command {
+/// `powersweep sweep --aws` on moto, with dummy credentials unless `machine` gives some.
+fn sweep_command(arn: &str, machine: Option<&Machine>, out: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_powersweep"));
     cmd.args(["sweep", "--aws", "--state-machine-arn", arn, "--out"])
         .arg(out)
@@ -83,16 +141,23 @@ fn sweep_command(arn: &str, out: &std::path::Path) -> Command {
         .env("AWS_ENDPOINT_URL", moto())
         .env("AWS_REGION", "us-east-1")
         .env("POWERSWEEP_POLL_MS", "100")
-        // The dummy credentials for a loopback endpoint are part of what is tested.
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL_SFN");
+    if let Some(m) = machine {
+        cmd.env("AWS_ACCESS_KEY_ID", &m.key)
+            .env("AWS_SECRET_ACCESS_KEY", &m.secret)
+            .env("AWS_SESSION_TOKEN", &m.token);
+    }
     cmd
 }
 
-fn sweep(arn: &str, out: &std::path::Path) -> Output {
-    sweep_command(arn, out).output().expect("run powersweep")
+fn sweep(machine: &Machine, out: &std::path::Path) -> Output {
+    sweep_command(&machine.arn, Some(machine), out)
+        .output()
+        .expect("run powersweep")
 }
 
 #[tokio::test]
@@ -116,10 +181,10 @@ async fn sweep_aws_renders_the_execution_output() {
             "Analysis": {"Type": "Pass", "Result": output, "End": true}
         }
     });
-    let (_, arn) = state_machine("ok", definition).await;
+    let machine = state_machine("ok", definition).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = sweep(&arn, &out);
+    let run = sweep(&machine, &out);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
@@ -135,10 +200,10 @@ async fn sweep_aws_failed_execution_is_one_line_with_error_and_cause() {
         "StartAt": "Boom",
         "States": {"Boom": {"Type": "Fail", "Error": "Powersweep.TestFailure", "Cause": "the host function does not exist"}}
     });
-    let (_, arn) = state_machine("fail", definition).await;
+    let machine = state_machine("fail", definition).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let run = sweep(&arn, &out);
+    let run = sweep(&machine, &out);
     assert_one_line_error(
         &run,
         &[
@@ -155,29 +220,30 @@ async fn sweep_aws_output_that_is_not_an_analyzer_output() {
         "StartAt": "Odd",
         "States": {"Odd": {"Type": "Pass", "Result": {"hello": "world"}, "End": true}}
     });
-    let (_, arn) = state_machine("odd", definition).await;
+    let machine = state_machine("odd", definition).await;
     let dir = tempfile::tempdir().unwrap();
-    let run = sweep(&arn, &dir.path().join("out"));
+    let run = sweep(&machine, &dir.path().join("out"));
     assert_one_line_error(&run, &["not an analyzer output"]);
 }
 
 #[tokio::test]
 async fn sweep_aws_unknown_state_machine() {
-    let _ = state_machine(
-        "unused",
-        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
-    )
-    .await;
+    moto();
     let dir = tempfile::tempdir().unwrap();
+    // No credentials given: the loopback endpoint gets dummy ones.
     let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:no-such-machine";
-    let run = sweep(arn, &dir.path().join("out"));
+    let run = sweep_command(arn, None, &dir.path().join("out"))
+        .output()
+        .unwrap();
     assert_one_line_error(&run, &["does not exist", "--state-machine-arn"]);
 }
 
 #[test]
 fn sweep_aws_malformed_arn() {
     let dir = tempfile::tempdir().unwrap();
-    let run = sweep("my-state-machine", &dir.path().join("out"));
+    let run = sweep_command("my-state-machine", None, &dir.path().join("out"))
+        .output()
+        .unwrap();
     assert_one_line_error(&run, &["not a state machine ARN", "StateMachineArn"]);
 }
 
@@ -187,9 +253,10 @@ async fn ctrl_c_leaves_the_execution_running_and_names_it() {
         "StartAt": "Slow",
         "States": {"Slow": {"Type": "Wait", "Seconds": 60, "End": true}}
     });
-    let (client, arn) = state_machine("slow", definition).await;
+    let machine = state_machine("slow", definition).await;
+    let (client, arn) = (&machine.client, &machine.arn);
     let dir = tempfile::tempdir().unwrap();
-    let child = sweep_command(&arn, &dir.path().join("out"))
+    let child = sweep_command(arn, Some(&machine), &dir.path().join("out"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -200,7 +267,7 @@ async fn ctrl_c_leaves_the_execution_running_and_names_it() {
     let execution_arn = loop {
         let listed = client
             .list_executions()
-            .state_machine_arn(&arn)
+            .state_machine_arn(arn)
             .send()
             .await
             .unwrap();

@@ -16,7 +16,7 @@ fn sweep(out: &Path, args: &[&str]) -> Output {
         .expect("run powersweep")
 }
 
-fn results(out: &Path) -> Value {
+fn read_results(out: &Path) -> Value {
     let text = std::fs::read_to_string(out.join("results.json")).expect("results.json");
     serde_json::from_str(&text).expect("results.json is JSON")
 }
@@ -25,7 +25,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn row<'a>(results: &'a Value, memory: u64, threads: u64) -> &'a Value {
+fn row(results: &Value, memory: u64, threads: u64) -> &Value {
     results["rows"]
         .as_array()
         .and_then(|rows| {
@@ -63,7 +63,7 @@ fn small_pbkdf2_sweep_has_every_row_and_leaves_no_version() {
         stderr.contains("cleanup: 0 published versions left, host memory back at 1769 MB"),
         "{stderr}"
     );
-    let results = results(dir.path());
+    let results = read_results(dir.path());
     assert_eq!(
         results["rows"].as_array().map(Vec::len),
         Some(6),
@@ -105,7 +105,7 @@ fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
         ],
     );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    let results = results(dir.path());
+    let results = read_results(dir.path());
     assert_eq!(row(&results, 128, 1)["errors"], 1, "{results}");
     assert_eq!(row(&results, 512, 1)["errors"], 0, "{results}");
 
@@ -130,7 +130,7 @@ fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
         ],
     );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    let results = results(dir.path());
+    let results = read_results(dir.path());
     let r = row(&results, 256, 1);
     assert_eq!(r["errors"], 1, "{r}");
     assert_eq!(r["error"], "Sandbox.Timedout", "{r}");
@@ -168,7 +168,7 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
         ],
     );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    let results = results(dir.path());
+    let results = read_results(dir.path());
     for r in results["rows"].as_array().unwrap() {
         assert_eq!(r["errors"], 0, "{r}");
     }
