@@ -121,6 +121,24 @@ impl LocalLambda {
     }
 }
 
+/// The host function's own environment: the tables it may write and where DynamoDB is.
+pub fn host_environment(
+    allow_table: &[String],
+    dynamodb_endpoint: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut environment = BTreeMap::new();
+    if !allow_table.is_empty() {
+        environment.insert(
+            powersweep_host::env::ALLOWED_TABLES.to_string(),
+            allow_table.join(","),
+        );
+    }
+    if let Some(url) = dynamodb_endpoint {
+        environment.insert("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.to_string());
+    }
+    environment
+}
+
 /// A task root like a deployment package: `bootstrap` (this binary) and `guests/`.
 fn task_root(guests_dir: &Path) -> Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new()

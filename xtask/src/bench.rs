@@ -40,8 +40,8 @@ pub fn run(args: Args) -> Result<()> {
     if args.iterations == 0 || args.passwords == 0 || args.repetitions == 0 {
         bail!("--iterations, --passwords and --repetitions must be positive");
     }
-    let soft = native(&args, true)?;
-    let hw = native(&args, false)?;
+    let soft_bin = build_native(true)?;
+    let hw_bin = build_native(false)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let host = Host::new(
         HostConfig::new(root().join("guests/dist")),
@@ -49,26 +49,37 @@ pub fn run(args: Args) -> Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
 
+    // Interleaved, one run of each per repetition, so a busy moment of the machine hits the
+    // guest and its baselines alike; medians per column.
+    let mut columns: [Vec<f64>; 8] = Default::default();
+    for _ in 0..args.repetitions {
+        let soft = run_native(&soft_bin, &args)?;
+        let hw = run_native(&hw_bin, &args)?;
+        for (h, (hash, key)) in [("sha256", "Sha256"), ("sha512", "Sha512")]
+            .into_iter()
+            .enumerate()
+        {
+            // Guest time = the tasks' own time (no plan, no instantiation), as the native side.
+            let guest: f64 = job(&host, &args, hash, 1)?.tasks.iter().map(|t| t.ms).sum();
+            let field =
+                |v: &Value, name: String| v.get(&name).and_then(Value::as_f64).unwrap_or(f64::NAN);
+            columns[h * 4].push(guest);
+            columns[h * 4 + 1].push(field(&soft, format!("pbkdf2{key}Ms")));
+            columns[h * 4 + 2].push(field(&hw, format!("pbkdf2{key}Ms")));
+            columns[h * 4 + 3].push(field(&hw, format!("ring{key}Ms")));
+        }
+    }
     println!();
     println!(
-        "PBKDF2, {} passwords × {} iterations, {KEY_LENGTH}-byte key, 1 thread, median of {} (ms; ratio = guest / native)",
+        "PBKDF2, {} passwords × {} iterations, {KEY_LENGTH}-byte key, 1 thread, median of {} interleaved runs (ms; ratio = guest / native)",
         args.passwords, args.iterations, args.repetitions
     );
     println!(
         "| hash | guest ms | native soft ms | guest/soft (target ≤ 1.25) | native hw ms | guest/hw | ring ms | guest/ring |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (hash, key) in [("sha256", "Sha256"), ("sha512", "Sha512")] {
-        // Guest time = the tasks' own time (no plan, no instantiation), as the native side.
-        let guest = median(
-            &(0..args.repetitions)
-                .map(|_| job(&host, &args, hash, 1).map(|r| r.tasks.iter().map(|t| t.ms).sum()))
-                .collect::<Result<Vec<f64>>>()?,
-        );
-        let field = |v: &Value, name: String| v.get(&name).and_then(Value::as_f64).unwrap_or(f64::NAN);
-        let soft_ms = field(&soft, format!("pbkdf2{key}Ms"));
-        let hw_ms = field(&hw, format!("pbkdf2{key}Ms"));
-        let ring_ms = field(&hw, format!("ring{key}Ms"));
+    for (h, hash) in ["sha256", "sha512"].into_iter().enumerate() {
+        let [guest, soft_ms, hw_ms, ring_ms] = [0, 1, 2, 3].map(|c| median(&columns[h * 4 + c]));
         println!(
             "| {hash} | {guest:.1} | {soft_ms:.1} | {:.2} | {hw_ms:.1} | {:.2} | {ring_ms:.1} | {:.2} |",
             guest / soft_ms,
@@ -136,7 +147,9 @@ pub fn run(args: Args) -> Result<()> {
 
 /// One guest job, failing on job errors.
 fn job(host: &Host, args: &Args, hash: &str, threads: usize) -> Result<JobResponse> {
-    let passwords: Vec<String> = (0..args.passwords).map(|i| format!("password{i}")).collect();
+    let passwords: Vec<String> = (0..args.passwords)
+        .map(|i| format!("password{i}"))
+        .collect();
     let event = JobEvent {
         workload: "pbkdf2".into(),
         threads,
@@ -156,8 +169,8 @@ fn job(host: &Host, args: &Args, hash: &str, threads: usize) -> Result<JobRespon
     Ok(response)
 }
 
-/// Builds and runs the native baseline (`soft`: the software SHA backend) and returns its JSON.
-fn native(args: &Args, soft: bool) -> Result<Value> {
+/// Builds the native baseline (`soft`: the software SHA backend) and returns its binary.
+fn build_native(soft: bool) -> Result<std::path::PathBuf> {
     let manifest = root().join("xtask/native-pbkdf2/Cargo.toml");
     // One target folder per feature set, so switching does not rebuild the other each time.
     let flavour = if soft { "soft" } else { "hw" };
@@ -172,12 +185,16 @@ fn native(args: &Args, soft: bool) -> Result<Value> {
         build.args(["--features", "soft"]);
     }
     run_cmd(&mut build)?;
-    let binary = target.join("release/native-pbkdf2");
-    let output = Command::new(&binary)
+    Ok(target.join("release/native-pbkdf2"))
+}
+
+/// One run of the native baseline over the job's passwords; its JSON.
+fn run_native(binary: &std::path::Path, args: &Args) -> Result<Value> {
+    let output = Command::new(binary)
         .args([
             args.passwords.to_string(),
             args.iterations.to_string(),
-            args.repetitions.to_string(),
+            "1".into(),
         ])
         .output()
         .with_context(|| format!("cannot run {}", binary.display()))?;

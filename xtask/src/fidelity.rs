@@ -51,6 +51,9 @@ pub struct Args {
     /// Seconds the job takes on 1 thread with a whole vCPU (sets the PBKDF2 iterations).
     #[arg(long, default_value_t = 1.0)]
     seconds: f64,
+    /// Memory sizes to measure, MB (default: all six; targets whose rows are missing fail).
+    #[arg(long, value_delimiter = ',', default_values_t = MEMORY_MB)]
+    memory: Vec<u32>,
 }
 
 /// One configuration's measurements.
@@ -97,18 +100,17 @@ pub fn run(args: Args) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed = Vec::new();
     for &mode in modes {
-        let (label, rows) = runtime.block_on(measure(
-            mode,
-            &args,
-            &bootstrap,
-            root.path(),
-            iterations,
-        ))?;
+        let (label, rows) =
+            runtime.block_on(measure(mode, &args, &bootstrap, root.path(), iterations))?;
         let misses = report(&label, &rows, args.vcpu_mb);
         failed.extend(misses.into_iter().map(|m| format!("{label}: {m}")));
     }
     if !failed.is_empty() {
-        bail!("{} target(s) missed:\n  {}", failed.len(), failed.join("\n  "));
+        bail!(
+            "{} target(s) missed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        );
     }
     eprintln!("all targets met");
     Ok(())
@@ -173,7 +175,7 @@ async fn measure(
         .map_err(|e| anyhow::anyhow!("cannot start the emulator in {mode:?} mode: {e}"))?;
     let label = emu.cpu_mode().to_string();
     eprintln!("measuring in {label} mode…");
-    let result = measure_in(&emu, bootstrap, task_root, iterations, args.repetitions).await;
+    let result = measure_in(&emu, args, bootstrap, task_root, iterations).await;
     emu.shutdown().await;
     let left = emu.leftovers();
     if !left.is_empty() {
@@ -184,13 +186,16 @@ async fn measure(
 
 async fn measure_in(
     emu: &Emulator,
+    args: &Args,
     bootstrap: &Path,
     task_root: &Path,
     iterations: u32,
-    repetitions: usize,
 ) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for memory_mb in MEMORY_MB {
+    if !args.memory.contains(&BASELINE_MB) {
+        bail!("--memory must include the {BASELINE_MB} MB baseline");
+    }
+    for &memory_mb in &args.memory {
         let name = format!("fidelity-{memory_mb}");
         emu.create_function(FunctionSpec {
             name: name.clone(),
@@ -211,10 +216,11 @@ async fn measure_in(
             capped: share.capped,
             ms: Vec::new(),
         });
-        for _ in 0..repetitions {
+        for _ in 0..args.repetitions {
             // Interleaved, so a slow moment of the machine hits both thread counts alike.
             for row in &mut pair {
-                row.ms.push(invoke(emu, &name, row.threads, iterations).await?);
+                row.ms
+                    .push(invoke(emu, &name, row.threads, iterations).await?);
             }
         }
         eprintln!(
@@ -248,7 +254,10 @@ async fn invoke(emu: &Emulator, name: &str, threads: usize, iterations: u32) -> 
     if let Some(errors) = body.get("errors").and_then(Value::as_array)
         && !errors.is_empty()
     {
-        bail!("{name}: the job had errors: {}", Value::from(errors.clone()));
+        bail!(
+            "{name}: the job had errors: {}",
+            Value::from(errors.clone())
+        );
     }
     body.get("durationMs")
         .and_then(Value::as_f64)
@@ -274,10 +283,9 @@ fn report(label: &str, rows: &[Row], vcpu_mb: f64) -> Vec<String> {
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in rows {
-        let (lo, hi) = r
-            .ms
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+        let (lo, hi) = r.ms.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| {
+            (lo.min(m), hi.max(m))
+        });
         println!(
             "| {label} | {} | {:.3}{} | {} | {:.0} | {lo:.0}–{hi:.0} | {:.0} | {:.3} |",
             r.memory_mb,
@@ -293,11 +301,7 @@ fn report(label: &str, rows: &[Row], vcpu_mb: f64) -> Vec<String> {
     // (a) and (b): 1 thread follows the share below one vCPU and is flat above.
     for r in rows.iter().filter(|r| r.threads == 1) {
         let ratio = r.median() / expected(r);
-        let which = if r.memory_mb <= BASELINE_MB {
-            "a"
-        } else {
-            "b"
-        };
+        let which = if r.memory_mb <= BASELINE_MB { "a" } else { "b" };
         if r.memory_mb == BASELINE_MB {
             continue;
         }

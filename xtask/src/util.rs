@@ -57,7 +57,9 @@ pub fn task_root() -> Result<tempfile::TempDir> {
     let guests = root_dir.path().join("guests");
     std::fs::create_dir(&guests)?;
     let dist = root().join("guests/dist");
-    for entry in std::fs::read_dir(&dist).with_context(|| format!("cannot list {}", dist.display()))? {
+    for entry in
+        std::fs::read_dir(&dist).with_context(|| format!("cannot list {}", dist.display()))?
+    {
         let path = entry?.path();
         if path.extension().is_none_or(|e| e != "wasm") {
             continue;

@@ -11,7 +11,6 @@ use anyhow::{Result, bail};
 use powersweep_emulator::{CpuModeChoice, InvokeRequest, LogType};
 use powersweep_host::{Host, HostConfig, JobEvent, JobResponse};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -100,16 +99,8 @@ async fn in_process(args: Args, event: JobEvent) -> Result<ExitCode> {
 }
 
 async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
-    let mut environment = BTreeMap::new();
-    if !args.allow_table.is_empty() {
-        environment.insert(
-            powersweep_host::env::ALLOWED_TABLES.to_string(),
-            args.allow_table.join(","),
-        );
-    }
-    if let Some(url) = &args.dynamodb_endpoint {
-        environment.insert("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone());
-    }
+    let environment =
+        crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
     let settings = LocalSettings {
         guests_dir: guests_dir(args.guests),
         vcpu_mb: args.vcpu_mb,

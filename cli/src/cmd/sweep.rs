@@ -13,7 +13,6 @@ use powersweep_analyzer::AnalyzerOutput;
 use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry};
 use powersweep_emulator::CpuModeChoice;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -355,16 +354,8 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
     let machine = StateMachine::parse(&text)
         .with_context(|| format!("invalid state machine `{}`", path.display()))?;
 
-    let mut environment = BTreeMap::new();
-    if !args.allow_table.is_empty() {
-        environment.insert(
-            powersweep_host::env::ALLOWED_TABLES.to_string(),
-            args.allow_table.join(","),
-        );
-    }
-    if let Some(url) = &args.dynamodb_endpoint {
-        environment.insert("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone());
-    }
+    let environment =
+        crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
     let settings = LocalSettings {
         guests_dir: guests,
         vcpu_mb: plan.vcpu_mb,

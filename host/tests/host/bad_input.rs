@@ -216,8 +216,8 @@ fn memory_limit_violated() {
 
 #[test]
 fn memory_budget_is_shared_by_the_threads() {
-    // 2 × 100 MB fits 256 MB on one thread at a time but not on two threads at once… unless
-    // the first released it. Two threads holding 150 MB each must not both fit in 256 MB.
+    // Lambda caps the whole environment: two threads holding 150 MB each cannot both fit in
+    // 256 MB, though each alone would (linear memory never shrinks while its store lives).
     let host = host_with(powersweep_host::HostConfig {
         memory_mb: 256,
         ..config()

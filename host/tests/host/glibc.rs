@@ -26,7 +26,9 @@ fn the_check_sees_versioned_glibc_symbols() {
     let newer = powersweep_tests::glibc_symbols_newer_than(bootstrap, (2, 0))
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        newer.iter().any(|(name, _)| name == "malloc" || name == "memcpy"),
+        newer
+            .iter()
+            .any(|(name, _)| name == "malloc" || name == "memcpy"),
         "expected libc imports, got {newer:?}"
     );
 }

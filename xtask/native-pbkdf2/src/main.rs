@@ -22,8 +22,10 @@ fn main() {
         eprintln!("usage: native-pbkdf2 <passwords> <iterations> <repetitions>");
         std::process::exit(2);
     };
-    let (Some(iters), true) = (NonZeroU32::new(iterations), passwords > 0 && repetitions > 0)
-    else {
+    let (Some(iters), true) = (
+        NonZeroU32::new(iterations),
+        passwords > 0 && repetitions > 0,
+    ) else {
         eprintln!("all arguments must be positive integers");
         std::process::exit(2);
     };
@@ -45,12 +47,10 @@ fn main() {
     };
     let crate_256 = time(&|p, k| pbkdf2::pbkdf2_hmac::<sha2::Sha256>(p, SALT, iterations, k));
     let crate_512 = time(&|p, k| pbkdf2::pbkdf2_hmac::<sha2::Sha512>(p, SALT, iterations, k));
-    let ring_256 = time(&|p, k| {
-        ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iters, SALT, p, k)
-    });
-    let ring_512 = time(&|p, k| {
-        ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA512, iters, SALT, p, k)
-    });
+    let ring_256 =
+        time(&|p, k| ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iters, SALT, p, k));
+    let ring_512 =
+        time(&|p, k| ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA512, iters, SALT, p, k));
     println!(
         "{{\"soft\":{},\"pbkdf2Sha256Ms\":{crate_256:.3},\"pbkdf2Sha512Ms\":{crate_512:.3},\"ringSha256Ms\":{ring_256:.3},\"ringSha512Ms\":{ring_512:.3}}}",
         cfg!(feature = "soft")
