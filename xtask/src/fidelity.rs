@@ -54,6 +54,10 @@ pub struct Args {
     /// Memory sizes to measure, MB (default: all six; targets whose rows are missing fail).
     #[arg(long, value_delimiter = ',', default_values_t = MEMORY_MB)]
     memory: Vec<u32>,
+    /// Diagnosis: run the in-process throttle in this process with the host library (no
+    /// emulator, no bootstrap), to tell the throttle's errors from the emulator's.
+    #[arg(long)]
+    throttle_only: bool,
 }
 
 /// One configuration's measurements.
@@ -99,7 +103,13 @@ pub fn run(args: Args) -> Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed = Vec::new();
-    for &mode in modes {
+    if args.throttle_only {
+        let rows = measure_throttle_only(&args, root.path(), iterations)?;
+        let label = "throttle only";
+        let misses = report(label, &rows, args.vcpu_mb);
+        failed.extend(misses.into_iter().map(|m| format!("{label}: {m}")));
+    }
+    for &mode in modes.iter().filter(|_| !args.throttle_only) {
         let (label, rows) =
             runtime.block_on(measure(mode, &args, &bootstrap, root.path(), iterations))?;
         let misses = report(&label, &rows, args.vcpu_mb);
@@ -136,6 +146,44 @@ fn calibrate(task_root: &Path, seconds: f64) -> Result<u32> {
     }
     let iterations = f64::from(probe) * seconds * 1000.0 / best;
     Ok((iterations.round() as u32).max(1000))
+}
+
+/// The same matrix with the host library in this process, its throttle set to each share.
+fn measure_throttle_only(args: &Args, task_root: &Path, iterations: u32) -> Result<Vec<Row>> {
+    eprintln!("measuring the throttle alone (host library in this process)…");
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut rows = Vec::new();
+    for &memory_mb in &args.memory {
+        let vcpus = (f64::from(memory_mb) / args.vcpu_mb).min(host_cores() as f64);
+        let mut config = HostConfig::new(task_root.join("guests"));
+        config.memory_mb = memory_mb;
+        config.cpu_vcpus = Some(vcpus);
+        let host =
+            Host::new(config, runtime.handle().clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut pair = [1usize, 2].map(|threads| Row {
+            memory_mb,
+            threads,
+            vcpus,
+            capped: false,
+            ms: Vec::new(),
+        });
+        for _ in 0..args.repetitions {
+            for row in &mut pair {
+                let response = host.run(&event(row.threads, iterations));
+                if let Some(e) = response.errors.first() {
+                    bail!("job failed: {e}");
+                }
+                row.ms.push(response.duration_ms);
+            }
+        }
+        eprintln!(
+            "  {memory_mb:>5} MB: 1 thread {:>7.0} ms, 2 threads {:>7.0} ms",
+            pair[0].median(),
+            pair[1].median()
+        );
+        rows.extend(pair);
+    }
+    Ok(rows)
 }
 
 fn event(threads: usize, iterations: u32) -> JobEvent {
