@@ -133,7 +133,9 @@ async fn client(region: &str) -> (Client, bool) {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_SFN")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
         .ok();
-    let local = endpoint.as_deref().is_some_and(is_loopback);
+    let local = endpoint
+        .as_deref()
+        .is_some_and(powersweep_host::is_loopback);
     // moto does not check credentials; without these a machine with no AWS account
     // would spend seconds probing for some and then fail.
     if local
@@ -149,13 +151,6 @@ async fn client(region: &str) -> (Client, bool) {
         ));
     }
     (Client::new(&loader.load().await), local)
-}
-
-fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url);
-    ["127.", "localhost", "[::1]"]
-        .iter()
-        .any(|p| host.starts_with(p))
 }
 
 /// Starts the execution and follows it; the body of [`run_execution`].
@@ -525,9 +520,11 @@ mod tests {
 
     #[test]
     fn loopback_endpoints() {
-        assert!(is_loopback("http://127.0.0.1:5000"));
-        assert!(is_loopback("http://localhost:5000"));
-        assert!(!is_loopback("https://states.us-east-1.amazonaws.com"));
+        assert!(powersweep_host::is_loopback("http://127.0.0.1:5000"));
+        assert!(powersweep_host::is_loopback("http://localhost:5000"));
+        assert!(!powersweep_host::is_loopback(
+            "https://states.us-east-1.amazonaws.com"
+        ));
     }
 
     #[test]

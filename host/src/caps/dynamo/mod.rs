@@ -96,7 +96,9 @@ async fn build_client(endpoint: Option<String>) -> Client {
     Client::from_conf(config.build())
 }
 
-fn is_loopback(url: &str) -> bool {
+/// Whether an endpoint URL points at this machine (a local DynamoDB, moto): such endpoints
+/// do not check credentials, so callers may use dummy ones instead of probing for real ones.
+pub fn is_loopback(url: &str) -> bool {
     let host = url.split("://").nth(1).unwrap_or(url);
     ["127.", "localhost", "[::1]"]
         .iter()
