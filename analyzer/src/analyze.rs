@@ -95,6 +95,7 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
         rows,
         recommendation,
         visualization,
+        local: None,
     })
 }
 
@@ -141,6 +142,7 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         p99_ms: summary.map(|s| s.p99),
         min_ms: summary.map(|s| s.min),
         max_ms: summary.map(|s| s.max),
+        std_dev_ms: summary.and_then(|s| s.std_dev),
         mean_cpu_ms: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
         billed_ms,
         cost_per_invocation_usd: cost,
@@ -148,6 +150,7 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         speedup_vs_one_thread: None,
         error,
         cause,
+        capped_vcpus: None,
     }
 }
 

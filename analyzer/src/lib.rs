@@ -63,7 +63,9 @@
 pub use crate::analyze::{analyze, analyze_samples};
 pub use crate::error::Error;
 pub use crate::input::{AnalyzerInput, Measurement, Outcome, Sample, parse_samples};
-pub use crate::output::{AnalyzerOutput, PricingInfo, Recommendation, Recommendations, Row};
+pub use crate::output::{
+    AnalyzerOutput, LocalRun, PricingInfo, Recommendation, Recommendations, Row,
+};
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
 pub use crate::report::{ReportError, render_csv, render_html, write_report};

@@ -25,6 +25,21 @@ pub struct AnalyzerOutput {
     /// A lambda-power-tuning.show comparison URL (1 thread against the largest thread
     /// count), or `None` when no thread count has a successful row.
     pub visualization: Option<String>,
+    /// How a local sweep emulated Lambda; `None` for a sweep on AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalRun>,
+}
+
+/// The emulation behind a local sweep's figures, so a results file says how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalRun {
+    /// How CPU was capped, e.g. `cgroup v1` or `in-process`.
+    pub cpu_mode: String,
+    /// MB of memory per vCPU.
+    pub vcpu_mb: f64,
+    /// Cores of the machine: shares above this are capped.
+    pub host_cores: u32,
 }
 
 /// The prices behind the costs.
@@ -75,6 +90,9 @@ pub struct Row {
     pub min_ms: Option<f64>,
     /// Slowest sample, ms.
     pub max_ms: Option<f64>,
+    /// Sample standard deviation of the durations, ms (`None` below two successes).
+    #[serde(default)]
+    pub std_dev_ms: Option<f64>,
     /// Mean CPU time, ms, when the host reported it.
     pub mean_cpu_ms: Option<f64>,
     /// Billed duration of the trimmed mean, ms (1 ms steps, rounded up).
@@ -89,6 +107,10 @@ pub struct Row {
     pub error: Option<String>,
     /// First failure's cause.
     pub cause: Option<String>,
+    /// Set by a local sweep when this memory size asks for more vCPUs than the machine has
+    /// cores: the vCPUs the row really got. Its durations are slower than Lambda's would be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped_vcpus: Option<f64>,
 }
 
 impl Row {

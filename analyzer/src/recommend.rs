@@ -187,6 +187,7 @@ mod tests {
             p99_ms: Some(time),
             min_ms: Some(time),
             max_ms: Some(time),
+            std_dev_ms: Some(0.0),
             mean_cpu_ms: None,
             billed_ms: Some(time.ceil() as u64),
             cost_per_invocation_usd: Some(cost),
@@ -194,6 +195,7 @@ mod tests {
             speedup_vs_one_thread: None,
             error: None,
             cause: None,
+            capped_vcpus: None,
         }
     }
 

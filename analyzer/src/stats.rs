@@ -21,6 +21,10 @@ pub struct Summary {
     pub min: f64,
     /// Largest value.
     pub max: f64,
+    /// Sample standard deviation (n − 1 in the denominator) of all values; `None` for one
+    /// value. Tells how far apart repetitions were, so a reader can see which differences
+    /// between configurations are noise.
+    pub std_dev: Option<f64>,
 }
 
 /// Summarizes `values`, or `None` when there are none.
@@ -53,7 +57,18 @@ pub fn summarize(values: &[f64], discard: f64) -> Option<Summary> {
         p99: percentile(&sorted, 99.0),
         min: first,
         max: last,
+        std_dev: std_dev(&sorted),
     })
+}
+
+fn std_dev(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let m = mean(values);
+    let squares: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
+    Some((squares / (n - 1) as f64).sqrt())
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -102,6 +117,10 @@ mod tests {
         assert!(close(s.p90, 292.0), "{s:?}");
         assert!(close(s.p99, 389.2), "{s:?}");
         assert_eq!((s.min, s.max), (100.0, 400.0));
+        // deviations from 172: −72 −62 −52 −42 228; squares 5184 + 3844 + 2704 + 1764 +
+        // 51984 = 65480; / (5 − 1) = 16370
+        assert!(close(s.std_dev.unwrap(), 16370f64.sqrt()), "{s:?}");
+        assert_eq!(summarize(&[5.0], 0.2).unwrap().std_dev, None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub fn render(output: &AnalyzerOutput) -> String {
     }
     text.push('\n');
     text.push_str(&rows_table(output));
+    text.push_str(&caveats(output));
     text.push('\n');
     text.push_str(&recommendations(output));
     match &output.visualization {
@@ -54,14 +55,17 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         "n",
         "errors",
         "trimmed ms",
+        "sd %",
         "p90 ms",
         "$/1M inv",
         "speedup",
         "",
     ];
     // Numbers are right-aligned; the marker and the last free-text column are not.
-    let right = [false, true, true, true, true, true, true, true, true, false];
-    let mut lines: Vec<[String; 10]> = vec![header.map(String::from)];
+    let right = [
+        false, true, true, true, true, true, true, true, true, true, false,
+    ];
+    let mut lines: Vec<[String; 11]> = vec![header.map(String::from)];
     for row in &output.rows {
         let recommended_by: Vec<&str> = STRATEGIES
             .iter()
@@ -78,21 +82,25 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         if !recommended_by.is_empty() {
             note.push(format!("<- {}", recommended_by.join(", ")));
         }
+        if let Some(vcpus) = row.capped_vcpus {
+            note.push(format!("capped at {vcpus:.2} vCPUs"));
+        }
         let figures = if row.is_error() {
             note.insert(0, failure(row));
-            ["-", "-", "-", "-"].map(String::from)
+            ["-", "-", "-", "-", "-"].map(String::from)
         } else {
             if row.errors > 0 {
                 note.insert(0, format!("some failed: {}", failure(row)));
             }
             [
                 opt(row.trimmed_mean_ms, |v| format!("{v:.1}")),
+                opt(spread(row), |v| format!("{v:.0}")),
                 opt(row.p90_ms, |v| format!("{v:.1}")),
                 opt(row.cost_per_million_usd, usd),
                 opt(row.speedup_vs_one_thread, |v| format!("{v:.2}x")),
             ]
         };
-        let [trimmed, p90, cost, speedup] = figures;
+        let [trimmed, sd, p90, cost, speedup] = figures;
         lines.push([
             if chosen { CHOSEN } else { "" }.to_string(),
             row.memory_mb.to_string(),
@@ -100,13 +108,14 @@ fn rows_table(output: &AnalyzerOutput) -> String {
             row.n.to_string(),
             row.errors.to_string(),
             trimmed,
+            sd,
             p90,
             cost,
             speedup,
             note.join("; "),
         ]);
     }
-    let mut widths = [0usize; 10];
+    let mut widths = [0usize; 11];
     for line in &lines {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
@@ -131,6 +140,35 @@ fn rows_table(output: &AnalyzerOutput) -> String {
     }
     text
 }
+
+/// The standard deviation as a percentage of the mean: how far apart the repetitions of one
+/// configuration were, so differences between rows smaller than this read as noise.
+fn spread(row: &Row) -> Option<f64> {
+    Some(100.0 * row.std_dev_ms? / row.mean_ms.filter(|m| *m > 0.0)?)
+}
+
+/// A line under the table when configurations were capped or repetitions far apart.
+fn caveats(output: &AnalyzerOutput) -> String {
+    let mut text = String::new();
+    if let Some(local) = &output.local
+        && output.rows.iter().any(|r| r.capped_vcpus.is_some())
+    {
+        text.push_str(&format!(
+            "capped: those memory sizes ask for more vCPUs than this machine has cores ({}); Lambda would run them faster\n",
+            local.host_cores
+        ));
+    }
+    let worst = output.rows.iter().filter_map(spread).fold(0.0f64, f64::max);
+    if worst >= NOISY_PERCENT {
+        text.push_str(&format!(
+            "noise: repetitions of one configuration were up to {worst:.0}% apart (sd % column); differences of that size are not significant (more --repetitions narrow it)\n"
+        ));
+    }
+    text
+}
+
+/// A spread (sd %) from which the table warns that differences may be noise.
+const NOISY_PERCENT: f64 = 5.0;
 
 fn recommendations(output: &AnalyzerOutput) -> String {
     let chosen = output.recommendation.strategy;
@@ -294,6 +332,38 @@ mod tests {
         assert!(l.contains(&usd(row.cost_per_million_usd.unwrap())), "{l}");
         assert!(l.contains("1.00x"), "{l}");
         assert!(text.contains("visualization: https://"), "{text}");
+    }
+
+    #[test]
+    fn capped_rows_and_noise_are_called_out() {
+        let mut out = output("balanced");
+        let quiet = render(&out);
+        assert!(
+            !quiet.contains("capped") && !quiet.contains("noise:"),
+            "{quiet}"
+        );
+        out.local = Some(powersweep_analyzer::LocalRun {
+            cpu_mode: "cgroup v1".into(),
+            vcpu_mb: 1769.0,
+            host_cores: 1,
+        });
+        for row in out.rows.iter_mut().filter(|r| r.memory_mb == 3008) {
+            row.capped_vcpus = Some(1.0);
+        }
+        // sd 20% of the mean on one row.
+        let row = out.rows.iter_mut().find(|r| r.memory_mb == 1024).unwrap();
+        row.std_dev_ms = row.mean_ms.map(|m| m * 0.2);
+        let text = render(&out);
+        assert!(
+            line(&text, "3008").contains("capped at 1.00 vCPUs"),
+            "{text}"
+        );
+        assert!(text.contains("than this machine has cores (1)"), "{text}");
+        assert!(line(&text, "1024").contains(" 20 "), "{text}");
+        assert!(
+            text.contains("noise: repetitions of one configuration were up to 20% apart"),
+            "{text}"
+        );
     }
 
     /// Not a check: `cargo test … table::tests::show -- --nocapture --ignored` prints a table.

@@ -99,8 +99,13 @@ pub async fn dynamodb(url: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-/// Creates a table with the writer's key schema (`pk` S, `rk` N).
-pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+/// Creates a table with the writer's key schema (`pk` S, `rk` N) and returns its name:
+/// `prefix` plus this process's id and a counter, so that tests run again against the same
+/// long-lived moto never find their table already there.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("{prefix}-{}-{n}", std::process::id());
     use aws_sdk_dynamodb::types::*;
     let attr = |n: &str, t| {
         AttributeDefinition::builder()
@@ -118,7 +123,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
     };
     client
         .create_table()
-        .table_name(name)
+        .table_name(&name)
         .attribute_definitions(attr("pk", ScalarAttributeType::S))
         .attribute_definitions(attr("rk", ScalarAttributeType::N))
         .key_schema(key("pk", KeyType::Hash))
@@ -127,6 +132,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
         .send()
         .await
         .expect("create table in moto");
+    name
 }
 
 /// Every item of a table (following pagination).

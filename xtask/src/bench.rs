@@ -7,7 +7,7 @@
 //! targets next to the numbers) and must not build the native baseline into the root
 //! workspace (see `xtask/native-pbkdf2/Cargo.toml` for why).
 
-use crate::util::{median, quantile, root, run_cmd, target_dir};
+use crate::util::{cargo, median, quantile, root, run_cmd, target_dir};
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use powersweep_host::{Host, HostConfig, JobEvent, JobResponse};
@@ -175,7 +175,7 @@ fn build_native(soft: bool) -> Result<std::path::PathBuf> {
     // One target folder per feature set, so switching does not rebuild the other each time.
     let flavour = if soft { "soft" } else { "hw" };
     let target = target_dir().join(format!("native-pbkdf2-{flavour}"));
-    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut build = cargo();
     build
         .args(["build", "--release", "--quiet", "--manifest-path"])
         .arg(&manifest)

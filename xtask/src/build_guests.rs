@@ -9,7 +9,7 @@
 //! Builds must be reproducible across checkouts (CI compares `dist/` byte for byte), so paths
 //! are remapped out of the binaries. Must not decide anything about how the host runs guests.
 
-use crate::util::{root, run_cmd, target_dir};
+use crate::util::{cargo, root, run_cmd, target_dir};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -120,7 +120,7 @@ fn remap_flags(guests: &Path) -> String {
 
 fn build_wasip2(guests: &Path, out: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     run_cmd(
-        Command::new("cargo")
+        cargo()
             .current_dir(guests)
             .env("CARGO_TARGET_DIR", out)
             .env("RUSTFLAGS", remap_flags(guests))
@@ -149,7 +149,7 @@ fn build_debian(guests: &Path, out: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         remap_flags(guests)
     );
     run_cmd(
-        Command::new("cargo")
+        cargo()
             .current_dir(guests)
             .env("RUSTC", "/usr/bin/rustc")
             // rustc-web is a stable compiler; build-std needs its unstable flags.

@@ -7,7 +7,7 @@
 //! configuration, `powersweep_host::precompile`), and must not be part of CI's test command:
 //! it builds release binaries and is slow.
 
-use crate::util::{root, run_cmd, target_dir};
+use crate::util::{cargo, root, run_cmd, target_dir};
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, ValueEnum};
 use std::io::Write;
@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
         "building bootstrap and analyzer for {} (release)…",
         arch.triple()
     );
-    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cargo = cargo();
     cargo.current_dir(root()).args([
         "build",
         "--release",

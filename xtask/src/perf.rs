@@ -7,11 +7,11 @@
 //! numbers against the targets (init < 30 ms, warm overhead < 1 ms) and never fails on them,
 //! so it can run on a busy machine without lying about what it measured.
 
-use crate::util::{build_bootstrap, median, quantile, task_root};
-use anyhow::{Context, Result, bail};
+use crate::util::{build_bootstrap, invoke, median, number, quantile, task_root};
+use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use powersweep_emulator::{Emulator, EmulatorConfig, FunctionSpec, InvokeOutput, InvokeRequest};
-use serde_json::{Value, json};
+use powersweep_emulator::{Emulator, EmulatorConfig, FunctionSpec};
+use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
 
@@ -71,7 +71,7 @@ async fn measure(emu: &Emulator, args: &Args, bootstrap: &Path, task_root: &Path
     // reads them from a warm local cache too, and the first run here would measure the disk.
     emu.create_function(spec("perf-prime".into()))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    invoke(emu, "perf-prime").await?;
+    invoke(emu, "perf-prime", echo_event()).await?;
     emu.delete_function("perf-prime", None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -82,7 +82,7 @@ async fn measure(emu: &Emulator, args: &Args, bootstrap: &Path, task_root: &Path
         emu.create_function(spec(name.clone()))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let started = Instant::now();
-        let (out, body) = invoke(emu, &name).await?;
+        let (out, body) = invoke(emu, &name, echo_event()).await?;
         cold_total.push(started.elapsed().as_secs_f64() * 1e3);
         if !out.cold {
             bail!("{name}: the first invocation was not cold");
@@ -97,11 +97,11 @@ async fn measure(emu: &Emulator, args: &Args, bootstrap: &Path, task_root: &Path
 
     emu.create_function(spec("perf-warm".into()))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    invoke(emu, "perf-warm").await?;
+    invoke(emu, "perf-warm", echo_event()).await?;
     let (mut overhead, mut duration, mut job, mut roundtrip) = (vec![], vec![], vec![], vec![]);
     for _ in 0..args.warm {
         let started = Instant::now();
-        let (out, body) = invoke(emu, "perf-warm").await?;
+        let (out, body) = invoke(emu, "perf-warm", echo_event()).await?;
         roundtrip.push(started.elapsed().as_secs_f64() * 1e3);
         if out.cold {
             bail!("perf-warm: a warm invocation was cold");
@@ -162,26 +162,4 @@ async fn measure(emu: &Emulator, args: &Args, bootstrap: &Path, task_root: &Path
         if over_med < 1.0 { "PASS" } else { "MISS" },
     );
     Ok(())
-}
-
-async fn invoke(emu: &Emulator, name: &str) -> Result<(InvokeOutput, Value)> {
-    let out = emu
-        .invoke(InvokeRequest {
-            function_name: name.into(),
-            payload: echo_event(),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("invoke {name}: {e}"))?;
-    let body: Value = serde_json::from_slice(&out.payload).context("response is not JSON")?;
-    if out.function_error.is_some() {
-        bail!("{name} failed: {body}");
-    }
-    Ok((out, body))
-}
-
-fn number(body: &Value, key: &str) -> Result<f64> {
-    body.get(key)
-        .and_then(Value::as_f64)
-        .with_context(|| format!("response without `{key}`: {body}"))
 }

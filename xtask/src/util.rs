@@ -31,22 +31,40 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
+/// A `cargo` command for a nested build, without the variables `cargo run` set for xtask.
+///
+/// Why: some build scripts (ring's) rerun when `CARGO_MANIFEST_DIR` changes, so a nested
+/// build that inherits xtask's would rebuild ring and everything above it (the AWS SDK, a few
+/// minutes) and the next plain `cargo build` would do it again.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                name,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            );
+        if set_by_cargo_run {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
 /// Builds the real `bootstrap` (release) and returns its path in the target directory.
 pub fn build_bootstrap() -> Result<PathBuf> {
     eprintln!("building bootstrap (release)…");
-    run_cmd(
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root())
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "-p",
-                "powersweep-host",
-                "--bin",
-                "bootstrap",
-            ]),
-    )?;
+    run_cmd(cargo().current_dir(root()).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "powersweep-host",
+        "--bin",
+        "bootstrap",
+    ]))?;
     Ok(target_dir().join("release/bootstrap"))
 }
 
@@ -96,4 +114,34 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
     }
     let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
     v[rank - 1]
+}
+
+/// Invokes `name` synchronously with `payload`; returns the emulator's output and the response
+/// body, failing on a function error or a body that is not JSON.
+pub async fn invoke(
+    emu: &powersweep_emulator::Emulator,
+    name: &str,
+    payload: Vec<u8>,
+) -> Result<(powersweep_emulator::InvokeOutput, serde_json::Value)> {
+    let out = emu
+        .invoke(powersweep_emulator::InvokeRequest {
+            function_name: name.into(),
+            payload,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("invoke {name}: {e}"))?;
+    let body: serde_json::Value =
+        serde_json::from_slice(&out.payload).context("response is not JSON")?;
+    if out.function_error.is_some() {
+        bail!("{name} failed: {body}");
+    }
+    Ok((out, body))
+}
+
+/// The number at `key` of a response body.
+pub fn number(body: &serde_json::Value, key: &str) -> Result<f64> {
+    body.get(key)
+        .and_then(serde_json::Value::as_f64)
+        .with_context(|| format!("response without `{key}`: {body}"))
 }

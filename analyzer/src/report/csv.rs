@@ -19,11 +19,13 @@ const COLUMNS: &[&str] = &[
     "p99Ms",
     "minMs",
     "maxMs",
+    "stdDevMs",
     "meanCpuMs",
     "billedMs",
     "costPerInvocationUsd",
     "costPerMillionUsd",
     "speedupVsOneThread",
+    "cappedVcpus",
     "error",
     "cause",
 ];
@@ -47,11 +49,13 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
             num(r.p99_ms),
             num(r.min_ms),
             num(r.max_ms),
+            num(r.std_dev_ms),
             num(r.mean_cpu_ms),
             r.billed_ms.map(|b| b.to_string()).unwrap_or_default(),
             num(r.cost_per_invocation_usd),
             num(r.cost_per_million_usd),
             num(r.speedup_vs_one_thread),
+            num(r.capped_vcpus),
             quote(r.error.as_deref().unwrap_or("")),
             quote(r.cause.as_deref().unwrap_or("")),
         ];
@@ -94,7 +98,7 @@ mod tests {
         let line = csv.lines().find(|l| l.starts_with("128,1,")).unwrap();
         // n = 1, errors = 1, no statistics; the cause's quotes are doubled.
         assert!(
-            line.starts_with("128,1,1,1,0,,,,,,,,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""),
+            line.starts_with("128,1,1,1,0,,,,,,,,,,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""),
             "{line}"
         );
         assert_eq!(quote("a,b"), "\"a,b\"");

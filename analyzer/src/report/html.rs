@@ -66,6 +66,18 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     if let Some(note) = &pricing.note {
         let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(note));
     }
+    if let Some(local) = &output.local {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\" id=\"local\">Measured with the local Lambda emulator: CPU capped by {}, 1 vCPU = {} MB, {} cores on this machine.</p>",
+            escape(&local.cpu_mode),
+            local.vcpu_mb,
+            local.host_cores
+        );
+    }
+    if output.rows.iter().any(|r| r.capped_vcpus.is_some()) {
+        s.push_str("<p class=\"note\">Rows marked <em>capped</em> asked for more vCPUs than this machine has cores; on Lambda they would run faster.</p>\n");
+    }
 
     // Recommendations, the chosen strategy first and outlined.
     s.push_str("<h2>Recommendation</h2>\n<div class=\"recs\" id=\"recommendations\">\n");
@@ -238,7 +250,7 @@ fn cost_chart(
 }
 
 fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
-    s.push_str("<table id=\"rows\">\n<tr><th>Memory (MB)</th><th>Threads</th><th>n</th><th>Errors</th><th>Trimmed mean (ms)</th><th>Mean</th><th>p50</th><th>p90</th><th>p99</th><th>Min</th><th>Max</th><th>Billed (ms)</th><th>$ per million</th><th>Speed-up vs 1 thread</th></tr>\n");
+    s.push_str("<table id=\"rows\">\n<tr><th>Memory (MB)</th><th>Threads</th><th>n</th><th>Errors</th><th>Trimmed mean (ms)</th><th>Mean</th><th>p50</th><th>p90</th><th>p99</th><th>Min</th><th>Max</th><th>SD</th><th>Billed (ms)</th><th>$ per million</th><th>Speed-up vs 1 thread</th></tr>\n");
     let ms = |v: Option<f64>| {
         v.map(|v| format!("{v:.1}"))
             .unwrap_or_else(|| "—".to_owned())
@@ -257,20 +269,26 @@ fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
         };
         let _ = write!(
             s,
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-            r.memory_mb, r.threads, r.n, r.errors
+            "<tr class=\"{class}\"><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            r.memory_mb,
+            r.capped_vcpus
+                .map(|v| format!(" <em class=\"capped\">capped at {v:.2} vCPUs</em>"))
+                .unwrap_or_default(),
+            r.threads,
+            r.n,
+            r.errors
         );
         if r.is_error() {
             let _ = writeln!(
                 s,
-                "<td class=\"text\" colspan=\"10\">failed: {}</td></tr>",
+                "<td class=\"text\" colspan=\"11\">failed: {}</td></tr>",
                 escape(r.error.as_deref().unwrap_or("unknown error"))
             );
             continue;
         }
         let _ = writeln!(
             s,
-            "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             ms(r.trimmed_mean_ms),
             if is_chosen { " ◀" } else { "" },
             ms(r.mean_ms),
@@ -279,6 +297,7 @@ fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
             ms(r.p99_ms),
             ms(r.min_ms),
             ms(r.max_ms),
+            ms(r.std_dev_ms),
             r.billed_ms
                 .map(|b| b.to_string())
                 .unwrap_or_else(|| "—".to_owned()),

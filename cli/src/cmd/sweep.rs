@@ -9,7 +9,7 @@ use crate::input::{guests_dir, json_arg};
 use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
-use powersweep_analyzer::AnalyzerOutput;
+use powersweep_analyzer::{AnalyzerOutput, LocalRun};
 use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry};
 use powersweep_emulator::CpuModeChoice;
 use serde_json::{Value, json};
@@ -378,6 +378,18 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
     if let Some(reason) = emulator.cgroup_fallback_reason() {
         eprintln!("note: no cgroup ({reason}); the host throttles itself");
     }
+    let capped: Vec<(u32, f64)> = plan
+        .memory
+        .iter()
+        .map(|&memory| (memory, emulator.cpu_share(memory)))
+        .filter(|(_, share)| share.capped)
+        .map(|(memory, share)| (memory, share.vcpus))
+        .collect();
+    let local = LocalRun {
+        cpu_mode: emulator.cpu_mode().to_string(),
+        vcpu_mb: plan.vcpu_mb,
+        host_cores: u32::try_from(powersweep_emulator::host_cores()).unwrap_or(u32::MAX),
+    };
     for &memory in &plan.memory {
         let share = emulator.cpu_share(memory);
         if share.capped {
@@ -422,7 +434,17 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
         memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
     );
     match outcome {
-        Outcome::Succeeded(output) => parse_output(output),
+        Outcome::Succeeded(output) => {
+            let mut output = parse_output(output)?;
+            for row in &mut output.rows {
+                row.capped_vcpus = capped
+                    .iter()
+                    .find(|(memory, _)| *memory == row.memory_mb)
+                    .map(|(_, vcpus)| *vcpus);
+            }
+            output.local = Some(local);
+            Ok(output)
+        }
         Outcome::Failed { error, cause } => bail!(
             "the sweep failed: {}: {}",
             error.unwrap_or_else(|| "unknown error".into()),

@@ -85,6 +85,54 @@ fn small_pbkdf2_sweep_has_every_row_and_leaves_no_version() {
 }
 
 #[test]
+fn memory_sizes_beyond_the_machines_cores_are_marked_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    // At 128 MB per vCPU, 10,240 MB asks for 80 vCPUs: more than any machine here has.
+    let out = sweep(
+        dir.path(),
+        &[
+            "--workload",
+            "pbkdf2",
+            "--payload",
+            r#"{"iterations": 1000}"#,
+            "--memory",
+            "128,10240",
+            "--threads",
+            "1",
+            "--repetitions",
+            "1",
+            "--vcpu-mb",
+            "128",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let results = read_results(dir.path());
+    let cores = std::thread::available_parallelism().unwrap().get() as f64;
+    assert_eq!(
+        row(&results, 10240, 1)["cappedVcpus"].as_f64(),
+        Some(cores),
+        "{results}"
+    );
+    assert!(
+        row(&results, 128, 1).get("cappedVcpus").is_none(),
+        "{results}"
+    );
+    assert_eq!(results["local"]["vcpuMb"], 128.0, "{results}");
+    assert!(results["local"]["cpuMode"].is_string(), "{results}");
+    let capped_line = stdout
+        .lines()
+        .find(|l| l.contains("10240"))
+        .unwrap_or_default();
+    assert!(capped_line.contains("capped at"), "{stdout}");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("capped at"),
+        "report.html does not mark the capped row"
+    );
+}
+
+#[test]
 fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     // 200 MB of guest memory does not fit in 128 MB and fits in 512 MB.
@@ -139,11 +187,10 @@ fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
 #[test]
 fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
     let url = powersweep_tests::moto_url();
-    let table = "sweep-writer";
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    let table = rt.block_on(async {
         let client = powersweep_tests::dynamodb(url).await;
-        powersweep_tests::create_table(&client, table).await;
+        powersweep_tests::create_table(&client, "sweep-writer").await
     });
     let dir = tempfile::tempdir().unwrap();
     let payload =
@@ -162,7 +209,7 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
             "--repetitions",
             "1",
             "--allow-table",
-            table,
+            &table,
             "--dynamodb-endpoint",
             url,
         ],
@@ -174,7 +221,7 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
     }
     let items = rt.block_on(async {
         let client = powersweep_tests::dynamodb(url).await;
-        powersweep_tests::scan_all(&client, table).await
+        powersweep_tests::scan_all(&client, &table).await
     });
     // 2 memory sizes × 2 thread counts × 1 repetition × 20 items.
     assert_eq!(items.len(), 80);

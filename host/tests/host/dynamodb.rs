@@ -53,10 +53,9 @@ fn single_and_batch_on_one_and_two_threads_write_exactly_the_items() {
         ("batch", 1, 60),
         ("batch", 2, 61),
     ] {
-        let table = format!("writer-{mode}-{threads}");
-        runtime().block_on(async {
+        let table = runtime().block_on(async {
             let client = powersweep_tests::dynamodb(url).await;
-            powersweep_tests::create_table(&client, &table).await;
+            powersweep_tests::create_table(&client, &format!("writer-{mode}-{threads}")).await
         });
         let host = host_for(&table, url);
         let run_id = format!("run-{mode}-{threads}");
