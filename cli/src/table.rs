@@ -59,13 +59,13 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         "p90 ms",
         "$/1M inv",
         "speedup",
+        "vCPU used",
         "",
     ];
     // Numbers are right-aligned; the marker and the last free-text column are not.
-    let right = [
-        false, true, true, true, true, true, true, true, true, true, false,
-    ];
-    let mut lines: Vec<[String; 11]> = vec![header.map(String::from)];
+    let mut right = [true; 12];
+    (right[0], right[11]) = (false, false);
+    let mut lines: Vec<[String; 12]> = vec![header.map(String::from)];
     for row in &output.rows {
         let recommended_by: Vec<&str> = STRATEGIES
             .iter()
@@ -87,7 +87,7 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         }
         let figures = if row.is_error() {
             note.insert(0, failure(row));
-            ["-", "-", "-", "-", "-"].map(String::from)
+            ["-", "-", "-", "-", "-", "-"].map(String::from)
         } else {
             if row.errors > 0 {
                 note.insert(0, format!("some failed: {}", failure(row)));
@@ -98,9 +98,10 @@ fn rows_table(output: &AnalyzerOutput) -> String {
                 opt(row.p90_ms, |v| format!("{v:.1}")),
                 opt(row.cost_per_million_usd, usd),
                 opt(row.speedup_vs_one_thread, |v| format!("{v:.2}x")),
+                opt(vcpus_used(row), |v| format!("{v:.2}")),
             ]
         };
-        let [trimmed, sd, p90, cost, speedup] = figures;
+        let [trimmed, sd, p90, cost, speedup, used] = figures;
         lines.push([
             if chosen { CHOSEN } else { "" }.to_string(),
             row.memory_mb.to_string(),
@@ -112,10 +113,11 @@ fn rows_table(output: &AnalyzerOutput) -> String {
             p90,
             cost,
             speedup,
+            used,
             note.join("; "),
         ]);
     }
-    let mut widths = [0usize; 11];
+    let mut widths = [0usize; 12];
     for line in &lines {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
@@ -145,6 +147,12 @@ fn rows_table(output: &AnalyzerOutput) -> String {
 /// configuration were, so differences between rows smaller than this read as noise.
 fn spread(row: &Row) -> Option<f64> {
     Some(100.0 * row.std_dev_ms? / row.mean_ms.filter(|m| *m > 0.0)?)
+}
+
+/// CPU time over wall time: the vCPUs the job really kept busy. It shows the CPU model at
+/// work whatever the machine's speed (0.29 at 512 MB, at most 1 for one thread).
+fn vcpus_used(row: &Row) -> Option<f64> {
+    Some(row.mean_cpu_ms? / row.mean_ms.filter(|m| *m > 0.0)?)
 }
 
 /// A line under the table when configurations were capped or repetitions far apart.
@@ -246,8 +254,9 @@ mod tests {
             for threads in [1u32, 2] {
                 let ms = 1_769_000.0 / f64::from(memory.min(threads * 1769));
                 for rep in 0..3 {
+                    let duration = ms + f64::from(rep);
                     samples.push(json!({"memoryMb": memory, "threads": threads,
-                        "durationMs": ms + f64::from(rep), "errors": []}));
+                        "durationMs": duration, "cpuMs": duration * 0.25, "errors": []}));
                 }
             }
         }
@@ -331,6 +340,7 @@ mod tests {
         );
         assert!(l.contains(&usd(row.cost_per_million_usd.unwrap())), "{l}");
         assert!(l.contains("1.00x"), "{l}");
+        assert!(l.contains(" 0.25"), "vCPU used = cpuMs / durationMs: {l}");
         assert!(text.contains("visualization: https://"), "{text}");
     }
 
