@@ -1,6 +1,8 @@
 //! Every `wasmtime::Config` choice, in one place, and the epoch ticker that drives deadlines
-//! and the CPU throttle. Must not know about jobs or workloads.
+//! and the CPU throttle. Must not know about jobs or workloads: callers say only when guests
+//! run ([`Ticking::busy`]).
 
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
@@ -13,8 +15,18 @@ const POOL_COMPONENT_INSTANCES: u32 = 160;
 /// Each component instance is several core instances (the guest, the WASI adapter, shims).
 const POOL_CORE_INSTANCES: u32 = 2000;
 
-/// Builds the process's one `Engine`.
-pub fn build() -> wasmtime::Result<Engine> {
+/// How often a parked ticker checks whether its engine is gone.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Builds the process's one `Engine` and starts its epoch ticker.
+pub fn build() -> wasmtime::Result<(Engine, Arc<Ticking>)> {
+    let engine = Engine::new(&config())?;
+    let ticking = Arc::new(Ticking::default());
+    start_ticker(&engine, ticking.clone());
+    Ok((engine, ticking))
+}
+
+fn config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     // Epochs, not fuel: fuel costs ~10-30% on every loop, epochs a check per loop back-edge,
@@ -29,9 +41,7 @@ pub fn build() -> wasmtime::Result<Engine> {
     // The pool reserves address space up front so that instantiation is a few page-table
     // updates instead of mmap calls: the reason instantiation stays in microseconds.
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    let engine = Engine::new(&config)?;
-    start_ticker(&engine);
-    Ok(engine)
+    config
 }
 
 /// Compiles a component ahead of time for this wasmtime and this engine configuration (the
@@ -40,12 +50,52 @@ pub fn build() -> wasmtime::Result<Engine> {
 /// # Errors
 /// When the bytes are not a valid component.
 pub fn precompile(bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
-    build()?.precompile_component(bytes)
+    Engine::new(&config())?.precompile_component(bytes)
 }
 
-/// Starts a background thread that advances the epoch every [`EPOCH_TICK`] for as long as
-/// the engine lives (it holds only a weak reference, so dropping the engine ends it).
-fn start_ticker(engine: &Engine) {
+/// Whether guests are running, so the ticker can sleep when none are.
+///
+/// Why: a warm environment waits between invocations (on Lambda it is frozen); ticking every
+/// millisecond through that wait cost each idle local environment ~0.5% of a core, taken
+/// from whichever environment the emulator was measuring.
+#[derive(Debug, Default)]
+pub struct Ticking {
+    running: Mutex<usize>,
+    wake: Condvar,
+}
+
+impl Ticking {
+    /// Marks guests as running until the guard is dropped; the epoch advances meanwhile.
+    pub fn busy(self: &Arc<Self>) -> Busy {
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.wake.notify_all();
+        Busy(self.clone())
+    }
+
+    /// Returns at once while guests run; otherwise waits until some do, or [`IDLE_CHECK`].
+    fn wait_for_guests(&self) {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = self
+            .wake
+            .wait_timeout_while(running, IDLE_CHECK, |n| *n == 0);
+    }
+}
+
+/// Guests run while this lives (see [`Ticking::busy`]).
+#[derive(Debug)]
+pub struct Busy(Arc<Ticking>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut running = self.0.running.lock().unwrap_or_else(|p| p.into_inner());
+        *running = running.saturating_sub(1);
+    }
+}
+
+/// Starts a background thread that advances the epoch every [`EPOCH_TICK`] while guests run,
+/// for as long as the engine lives (it holds only a weak reference, so dropping the engine
+/// ends it within [`IDLE_CHECK`]).
+fn start_ticker(engine: &Engine, ticking: Arc<Ticking>) {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("epoch-ticker".into())
@@ -54,6 +104,7 @@ fn start_ticker(engine: &Engine) {
                 engine.increment_epoch();
                 drop(engine);
                 std::thread::sleep(EPOCH_TICK);
+                ticking.wait_for_guests();
             }
         })
         .map(drop)

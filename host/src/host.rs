@@ -3,7 +3,7 @@
 
 use crate::bindings;
 use crate::caps::dynamo::{Dynamo, DynamoSettings};
-use crate::engine;
+use crate::engine::{self, Ticking};
 use crate::error::LoadError;
 use crate::state::GuestState;
 use crate::throttle::Throttle;
@@ -75,6 +75,8 @@ impl HostConfig {
 /// The per-process host: one engine, one linker, the workloads loaded so far.
 pub struct Host {
     pub(crate) engine: Engine,
+    /// Tells the epoch ticker when guests run; hold [`Ticking::busy`] around guest code.
+    pub(crate) ticking: Arc<Ticking>,
     pub(crate) linker: Linker<GuestState>,
     pub(crate) config: HostConfig,
     pub(crate) dynamo: Arc<Dynamo>,
@@ -93,7 +95,7 @@ impl Host {
     /// When the engine cannot be built or the CPU share is nonsense.
     pub fn new(config: HostConfig, runtime: tokio::runtime::Handle) -> Result<Self, LoadError> {
         let started = Instant::now();
-        let engine = engine::build().map_err(|e| LoadError::Engine(e.to_string()))?;
+        let (engine, ticking) = engine::build().map_err(|e| LoadError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| LoadError::Engine(e.to_string()))?;
@@ -110,6 +112,7 @@ impl Host {
         Ok(Self {
             dynamo: Dynamo::new(settings, runtime),
             engine,
+            ticking,
             linker,
             config,
             throttle,

@@ -47,6 +47,7 @@ impl Host {
     /// # Errors
     /// When the workload cannot be loaded, instantiated, or traps.
     pub fn describe(&self, name: &str) -> Result<String, JobError> {
+        let _ticking = self.ticking.busy();
         let workload = self
             .workload(name)
             .map_err(|e| JobError::job(ErrorKind::Load, e.to_string()))?;
@@ -66,6 +67,7 @@ impl Host {
     /// took (store creation included).
     #[doc(hidden)]
     pub fn time_instantiation(&self, name: &str) -> Result<Duration, JobError> {
+        let _ticking = self.ticking.busy();
         let workload = self
             .workload(name)
             .map_err(|e| JobError::job(ErrorKind::Load, e.to_string()))?;
@@ -79,6 +81,7 @@ impl Host {
     }
 
     fn run_until(&self, event: &JobEvent, deadline: Deadline) -> JobResponse {
+        let _ticking = self.ticking.busy();
         let started = Instant::now();
         let cpu_before = usage::process_cpu_time();
         let cold = self.take_cold_start();
