@@ -7,7 +7,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sfn::config::{BehaviorVersion, Region};
 use aws_sdk_sfn::error::DisplayErrorContext;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
@@ -136,20 +136,7 @@ async fn client(region: &str) -> (Client, bool) {
     let local = endpoint
         .as_deref()
         .is_some_and(powersweep_host::is_loopback);
-    // moto does not check credentials; without these a machine with no AWS account
-    // would spend seconds probing for some and then fail.
-    if local
-        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
-        && std::env::var_os("AWS_PROFILE").is_none()
-    {
-        loader = loader.credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "powersweep-local",
-        ));
-    }
+    loader = powersweep_host::with_local_credentials(loader, endpoint.as_deref());
     (Client::new(&loader.load().await), local)
 }
 

@@ -35,7 +35,7 @@ mod throttle;
 mod usage;
 mod workload;
 
-pub use caps::dynamo::is_loopback;
+pub use caps::dynamo::{is_loopback, with_local_credentials};
 pub use engine::precompile;
 pub use error::LoadError;
 pub use host::{Host, HostConfig};

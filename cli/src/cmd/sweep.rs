@@ -11,7 +11,7 @@ use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::{AnalyzerOutput, LocalRun};
 use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry};
-use powersweep_emulator::CpuModeChoice;
+use powersweep_emulator::{CpuModeChoice, CpuShare};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -385,28 +385,22 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
     if let Some(reason) = emulator.cgroup_fallback_reason() {
         eprintln!("note: no cgroup ({reason}); the host throttles itself");
     }
-    let capped: Vec<(u32, f64)> = plan
+    let capped: Vec<(u32, CpuShare)> = plan
         .memory
         .iter()
         .map(|&memory| (memory, emulator.cpu_share(memory)))
         .filter(|(_, share)| share.capped)
-        .map(|(memory, share)| (memory, share.vcpus))
         .collect();
     let local = LocalRun {
         cpu_mode: emulator.cpu_mode().to_string(),
         vcpu_mb: plan.vcpu_mb,
         host_cores: u32::try_from(powersweep_emulator::host_cores()).unwrap_or(u32::MAX),
     };
-    for &memory in &plan.memory {
-        let share = emulator.cpu_share(memory);
-        if share.capped {
-            eprintln!(
-                "note: {memory} MB asks for {:.2} vCPUs but this machine has {} cores: its results are capped at {:.2}",
-                share.lambda_vcpus,
-                powersweep_emulator::host_cores(),
-                share.vcpus
-            );
-        }
+    for (memory, share) in &capped {
+        eprintln!(
+            "note: {memory} MB asks for {:.2} vCPUs but this machine has {} cores: its results are capped at {:.2}",
+            share.lambda_vcpus, local.host_cores, share.vcpus
+        );
     }
 
     let progress = Arc::new(Progress::new(plan.invocations()));
@@ -447,7 +441,7 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
                 row.capped_vcpus = capped
                     .iter()
                     .find(|(memory, _)| *memory == row.memory_mb)
-                    .map(|(_, vcpus)| *vcpus);
+                    .map(|(_, share)| share.vcpus);
             }
             output.local = Some(local);
             Ok(output)

@@ -76,24 +76,37 @@ async fn build_client(endpoint: Option<String>) -> Client {
     let endpoint = endpoint
         .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
         .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
-    // A local DynamoDB (moto, DynamoDB Local) does not check credentials; without this a
-    // machine with no AWS account would spend seconds probing for some and then fail.
-    let local = endpoint.as_deref().is_some_and(is_loopback);
-    if local && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "powersweep-local",
-        ));
-    }
+    loader = with_local_credentials(loader, endpoint.as_deref());
     let sdk = loader.load().await;
     let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk);
     if sdk.region().is_none() {
         config = config.region(Region::new("us-east-1"));
     }
     Client::from_conf(config.build())
+}
+
+/// Gives `loader` dummy credentials when `endpoint` is on this machine and the environment
+/// names none (no `AWS_ACCESS_KEY_ID`, no `AWS_PROFILE`). Local services (moto, DynamoDB
+/// Local) do not check credentials; without this a machine with no AWS account would spend
+/// seconds probing for some and then fail. Shared by the host's DynamoDB client and the
+/// CLI's Step Functions client.
+pub fn with_local_credentials(
+    loader: aws_config::ConfigLoader,
+    endpoint: Option<&str>,
+) -> aws_config::ConfigLoader {
+    let named = std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
+        || std::env::var_os("AWS_PROFILE").is_some();
+    if endpoint.is_some_and(is_loopback) && !named {
+        loader.credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "powersweep-local",
+        ))
+    } else {
+        loader
+    }
 }
 
 /// Whether an endpoint URL points at this machine (a local DynamoDB, moto): such endpoints
