@@ -151,6 +151,7 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         error,
         cause,
         capped_vcpus: None,
+        modeled: None,
     }
 }
 

@@ -64,7 +64,7 @@ pub use crate::analyze::{analyze, analyze_samples};
 pub use crate::error::Error;
 pub use crate::input::{AnalyzerInput, Measurement, Outcome, Sample, parse_samples};
 pub use crate::output::{
-    AnalyzerOutput, LocalRun, PricingInfo, Recommendation, Recommendations, Row,
+    AnalyzerOutput, LocalRun, ModelRun, PricingInfo, Recommendation, Recommendations, Row, RowModel,
 };
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;

@@ -38,8 +38,37 @@ pub struct LocalRun {
     pub cpu_mode: String,
     /// MB of memory per vCPU.
     pub vcpu_mb: f64,
-    /// Cores of the machine: shares above this are capped.
+    /// Cores of the machine: shares above this are capped (not in the `model` mode).
     pub host_cores: u32,
+    /// In the `model` mode: how durations were computed from measured work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRun>,
+}
+
+/// How a `model`-mode sweep turned measured work into Lambda durations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelRun {
+    /// This machine's speed for the workload.
+    pub calibration: powersweep_model::Calibration,
+    /// The I/O latency model, in one line.
+    pub latency: String,
+    /// One Lambda vCPU ÷ one core of this machine.
+    pub vcpu_speed: f64,
+}
+
+/// What the model derived for one configuration, means over its successful samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RowModel {
+    /// CPU work of a job at one vCPU, ms.
+    pub work_ms: f64,
+    /// Time a job's threads waited in host calls (summed over threads), ms.
+    pub io_wait_ms: f64,
+    /// One-thread duration ÷ (threads × this duration).
+    pub parallel_efficiency: f64,
+    /// What the job really took here, uncapped and metered, ms.
+    pub measured_ms: f64,
 }
 
 /// The prices behind the costs.
@@ -111,6 +140,9 @@ pub struct Row {
     /// cores: the vCPUs the row really got. Its durations are slower than Lambda's would be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capped_vcpus: Option<f64>,
+    /// Set by a `model`-mode local sweep: what the model derived for this configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modeled: Option<RowModel>,
 }
 
 impl Row {

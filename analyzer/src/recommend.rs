@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Recommendation, Recommendations, Row};
 
+/// Relative cost difference below which two configurations cost the same (0.1%).
+pub const COST_TIE: f64 = 0.001;
+
 /// What the user optimizes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,6 +45,7 @@ impl std::fmt::Display for Strategy {
 }
 
 /// A row fit to be recommended, with the two figures the rules use.
+#[derive(Clone)]
 struct Candidate<'a> {
     row: &'a Row,
     time: f64,
@@ -62,8 +66,20 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         })
         .collect();
 
-    let cost = pick(&candidates, |a, b| {
-        a.cost.total_cmp(&b.cost).then(a.time.total_cmp(&b.time))
+    // Costs within COST_TIE of the cheapest are a tie, won by the faster: for CPU-bound
+    // work that scales with the share every size costs the same GB-seconds, and which one
+    // is a hundredth of a percent cheaper is billing-rounding noise, not a finding.
+    let cheapest = candidates
+        .iter()
+        .map(|c| c.cost)
+        .fold(f64::INFINITY, f64::min);
+    let tied: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| c.cost <= cheapest * (1.0 + COST_TIE))
+        .cloned()
+        .collect();
+    let cost = pick(&tied, |a, b| {
+        a.time.total_cmp(&b.time).then(a.cost.total_cmp(&b.cost))
     })
     .map(|c| {
         recommendation(
@@ -196,6 +212,7 @@ mod tests {
             error: None,
             cause: None,
             capped_vcpus: None,
+            modeled: None,
         }
     }
 
@@ -252,6 +269,11 @@ mod tests {
         ];
         // cost tie at 5.0 → faster (100 ms): 1024/2 and 256/1 → fewer threads → 256/1
         assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (256, 1));
+        // Within 0.1% is a tie too; 0.2% is not.
+        let near = [row(512, 1, 3700.0, 31.2334), row(3008, 2, 630.0, 31.2396)];
+        assert_eq!(at(&recommend(&near, Strategy::Cost, 0.5).cost), (3008, 2));
+        let apart = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.27)];
+        assert_eq!(at(&recommend(&apart, Strategy::Cost, 0.5).cost), (512, 1));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use powersweep_asl::lambda::{
     FunctionError, InvokeRequest, InvokeResponse, LambdaFuture, LambdaService, ServiceError,
 };
 use powersweep_emulator::{
-    CpuModeChoice, Emulator, EmulatorConfig, FunctionSpec, LambdaApiError, LogType,
+    CpuModeChoice, DurationModel, Emulator, EmulatorConfig, FunctionSpec, LambdaApiError, LogType,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,6 +20,31 @@ use std::sync::{Arc, Mutex};
 pub const HOST_FUNCTION: &str = "powersweep-host";
 /// The analyzer's ARN as the state machine is given it (`${AnalyzerFunctionArn}`).
 pub const ANALYZER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:powersweep-analyzer";
+
+/// How local durations are made (`--cpu-mode` of `sweep` and `invoke`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum CpuMode {
+    /// Run uncapped and metered; compute Lambda's duration from the work (reproducible).
+    Model,
+    /// A cgroup where one can be created, else the in-process throttle.
+    Auto,
+    /// A cgroup (fails where none can be created).
+    Cgroup,
+    /// The host throttles its guest threads itself.
+    InProcess,
+}
+
+impl CpuMode {
+    /// The emulator's setting for this mode.
+    pub fn choice(self) -> CpuModeChoice {
+        match self {
+            CpuMode::Model => CpuModeChoice::Model,
+            CpuMode::Auto => CpuModeChoice::Auto,
+            CpuMode::Cgroup => CpuModeChoice::Cgroup,
+            CpuMode::InProcess => CpuModeChoice::InProcess,
+        }
+    }
+}
 
 /// How the local Lambda is set up.
 #[derive(Debug, Clone)]
@@ -36,6 +61,8 @@ pub struct LocalSettings {
     pub timeout_s: u32,
     /// Extra environment of the host function (allowed tables, DynamoDB endpoint).
     pub environment: BTreeMap<String, String>,
+    /// The duration model of the `model` CPU mode.
+    pub duration_model: Option<Arc<dyn DurationModel>>,
 }
 
 /// The emulator with the host function created in it.
@@ -53,6 +80,7 @@ impl LocalLambda {
         let config = EmulatorConfig {
             vcpu_mb: settings.vcpu_mb,
             cpu_mode: settings.cpu_mode,
+            duration_model: settings.duration_model.clone(),
             ..EmulatorConfig::default()
         };
         let emulator = Emulator::start(config)

@@ -7,6 +7,7 @@ mod aws;
 mod cmd;
 mod input;
 mod local;
+mod modeled;
 mod progress;
 mod table;
 

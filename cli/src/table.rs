@@ -85,6 +85,12 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         if let Some(vcpus) = row.capped_vcpus {
             note.push(format!("capped at {vcpus:.2} vCPUs"));
         }
+        if let Some(m) = &row.modeled {
+            note.push(format!(
+                "work {:.0} ms, I/O wait {:.0} ms, efficiency {:.2}",
+                m.work_ms, m.io_wait_ms, m.parallel_efficiency
+            ));
+        }
         let figures = if row.is_error() {
             note.insert(0, failure(row));
             ["-", "-", "-", "-", "-", "-"].map(String::from)
@@ -143,6 +149,58 @@ fn rows_table(output: &AnalyzerOutput) -> String {
     text
 }
 
+/// The `--cross-check` table: each row's modeled duration beside the one measured under a
+/// CPU cap, their ratio, and the wall time each run took.
+pub fn cross_check(
+    modeled: &AnalyzerOutput,
+    capped: &AnalyzerOutput,
+    modeled_wall: std::time::Duration,
+    capped_wall: std::time::Duration,
+) -> String {
+    let mut text = format!(
+        "\ncross-check: model vs {} (ratio = capped / modeled; sd % of the capped run)\n",
+        capped
+            .local
+            .as_ref()
+            .map_or("a CPU cap".to_string(), |l| l.cpu_mode.clone())
+    );
+    text.push_str(&format!(
+        "{:>9}  {:>7}  {:>11}  {:>11}  {:>6}  {:>5}\n",
+        "memory MB", "threads", "modeled ms", "capped ms", "ratio", "sd %"
+    ));
+    for row in &modeled.rows {
+        let other = capped
+            .rows
+            .iter()
+            .find(|r| (r.memory_mb, r.threads) == (row.memory_mb, row.threads));
+        let (a, b) = (row.trimmed_mean_ms, other.and_then(|r| r.trimmed_mean_ms));
+        let ratio = match (a, b) {
+            (Some(a), Some(b)) if a > 0.0 => format!("{:.2}", b / a),
+            _ => "-".into(),
+        };
+        let mut note = String::new();
+        if let Some(vcpus) = other.and_then(|r| r.capped_vcpus) {
+            note = format!("  capped at {vcpus:.2} vCPUs");
+        }
+        text.push_str(&format!(
+            "{:>9}  {:>7}  {:>11}  {:>11}  {:>6}  {:>5}{note}\n",
+            row.memory_mb,
+            row.threads,
+            opt(a, |v| format!("{v:.1}")),
+            opt(b, |v| format!("{v:.1}")),
+            ratio,
+            opt(other.and_then(spread), |v| format!("{v:.0}")),
+        ));
+    }
+    text.push_str(&format!(
+        "wall time: model {:.1} s, capped {:.1} s ({:.1}x)\n",
+        modeled_wall.as_secs_f64(),
+        capped_wall.as_secs_f64(),
+        capped_wall.as_secs_f64() / modeled_wall.as_secs_f64().max(1e-9)
+    ));
+    text
+}
+
 /// The standard deviation as a percentage of the mean: how far apart the repetitions of one
 /// configuration were, so differences between rows smaller than this read as noise.
 fn spread(row: &Row) -> Option<f64> {
@@ -151,13 +209,33 @@ fn spread(row: &Row) -> Option<f64> {
 
 /// CPU time over wall time: the vCPUs the job really kept busy. It shows the CPU model at
 /// work whatever the machine's speed (0.29 at 512 MB, at most 1 for one thread).
+/// In the `model` mode, the CPU work the model scheduled over the modeled duration (the CPU
+/// time measured here says nothing about Lambda's).
 fn vcpus_used(row: &Row) -> Option<f64> {
-    Some(row.mean_cpu_ms? / row.mean_ms.filter(|m| *m > 0.0)?)
+    let duration = row.mean_ms.filter(|m| *m > 0.0)?;
+    match &row.modeled {
+        Some(m) => Some(m.work_ms / duration),
+        None => Some(row.mean_cpu_ms? / duration),
+    }
 }
 
 /// A line under the table when configurations were capped or repetitions far apart.
 fn caveats(output: &AnalyzerOutput) -> String {
     let mut text = String::new();
+    if let Some(model) = output.local.as_ref().and_then(|l| l.model.as_ref()) {
+        let c = &model.calibration;
+        text.push_str(&format!(
+            "durations: modeled from measured work (calibration {:.0} fuel/ms of one core, {}: p{:.0} of {} samples of {:.1} ms, drift {:.2}x; a Lambda vCPU = {}x this core; I/O: {})\n",
+            c.units_per_ms,
+            c.source,
+            c.quantile * 100.0,
+            c.samples,
+            c.sample_ms,
+            c.drift,
+            model.vcpu_speed,
+            model.latency
+        ));
+    }
     if let Some(local) = &output.local
         && output.rows.iter().any(|r| r.capped_vcpus.is_some())
     {
@@ -356,6 +434,7 @@ mod tests {
             cpu_mode: "cgroup v1".into(),
             vcpu_mb: 1769.0,
             host_cores: 1,
+            model: None,
         });
         for row in out.rows.iter_mut().filter(|r| r.memory_mb == 3008) {
             row.capped_vcpus = Some(1.0);

@@ -24,9 +24,12 @@ const POOL_CORE_INSTANCES: u32 = 2000;
 /// How often a parked ticker checks whether its engine is gone.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
-/// Builds the process's one `Engine` and starts its epoch ticker.
-pub fn build() -> wasmtime::Result<(Engine, Arc<Ticking>)> {
-    let engine = Engine::new(&config())?;
+/// Builds the process's one `Engine` and starts its epoch ticker. With `meter`, guest code
+/// consumes fuel (see `meter.rs`): slower, so only when work is to be metered.
+pub fn build(meter: bool) -> wasmtime::Result<(Engine, Arc<Ticking>)> {
+    let mut config = config();
+    config.consume_fuel(meter);
+    let engine = Engine::new(&config)?;
     let ticking = Arc::new(Ticking::default());
     start_ticker(&engine, ticking.clone());
     Ok((engine, ticking))

@@ -31,6 +31,12 @@ pub struct HostConfig {
     pub cpu_vcpus: Option<f64>,
     /// A job's time limit when neither the event nor the invocation sets one.
     pub default_timeout_ms: u64,
+    /// Meter each task's work (fuel, host calls) and report it in the response's `work`.
+    /// Excludes `cpu_vcpus`: the throttle's pauses would be metered as waits.
+    pub meter: bool,
+    /// Answer DynamoDB calls without sending them (items are still checked): for timing a
+    /// workload's own work, as calibration does, without writing anything twice.
+    pub dry_io: bool,
 }
 
 impl HostConfig {
@@ -43,6 +49,8 @@ impl HostConfig {
             dynamodb_endpoint: None,
             cpu_vcpus: None,
             default_timeout_ms: 15 * 60 * 1000,
+            meter: false,
+            dry_io: false,
         }
     }
 
@@ -67,6 +75,18 @@ impl HostConfig {
                 Some(vcpus.parse().map_err(|_| {
                     format!("{} is not a number: `{vcpus}`", crate::env::CPU_VCPUS)
                 })?);
+        }
+        if let Some(meter) = var(crate::env::METER) {
+            config.meter = match meter.as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => {
+                    return Err(format!(
+                        "{} must be 1 or 0, got `{meter}`",
+                        crate::env::METER
+                    ));
+                }
+            };
         }
         Ok(config)
     }
@@ -95,7 +115,13 @@ impl Host {
     /// When the engine cannot be built or the CPU share is nonsense.
     pub fn new(config: HostConfig, runtime: tokio::runtime::Handle) -> Result<Self, LoadError> {
         let started = Instant::now();
-        let (engine, ticking) = engine::build().map_err(|e| LoadError::Engine(e.to_string()))?;
+        if config.meter && config.cpu_vcpus.is_some() {
+            return Err(LoadError::Engine(
+                "metering and the in-process CPU throttle exclude each other: the throttle's pauses would be metered as waits".into(),
+            ));
+        }
+        let (engine, ticking) =
+            engine::build(config.meter).map_err(|e| LoadError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| LoadError::Engine(e.to_string()))?;
@@ -108,6 +134,7 @@ impl Host {
         let settings = DynamoSettings {
             allowed_tables: config.allowed_tables.clone(),
             endpoint: config.dynamodb_endpoint.clone(),
+            dry: config.dry_io,
         };
         Ok(Self {
             dynamo: Dynamo::new(settings, runtime),

@@ -8,20 +8,24 @@ use crate::bindings;
 use crate::caps::dynamo::DynamoCap;
 use crate::host::Host;
 use crate::limits::{Deadline, DeadlineExceeded, MemoryBudget, MemoryLimitExceeded, MemoryLimiter};
+use crate::meter::{FUEL_TANK, Meter};
 use crate::protocol::{ErrorKind, JobError, JobEvent, JobResponse, TaskTiming};
 use crate::state::GuestState;
 use crate::usage;
 use crate::workload::{Workload, one_line};
+use powersweep_model::{JobWork, Timeline};
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::{CallHook, Store, UpdateDeadline};
 
 /// What one task produced.
 struct Outcome {
     result: Result<Value, JobError>,
     timing: TaskTiming,
+    /// Its metered work, when the host meters.
+    work: Option<Timeline>,
 }
 
 impl Host {
@@ -98,6 +102,7 @@ impl Host {
             init_ms: 0.0,
             max_rss_mb: 0.0,
             errors: Vec::new(),
+            work: None,
         };
         let loading = Instant::now();
         let workload = event.validate().and_then(|()| {
@@ -126,14 +131,23 @@ impl Host {
         out: &mut JobResponse,
     ) {
         let budget = MemoryBudget::new(self.config.memory_mb);
-        let tasks = match self.plan(workload, event, deadline, &budget) {
+        let mut plan_work = None;
+        let tasks = match self.plan(workload, event, deadline, &budget, &mut plan_work) {
             Ok(tasks) => tasks,
             Err(e) => return out.errors.push(e),
         };
         let outcomes = self.run_tasks(workload, &tasks, event.threads, deadline, &budget);
+        let mut work = plan_work.map(|plan| JobWork {
+            plan,
+            tasks: Vec::with_capacity(tasks.len()),
+        });
         for (index, outcome) in outcomes.into_iter().enumerate() {
+            if let Some(work) = &mut work {
+                let task = outcome.as_ref().and_then(|o| o.work.clone());
+                work.tasks.push(task.unwrap_or_default());
+            }
             match outcome {
-                Some(Outcome { result, timing }) => {
+                Some(Outcome { result, timing, .. }) => {
                     out.tasks.push(timing);
                     match result {
                         Ok(value) => out.results.push(value),
@@ -154,14 +168,16 @@ impl Host {
                 }
             }
         }
+        out.work = work;
     }
 
-    fn plan(
+    pub(crate) fn plan(
         &self,
         workload: &Workload,
         event: &JobEvent,
         deadline: Deadline,
         budget: &Arc<MemoryBudget>,
+        work: &mut Option<Timeline>,
     ) -> Result<Vec<String>, JobError> {
         let payload = match &event.payload {
             Value::Null => "{}".to_string(),
@@ -172,8 +188,10 @@ impl Host {
             .pre
             .instantiate(&mut store)
             .map_err(|e| failure(None, ErrorKind::Instantiate, &e, &store))?;
-        instance
-            .call_plan(&mut store, &payload)
+        start_metering(&mut store);
+        let planned = instance.call_plan(&mut store, &payload);
+        *work = finish_metering(&mut store);
+        planned
             .map_err(|e| failure(None, ErrorKind::Trap, &e, &store))?
             .map_err(|message| JobError::job(ErrorKind::Plan, format!("plan failed: {message}")))
     }
@@ -230,10 +248,14 @@ impl Host {
             let index = next.fetch_add(1, Ordering::AcqRel);
             let Some(task) = tasks.get(index) else { break };
             let start = Instant::now();
+            let mut work = None;
             let result = match &mut instance {
                 Ok((store, bindings)) => {
                     store.data_mut().task = Some(index);
-                    match bindings.call_run(&mut *store, task) {
+                    start_metering(store);
+                    let ran = bindings.call_run(&mut *store, task);
+                    work = finish_metering(store);
+                    match ran {
                         Ok(Ok(text)) => {
                             Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
                         }
@@ -258,7 +280,11 @@ impl Host {
             };
             let trapped = matches!(&result, Err(e) if e.kind != ErrorKind::Guest);
             if let Some(slot) = slots.get(index) {
-                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outcome { result, timing });
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outcome {
+                    result,
+                    timing,
+                    work,
+                });
             }
             if trapped {
                 // A trapped instance cannot be entered again: drop it (returning its memory)
@@ -275,7 +301,7 @@ impl Host {
         }
     }
 
-    fn instantiate(
+    pub(crate) fn instantiate(
         &self,
         workload: &Workload,
         deadline: Deadline,
@@ -303,6 +329,22 @@ impl Host {
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
+        if self.config.meter {
+            // Cannot fail: the engine consumes fuel exactly when the host meters.
+            let _ = store.set_fuel(FUEL_TANK);
+            store.data_mut().meter = Some(Meter::default());
+            store.call_hook(|mut ctx, hook| {
+                let fuel = ctx.get_fuel().unwrap_or(0);
+                if let Some(meter) = &mut ctx.data_mut().meter {
+                    match hook {
+                        CallHook::CallingHost => meter.enter(fuel),
+                        CallHook::ReturningFromHost => meter.leave(),
+                        CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+                    }
+                }
+                Ok(())
+            });
+        }
         // Every tick: the deadline and the throttle. One tick is 1 ms, so this costs a
         // function call per millisecond of guest time.
         store.set_epoch_deadline(1);
@@ -314,9 +356,23 @@ impl Host {
     }
 }
 
+/// Starts a task's timeline, when the store is metered.
+fn start_metering(store: &mut Store<GuestState>) {
+    let fuel = store.get_fuel().unwrap_or(0);
+    if let Some(meter) = &mut store.data_mut().meter {
+        meter.start(fuel);
+    }
+}
+
+/// Ends a task's timeline: `None` unless the store is metered.
+fn finish_metering(store: &mut Store<GuestState>) -> Option<Timeline> {
+    let fuel = store.get_fuel().unwrap_or(0);
+    store.data_mut().meter.as_mut().map(|m| m.finish(fuel))
+}
+
 /// Names a wasmtime failure: deadline, memory limit, or trap (with the guest's last stderr
 /// line, where a Rust panic leaves its message).
-fn failure(
+pub(crate) fn failure(
     task: Option<usize>,
     default: ErrorKind,
     err: &wasmtime::Error,

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod bindings;
+mod calibrate;
 mod caps;
 mod engine;
 mod error;
@@ -29,12 +30,14 @@ mod host;
 mod job;
 pub mod lambda;
 mod limits;
+mod meter;
 mod protocol;
 mod state;
 mod throttle;
 mod usage;
 mod workload;
 
+pub use calibrate::TimedRun;
 pub use caps::dynamo::{is_loopback, with_local_credentials};
 pub use engine::precompile;
 pub use error::LoadError;
@@ -54,4 +57,7 @@ pub mod env {
     /// When set (a float, in vCPUs), the host throttles its guest threads to this CPU share
     /// itself; the emulator sets it when it cannot use a cgroup.
     pub const CPU_VCPUS: &str = "POWERSWEEP_CPU_VCPUS";
+    /// When `1`, the host meters each task's work (fuel and host calls) and reports it in
+    /// the response's `work`; the emulator sets it in its `model` CPU mode.
+    pub const METER: &str = "POWERSWEEP_METER";
 }

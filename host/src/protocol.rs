@@ -3,6 +3,7 @@
 //! The state machine, the analyzer and the CLI rely on these shapes; change them only with
 //! a version bump of the contract. Must not contain behaviour beyond validation.
 
+use powersweep_model::JobWork;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -73,6 +74,10 @@ pub struct JobResponse {
     pub max_rss_mb: f64,
     /// What went wrong, if anything.
     pub errors: Vec<JobError>,
+    /// The metered work of the plan and of each task, when the host meters (locally, in the
+    /// emulator's `model` CPU mode); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<JobWork>,
 }
 
 /// When and where one task ran.

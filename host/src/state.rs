@@ -4,6 +4,7 @@
 
 use crate::caps::dynamo::DynamoCap;
 use crate::limits::{Deadline, MemoryLimiter};
+use crate::meter::Meter;
 use crate::throttle::{Throttle, thread_cpu_time};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,10 @@ pub struct GuestState {
     /// For log lines: which workload and task is speaking.
     pub(crate) workload: Arc<str>,
     pub(crate) task: Option<usize>,
+    /// Set when the host meters work (see `meter.rs`).
+    pub(crate) meter: Option<Meter>,
+    /// Wall time spent in host calls: calibration times guest code alone (`calibrate.rs`).
+    pub(crate) outside: crate::meter::HostClock,
 }
 
 impl GuestState {
@@ -57,6 +62,15 @@ impl GuestState {
             dynamo,
             workload,
             task: None,
+            meter: None,
+            outside: Default::default(),
+        }
+    }
+
+    /// Tells the meter, if any, what the host call in progress is.
+    pub(crate) fn name_call(&mut self, kind: powersweep_model::CallKind) {
+        if let Some(meter) = &mut self.meter {
+            meter.name(kind);
         }
     }
 

@@ -39,3 +39,15 @@ fn rusage() -> libc::rusage {
         usage
     }
 }
+
+/// Voluntary context switches of the calling thread so far: it went to sleep (a wait, a
+/// blocking call), as opposed to being preempted, which the kernel counts separately.
+pub fn thread_voluntary_switches() -> i64 {
+    // SAFETY: getrusage fills the zeroed struct; RUSAGE_THREAD is valid on Linux.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut usage);
+        usage
+    };
+    usage.ru_nvcsw
+}

@@ -33,6 +33,9 @@ pub struct Args {
     /// Instantiations to time.
     #[arg(long, default_value_t = 2000)]
     instantiations: usize,
+    /// Only the cost of work metering (skips the native baselines' builds).
+    #[arg(long)]
+    metering_only: bool,
 }
 
 /// Runs the three benchmarks and prints their tables.
@@ -40,14 +43,18 @@ pub fn run(args: Args) -> Result<()> {
     if args.iterations == 0 || args.passwords == 0 || args.repetitions == 0 {
         bail!("--iterations, --passwords and --repetitions must be positive");
     }
-    let soft_bin = build_native(true)?;
-    let hw_bin = build_native(false)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let host = Host::new(
         HostConfig::new(root().join("guests/dist")),
         runtime.handle().clone(),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    metering(&runtime, &args)?;
+    if args.metering_only {
+        return Ok(());
+    }
+    let soft_bin = build_native(true)?;
+    let hw_bin = build_native(false)?;
 
     // Interleaved, one run of each per repetition, so a busy moment of the machine hits the
     // guest and its baselines alike; medians per column.
@@ -141,6 +148,70 @@ pub fn run(args: Args) -> Result<()> {
             one / ms,
             if threads == 2 { "≥ 1.85" } else { "" }
         );
+    }
+    Ok(())
+}
+
+/// What metering costs: the same 1-thread jobs on a metered host (fuel and call hook) and on
+/// an unmetered one, interleaved, as the ratio of their median wall times.
+fn metering(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<()> {
+    let metered = Host::new(
+        HostConfig {
+            meter: true,
+            dry_io: true,
+            allowed_tables: vec!["bench".into()],
+            ..HostConfig::new(root().join("guests/dist"))
+        },
+        runtime.handle().clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plain = Host::new(
+        HostConfig {
+            dry_io: true,
+            allowed_tables: vec!["bench".into()],
+            ..HostConfig::new(root().join("guests/dist"))
+        },
+        runtime.handle().clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jobs = [
+        (
+            "pbkdf2 sha512",
+            "pbkdf2",
+            json!({"iterations": args.iterations, "passwords": ["a", "b", "c", "d"]}),
+        ),
+        (
+            "ddb-writer, 100 dry puts",
+            "ddb-writer",
+            json!({"table": "bench", "items": 100, "mode": "single"}),
+        ),
+    ];
+    println!();
+    println!(
+        "Work metering (fuel + call hook), 1 thread, median of {} interleaved runs; DynamoDB calls dry",
+        args.repetitions * 2
+    );
+    println!("| job | unmetered ms | metered ms | metered / unmetered |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (label, workload, payload) in jobs {
+        let event = JobEvent {
+            workload: workload.into(),
+            threads: 1,
+            payload,
+            timeout_ms: None,
+        };
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..args.repetitions * 2 {
+            for (host, out) in [(&plain, &mut a), (&metered, &mut b)] {
+                let r = host.run(&event);
+                if let Some(e) = r.errors.first() {
+                    bail!("{label}: {e}");
+                }
+                out.push(r.tasks.iter().map(|t| t.ms).sum::<f64>());
+            }
+        }
+        let (a, b) = (median(&a), median(&b));
+        println!("| {label} | {a:.2} | {b:.2} | {:.2} |", b / a);
     }
     Ok(())
 }

@@ -26,6 +26,10 @@ const COLUMNS: &[&str] = &[
     "costPerMillionUsd",
     "speedupVsOneThread",
     "cappedVcpus",
+    "modeledWorkMs",
+    "modeledIoWaitMs",
+    "parallelEfficiency",
+    "measuredMs",
     "error",
     "cause",
 ];
@@ -56,6 +60,10 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
             num(r.cost_per_million_usd),
             num(r.speedup_vs_one_thread),
             num(r.capped_vcpus),
+            num(r.modeled.as_ref().map(|m| m.work_ms)),
+            num(r.modeled.as_ref().map(|m| m.io_wait_ms)),
+            num(r.modeled.as_ref().map(|m| m.parallel_efficiency)),
+            num(r.modeled.as_ref().map(|m| m.measured_ms)),
             quote(r.error.as_deref().unwrap_or("")),
             quote(r.cause.as_deref().unwrap_or("")),
         ];

@@ -66,7 +66,21 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     if let Some(note) = &pricing.note {
         let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(note));
     }
-    if let Some(local) = &output.local {
+    if let Some(model) = output.local.as_ref().and_then(|l| l.model.as_ref()) {
+        let c = &model.calibration;
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\" id=\"local\">Modeled from measured work: each job ran uncapped and metered on this machine; its Lambda duration was computed from its work (calibration: {:.0} fuel units per ms of one core, {}, p{:.0} of {} samples, drift {:.2}×), 1 vCPU = {} MB, a Lambda vCPU {}× this core; I/O: {}.</p>",
+            c.units_per_ms,
+            escape(&c.source),
+            c.quantile * 100.0,
+            c.samples,
+            c.drift,
+            output.local.as_ref().map_or(0.0, |l| l.vcpu_mb),
+            model.vcpu_speed,
+            escape(&model.latency)
+        );
+    } else if let Some(local) = &output.local {
         let _ = writeln!(
             s,
             "<p class=\"meta\" id=\"local\">Measured with the local Lambda emulator: CPU capped by {}, 1 vCPU = {} MB, {} cores on this machine.</p>",

@@ -6,9 +6,10 @@
 //! cap: quicker for developing a workload).
 
 use crate::input::{guests_dir, json_arg};
-use crate::local::{HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
+use crate::local::{CpuMode, HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
+use crate::modeled::{ModelArgs, WorkModel};
 use anyhow::{Result, bail};
-use powersweep_emulator::{CpuModeChoice, InvokeRequest, LogType};
+use powersweep_emulator::{InvokeRequest, LogType};
 use powersweep_host::{Host, HostConfig, JobEvent, JobResponse};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -38,6 +39,12 @@ pub struct Args {
     /// Run in this process, without the emulator (no CPU cap).
     #[arg(long)]
     in_process: bool,
+    /// How the duration is made: computed from metered work (`model`), or measured under a
+    /// CPU cap (`auto`, `cgroup`, `in-process`).
+    #[arg(long, value_enum, default_value = "model")]
+    cpu_mode: CpuMode,
+    #[command(flatten)]
+    model: ModelArgs,
     /// A DynamoDB table workloads may write (repeatable).
     #[arg(
         long = "allow-table",
@@ -101,22 +108,40 @@ async fn in_process(args: Args, event: JobEvent) -> Result<ExitCode> {
 async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
     let environment =
         crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
+    let guests = guests_dir(args.guests.clone());
+    let duration_model = match args.cpu_mode {
+        CpuMode::Model => {
+            let config = crate::modeled::host_config(&guests, &args.allow_table);
+            let setup = args.model.prepare(&config, &event).await?;
+            Some(WorkModel::new(setup.params)
+                as std::sync::Arc<dyn powersweep_emulator::DurationModel>)
+        }
+        _ => None,
+    };
     let settings = LocalSettings {
-        guests_dir: guests_dir(args.guests),
+        guests_dir: guests,
         vcpu_mb: args.vcpu_mb,
-        cpu_mode: CpuModeChoice::Auto,
+        cpu_mode: args.cpu_mode.choice(),
+        duration_model,
         memory_mb: args.memory,
         timeout_s: args.timeout.ceil() as u32,
         environment,
     };
     let lambda = LocalLambda::start(&settings).await?;
     let share = lambda.emulator().cpu_share(args.memory);
+    let modeled = args.cpu_mode == CpuMode::Model;
+    // Modeled durations use Lambda's whole share: nothing is capped by this machine.
+    let capped = share.capped && !modeled;
     eprintln!(
         "cpu: {} ({:.2} vCPUs at {} MB{})",
         lambda.emulator().cpu_mode(),
-        share.vcpus,
+        if modeled {
+            share.lambda_vcpus
+        } else {
+            share.vcpus
+        },
         args.memory,
-        if share.capped {
+        if capped {
             ", capped: this machine has fewer cores than Lambda would give"
         } else {
             ""
@@ -142,7 +167,8 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
         "memorySize": out.report.memory_size_mb,
         "maxMemoryUsed": out.report.max_memory_used_mb,
         "cpuMode": lambda.emulator().cpu_mode().to_string(),
-        "capped": share.capped,
+        "capped": capped,
+        "measuredDuration": out.report.measured_duration_ms,
         "line": out.report.line(),
     });
     if let Value::Object(map) = &mut printed {

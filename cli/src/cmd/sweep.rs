@@ -6,7 +6,8 @@
 //! invocation, so a bad flag never costs a sweep.
 
 use crate::input::{guests_dir, json_arg};
-use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
+use crate::local::{ANALYZER_ARN, CpuMode, HOST_FUNCTION, LocalLambda, LocalSettings};
+use crate::modeled::{ModelArgs, Setup, WorkModel};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::{AnalyzerOutput, LocalRun};
@@ -63,9 +64,16 @@ pub struct Args {
     /// The host function's timeout in seconds (a configuration past it is an error row).
     #[arg(long, default_value_t = 300)]
     timeout: u32,
-    /// How the local emulator enforces the CPU share.
-    #[arg(long, value_enum, default_value = "auto")]
+    /// How local durations are made: computed from metered work (`model`), or measured
+    /// under a CPU cap (`auto`, `cgroup`, `in-process`).
+    #[arg(long, value_enum, default_value = "model")]
     cpu_mode: CpuMode,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// After the `model` sweep, run the same plan under a CPU cap (cgroup where possible)
+    /// and print both side by side, with their ratio per row and their wall times.
+    #[arg(long)]
+    cross_check: bool,
     /// The state machine file (default: statemachine/powersweep.asl.json).
     #[arg(long)]
     state_machine: Option<PathBuf>,
@@ -115,16 +123,6 @@ enum Architecture {
     X86_64,
     #[value(name = "arm64")]
     Arm64,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
-enum CpuMode {
-    /// A cgroup where one can be created, else the in-process throttle.
-    Auto,
-    /// A cgroup (fails where none can be created).
-    Cgroup,
-    /// The host throttles its guest threads itself.
-    InProcess,
 }
 
 /// A validated sweep: everything checked before the first invocation.
@@ -208,9 +206,17 @@ impl Plan {
         } else {
             Architecture::Arm64
         });
-        plan.max_concurrency =
-            args.max_concurrency
-                .unwrap_or(if local { 1 } else { plan.memory.len() as u32 });
+        // Locally one size at a time, since sizes would share this machine's cores; in the
+        // `model` mode durations do not depend on that, so as many as there are cores.
+        let local_concurrency = match args.cpu_mode {
+            CpuMode::Model => powersweep_emulator::host_cores() as u32,
+            _ => 1,
+        };
+        plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
+            local_concurrency
+        } else {
+            plan.memory.len() as u32
+        });
         plan.validate()?;
         Ok(plan)
     }
@@ -313,13 +319,67 @@ impl Plan {
 pub async fn run(args: Args) -> Result<ExitCode> {
     let local = !args.aws;
     let plan = Plan::from_args(&args, local)?;
-    let output = if local {
-        run_local(&args, &plan).await?
-    } else {
-        run_aws(&args, &plan).await?
+    if !local {
+        let output = run_aws(&args, &plan).await?;
+        crate::cmd::report::show(&output, &args.out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.cross_check && args.cpu_mode != CpuMode::Model {
+        bail!("--cross-check compares the `model` mode with a CPU cap: leave --cpu-mode at model");
+    }
+    let choice = args.cpu_mode.choice();
+    let guests = guests_dir(args.guests.clone());
+    check_workload(&guests, &plan.workload)?;
+    let setup = match choice {
+        CpuModeChoice::Model => {
+            let event = powersweep_host::JobEvent {
+                workload: plan.workload.clone(),
+                threads: 1,
+                payload: plan.payload.clone(),
+                timeout_ms: None,
+            };
+            let config = crate::modeled::host_config(&guests, &args.allow_table);
+            Some(args.model.prepare(&config, &event).await?)
+        }
+        _ => None,
     };
+    let started = std::time::Instant::now();
+    let output = run_local(&args, &plan, choice, setup.as_ref()).await?;
+    let wall = started.elapsed();
     crate::cmd::report::show(&output, &args.out)?;
+    if args.cross_check {
+        eprintln!("cross-check: the same plan under a CPU cap…");
+        let started = std::time::Instant::now();
+        let capped = run_local(&args, &plan, CpuModeChoice::Auto, None).await?;
+        let capped_wall = started.elapsed();
+        let dir = args.out.join("cross-check");
+        powersweep_analyzer::write_report(&capped, &dir)
+            .with_context(|| format!("cannot write the cross-check to `{}`", dir.display()))?;
+        print!(
+            "{}",
+            crate::table::cross_check(&output, &capped, wall, capped_wall)
+        );
+        println!("wrote the capped run's results to {}", dir.display());
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fails with the list of workloads when `workload` is not in `guests`.
+fn check_workload(guests: &std::path::Path, workload: &str) -> Result<()> {
+    if guests.join(format!("{workload}.wasm")).exists() {
+        return Ok(());
+    }
+    let host = powersweep_host::Host::new(
+        powersweep_host::HostConfig::new(guests),
+        tokio::runtime::Handle::current(),
+    )?;
+    bail!(
+        "{}",
+        powersweep_host::LoadError::Unknown {
+            name: workload.to_string(),
+            available: host.available()
+        }
+    );
 }
 
 async fn run_aws(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
@@ -334,21 +394,13 @@ async fn run_aws(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
     parse_output(result?)
 }
 
-async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
+async fn run_local(
+    args: &Args,
+    plan: &Plan,
+    cpu_mode: CpuModeChoice,
+    model: Option<&Setup>,
+) -> Result<AnalyzerOutput> {
     let guests = guests_dir(args.guests.clone());
-    if !guests.join(format!("{}.wasm", plan.workload)).exists() {
-        let host = powersweep_host::Host::new(
-            powersweep_host::HostConfig::new(&guests),
-            tokio::runtime::Handle::current(),
-        )?;
-        bail!(
-            "{}",
-            powersweep_host::LoadError::Unknown {
-                name: plan.workload.clone(),
-                available: host.available()
-            }
-        );
-    }
     let path = args
         .state_machine
         .clone()
@@ -363,17 +415,17 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
 
     let environment =
         crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
+    let work_model = model.map(|setup| WorkModel::new(setup.params.clone()));
     let settings = LocalSettings {
         guests_dir: guests,
         vcpu_mb: plan.vcpu_mb,
-        cpu_mode: match args.cpu_mode {
-            CpuMode::Auto => CpuModeChoice::Auto,
-            CpuMode::Cgroup => CpuModeChoice::Cgroup,
-            CpuMode::InProcess => CpuModeChoice::InProcess,
-        },
+        cpu_mode,
         memory_mb: 1769,
         timeout_s: args.timeout,
         environment,
+        duration_model: work_model
+            .clone()
+            .map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
     };
     let lambda = LocalLambda::start(&settings).await?;
     let emulator = lambda.emulator();
@@ -385,16 +437,18 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
     if let Some(reason) = emulator.cgroup_fallback_reason() {
         eprintln!("note: no cgroup ({reason}); the host throttles itself");
     }
+    // In the `model` mode Lambda's share is computed, not enforced: nothing is capped.
     let capped: Vec<(u32, CpuShare)> = plan
         .memory
         .iter()
         .map(|&memory| (memory, emulator.cpu_share(memory)))
-        .filter(|(_, share)| share.capped)
+        .filter(|(_, share)| share.capped && model.is_none())
         .collect();
     let local = LocalRun {
         cpu_mode: emulator.cpu_mode().to_string(),
         vcpu_mb: plan.vcpu_mb,
         host_cores: u32::try_from(powersweep_emulator::host_cores()).unwrap_or(u32::MAX),
+        model: model.map(|setup| setup.run.clone()),
     };
     for (memory, share) in &capped {
         eprintln!(
@@ -442,6 +496,12 @@ async fn run_local(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
                     .iter()
                     .find(|(memory, _)| *memory == row.memory_mb)
                     .map(|(_, share)| share.vcpus);
+            }
+            if let Some(work_model) = &work_model {
+                let rows = work_model.rows();
+                for row in &mut output.rows {
+                    row.modeled = rows.get(&(row.memory_mb, row.threads)).cloned();
+                }
             }
             output.local = Some(local);
             Ok(output)

@@ -103,6 +103,8 @@ fn memory_sizes_beyond_the_machines_cores_are_marked_capped() {
             "1",
             "--vcpu-mb",
             "128",
+            "--cpu-mode",
+            "auto",
         ],
     );
     let stdout = text(&out.stdout);
@@ -130,6 +132,90 @@ fn memory_sizes_beyond_the_machines_cores_are_marked_capped() {
         html.contains("capped at"),
         "report.html does not mark the capped row"
     );
+}
+
+#[test]
+fn the_model_mode_caps_nothing_and_says_how_durations_were_made() {
+    let dir = tempfile::tempdir().unwrap();
+    // At 128 MB per vCPU, 10,240 MB is 80 vCPUs on Lambda's 6 cores: the model gives it the
+    // cores, which no machine here has, so 4 tasks on 4 threads take a quarter of 1 thread.
+    let out = sweep(
+        dir.path(),
+        &[
+            "--workload",
+            "pbkdf2",
+            "--payload",
+            r#"{"iterations": 20000, "passwords": ["a", "b", "c", "d"]}"#,
+            "--memory",
+            "128,10240",
+            "--threads",
+            "1,4",
+            "--repetitions",
+            "1",
+            "--vcpu-mb",
+            "128",
+            "--calibration-seconds",
+            "0.5",
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("calibration: "), "{stderr}");
+    let results = read_results(dir.path());
+    assert_eq!(results["local"]["cpuMode"], "model", "{results}");
+    let model = &results["local"]["model"];
+    assert!(
+        model["calibration"]["unitsPerMs"].as_f64().unwrap() > 0.0,
+        "{results}"
+    );
+    assert!(
+        model["latency"].as_str().unwrap().contains("put-item"),
+        "{results}"
+    );
+    let ms = |m, t| row(&results, m, t)["trimmedMeanMs"].as_f64().unwrap();
+    for (m, t) in [(128, 1), (128, 4), (10240, 1), (10240, 4)] {
+        let r = row(&results, m, t);
+        assert!(r.get("cappedVcpus").is_none(), "{r}");
+        assert!(r["modeled"]["workMs"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // The same work gives these ratios whatever the machine's speed (fuel is counted).
+    let speedup = ms(10240, 1) / ms(10240, 4);
+    assert!((speedup - 4.0).abs() < 0.05, "{speedup}");
+    assert!(
+        (ms(128, 1) / ms(128, 4) - 1.0).abs() < 0.02,
+        "one vCPU: threads do not help"
+    );
+    assert!(stdout.contains("modeled from measured work"), "{stdout}");
+    assert!(!stdout.contains("capped"), "{stdout}");
+}
+
+#[test]
+fn bad_model_flags_are_one_line_errors_before_any_invocation() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flags, expected) in [
+        (
+            vec!["--io-latency", "get-item=5"],
+            "unknown latency key `get-item`",
+        ),
+        (vec!["--io-latency", "put-item=-2"], "positive"),
+        (vec!["--io-latency", "put-item=fast"], "not a number"),
+        (vec!["--vcpu-speed", "0"], "--vcpu-speed"),
+        (vec!["--calibration=-5"], "positive number"),
+        (vec!["--cross-check", "--cpu-mode", "auto"], "--cross-check"),
+    ] {
+        let mut args = vec!["--memory", "512", "--threads", "1", "--repetitions", "1"];
+        args.extend(flags.iter().copied());
+        let out = sweep(dir.path(), &args);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{flags:?} was accepted");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{flags:?}: {stderr}");
+        assert!(errors[0].contains(expected), "{flags:?}: {stderr}");
+        assert!(
+            !stderr.contains("calibrating"),
+            "{flags:?} checked too late: {stderr}"
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ const MAX_MESSAGE: usize = 8 * 1024;
 
 impl Host for GuestState {
     fn log(&mut self, level: Level, message: String) {
+        self.name_call(powersweep_model::CallKind::Log);
         let mut message = message;
         if message.len() > MAX_MESSAGE {
             let cut = (0..=MAX_MESSAGE)

@@ -3,5 +3,6 @@
 mod bad_input;
 mod dynamodb;
 mod glibc;
+mod meter;
 mod pbkdf2;
 mod support;

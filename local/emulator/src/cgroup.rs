@@ -33,6 +33,9 @@ pub enum CpuMode {
     /// No cgroup: the host throttles itself from `POWERSWEEP_CPU_VCPUS`; memory is not capped
     /// by the emulator (the host caps wasm memory from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
     InProcess,
+    /// No cap at all: the host meters its work (`POWERSWEEP_METER`) and the emulator's
+    /// duration model computes Lambda's duration from it (see `duration_model.rs`).
+    Model,
 }
 
 impl fmt::Display for CpuMode {
@@ -41,6 +44,7 @@ impl fmt::Display for CpuMode {
             CpuMode::Cgroup(CgroupVersion::V1) => f.write_str("cgroup v1"),
             CpuMode::Cgroup(CgroupVersion::V2) => f.write_str("cgroup v2"),
             CpuMode::InProcess => f.write_str("in-process"),
+            CpuMode::Model => f.write_str("model"),
         }
     }
 }
@@ -201,6 +205,20 @@ pub(crate) struct NoCgroup;
 impl ResourceControl for NoCgroup {
     fn mode(&self) -> CpuMode {
         CpuMode::InProcess
+    }
+    fn create(&self, _name: &str, _limits: &EnvLimits) -> Result<EnvCgroup, CgroupError> {
+        Ok(EnvCgroup::default())
+    }
+    fn remove_parent(&self) {}
+}
+
+/// The `model` mode: nothing is capped, nothing is created.
+#[derive(Debug, Default)]
+pub(crate) struct Uncapped;
+
+impl ResourceControl for Uncapped {
+    fn mode(&self) -> CpuMode {
+        CpuMode::Model
     }
     fn create(&self, _name: &str, _limits: &EnvLimits) -> Result<EnvCgroup, CgroupError> {
         Ok(EnvCgroup::default())

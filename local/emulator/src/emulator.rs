@@ -17,8 +17,10 @@ use tokio::sync::oneshot;
 
 use crate::cgroup::{
     CgroupV1, CgroupV2, CpuMode, DEFAULT_CFS_PERIOD_US, EnvLimits, NoCgroup, ResourceControl,
+    Uncapped,
 };
 use crate::cpu_model::{self, CpuShare, DEFAULT_VCPU_MB};
+use crate::duration_model::DurationModel;
 use crate::environment::{ENV_VISIBLE_CORES, Environment, ExitInfo, SpawnSpec};
 use crate::error::{ErrorType, LambdaApiError, StartError};
 use crate::registry::{ConfigUpdate, FunctionConfiguration, FunctionSpec, Registry, Target};
@@ -35,6 +37,9 @@ pub enum CpuModeChoice {
     Cgroup,
     /// Never a cgroup: pass the share in `POWERSWEEP_CPU_VCPUS`.
     InProcess,
+    /// No cap: the host meters its work and [`EmulatorConfig::duration_model`] computes the
+    /// duration (required in this mode).
+    Model,
 }
 
 /// Settings of one emulator.
@@ -59,6 +64,8 @@ pub struct EmulatorConfig {
     pub region: String,
     /// Account id used in ARNs.
     pub account_id: String,
+    /// The duration model of [`CpuModeChoice::Model`].
+    pub duration_model: Option<Arc<dyn DurationModel>>,
 }
 
 impl Default for EmulatorConfig {
@@ -73,6 +80,7 @@ impl Default for EmulatorConfig {
             init_timeout: Duration::from_secs(10),
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
+            duration_model: None,
         }
     }
 }
@@ -211,9 +219,15 @@ impl Emulator {
                 config.cfs_period_us
             )));
         }
+        if (config.cpu_mode == CpuModeChoice::Model) != config.duration_model.is_some() {
+            return Err(StartError::Config(
+                "the model CPU mode needs a duration model, and only it uses one".into(),
+            ));
+        }
         let (control, fallback_reason): (Box<dyn ResourceControl>, Option<String>) =
             match config.cpu_mode {
                 CpuModeChoice::InProcess => (Box::new(NoCgroup), None),
+                CpuModeChoice::Model => (Box::new(Uncapped), None),
                 CpuModeChoice::Cgroup => (discover_cgroup()?, None),
                 CpuModeChoice::Auto => match discover_cgroup() {
                     Ok(c) => (c, None),
@@ -683,24 +697,30 @@ impl Run<'_> {
             Ok(())
         };
         let pre_log = self.env.take_log();
-        let (ending, duration, error_lines) = match ready {
+        let (ending, duration, mut error_lines) = match ready {
             Ok(()) => {
                 self.dispatch(&request_id, payload, timeout, &mut keep)
                     .await
             }
             Err((ending, lines)) => (ending, Duration::ZERO, lines),
         };
+        let measured = duration;
+        let (ending, duration) =
+            self.modeled(&request_id, ending, duration, timeout, &mut error_lines);
         let max_memory = self.env.max_memory_bytes();
         self.env.settle_output().await;
         let during = self.env.take_log();
 
-        let report = Report::new(
+        let mut report = Report::new(
             &request_id,
             duration,
             init,
             self.target.config.memory_mb,
             max_memory,
         );
+        if self.inner.config.duration_model.is_some() {
+            report.measured_duration_ms = Some(report::round2(measured.as_secs_f64() * 1e3));
+        }
         let mut log = String::new();
         log.push_str(&pre_log);
         log.push_str(&report::start_line(&request_id, &self.target.version));
@@ -735,6 +755,45 @@ impl Run<'_> {
             cpu: self.cpu,
         };
         (out, keep)
+    }
+
+    /// In the `model` mode, a response's duration as the duration model computes it, and a
+    /// timeout when that passes the function's; otherwise (or when the response cannot be
+    /// modeled, which is logged) the measured one.
+    fn modeled(
+        &self,
+        request_id: &str,
+        ending: Ending,
+        measured: Duration,
+        timeout: Duration,
+        lines: &mut Vec<String>,
+    ) -> (Ending, Duration) {
+        let (Some(model), Ending::Response(body)) = (&self.inner.config.duration_model, &ending)
+        else {
+            return (ending, measured);
+        };
+        match model.model(self.target.config.memory_mb, &self.cpu, body) {
+            Ok(modeled) if modeled.duration > timeout => {
+                let message = format!(
+                    "{} (modeled: the job would take {:.2} s on Lambda)",
+                    report::timeout_message(timeout),
+                    modeled.duration.as_secs_f64()
+                );
+                lines.push(format!("{request_id} {message}"));
+                let ending = Ending::FunctionError {
+                    error_type: "Sandbox.Timedout".into(),
+                    payload: runtime_api::error_payload("Sandbox.Timedout", &message),
+                };
+                (ending, timeout)
+            }
+            Ok(modeled) => (Ending::Response(modeled.payload), modeled.duration),
+            Err(reason) => {
+                lines.push(format!(
+                    "{request_id} the duration model could not use this response ({reason}); Duration is the measured one"
+                ));
+                (ending, measured)
+            }
+        }
     }
 
     /// Wait for the first `next`; on failure, the ending and the log lines to add.

@@ -27,6 +27,9 @@ pub const ENV_CPU_VCPUS: &str = "POWERSWEEP_CPU_VCPUS";
 
 /// The variable that carries Lambda's visible cores at this memory size (both modes).
 pub const ENV_VISIBLE_CORES: &str = "POWERSWEEP_VISIBLE_CORES";
+/// Set to `1` in the `model` CPU mode: the host meters its work for the duration model (the
+/// host's `env::METER`).
+pub const ENV_METER: &str = "POWERSWEEP_METER";
 
 /// Keep at most this much of an invocation's log (the tail), in bytes.
 const LOG_CAP_BYTES: usize = 1 << 20;
@@ -146,8 +149,14 @@ impl Environment {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        if control.mode() == CpuMode::InProcess {
-            cmd.env(ENV_CPU_VCPUS, format!("{}", spec.limits.vcpus));
+        match control.mode() {
+            CpuMode::InProcess => {
+                cmd.env(ENV_CPU_VCPUS, format!("{}", spec.limits.vcpus));
+            }
+            CpuMode::Model => {
+                cmd.env(ENV_METER, "1");
+            }
+            CpuMode::Cgroup(_) => {}
         }
         let fds = cgroup.procs_fds();
         let cpus = affinity_set(spec.visible_cores);

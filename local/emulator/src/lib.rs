@@ -7,7 +7,8 @@
 //!   [`Emulator::call`] takes and answers AWS's JSON shapes, for the ASL engine.
 //! - Each invocation yields an [`InvokeOutput`] with a typed [`Report`] (Lambda's REPORT line).
 //! - [`cpu_share`] is the CPU model: memory → vCPUs and visible cores, [`CpuMode`] says how it
-//!   is enforced.
+//!   is enforced, or, in the `model` mode, that a [`DurationModel`] computes durations from
+//!   the work the host metered instead.
 //!
 //! The bootstrap gets Lambda's variables (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port of its own
 //! environment>`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, …) and, in in-process mode only,
@@ -47,10 +48,11 @@ pub use crate::cgroup::{CgroupError, CgroupVersion, CpuMode, DEFAULT_CFS_PERIOD_
 pub use crate::cpu_model::{
     CpuShare, DEFAULT_VCPU_MB, MEMORY_RANGE_MB, cpu_share, host_cores, lambda_visible_cores,
 };
+pub use crate::duration_model::{DurationModel, Modeled};
 pub use crate::emulator::{
     CpuModeChoice, Emulator, EmulatorConfig, InvokeOutput, InvokeRequest, Leftovers, LogType,
 };
-pub use crate::environment::{ENV_CPU_VCPUS, ENV_VISIBLE_CORES};
+pub use crate::environment::{ENV_CPU_VCPUS, ENV_METER, ENV_VISIBLE_CORES};
 pub use crate::error::{ErrorType, LambdaApiError, StartError};
 pub use crate::registry::{
     ConfigUpdate, EnvironmentResponse, FunctionConfiguration, FunctionSpec, LATEST, TIMEOUT_RANGE_S,
@@ -64,6 +66,7 @@ pub use crate::runtime_api::{
 mod api;
 mod cgroup;
 mod cpu_model;
+mod duration_model;
 mod emulator;
 mod environment;
 mod error;

@@ -25,6 +25,10 @@ pub struct Report {
     pub memory_size_mb: u32,
     /// The environment's peak memory in MB (cgroup peak, else the process's `VmHWM`), rounded up.
     pub max_memory_used_mb: u64,
+    /// In the `model` CPU mode, the invocation's real (uncapped) time beside the modeled
+    /// `duration_ms`; not part of Lambda's REPORT line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_duration_ms: Option<f64>,
 }
 
 impl Report {
@@ -46,6 +50,7 @@ impl Report {
             init_duration_ms,
             memory_size_mb,
             max_memory_used_mb: max_memory_bytes.div_ceil(1024 * 1024),
+            measured_duration_ms: None,
         }
     }
 
@@ -72,7 +77,7 @@ pub fn billed_ms(d: Duration) -> u64 {
     (nanos.div_ceil(1_000_000) as u64).max(1)
 }
 
-fn round2(ms: f64) -> f64 {
+pub(crate) fn round2(ms: f64) -> f64 {
     (ms * 100.0).round() / 100.0
 }
 

@@ -9,6 +9,7 @@ use crate::bindings::powersweep::workload::dynamodb::{DdbError, Host};
 use crate::state::GuestState;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use powersweep_model::CallKind;
 use std::time::Duration;
 
 /// DynamoDB's `BatchWriteItem` limit.
@@ -18,9 +19,13 @@ const UNPROCESSED_ATTEMPTS: u32 = 8;
 
 impl Host for GuestState {
     fn put_item(&mut self, table: String, item: String) -> Result<(), DdbError> {
+        self.name_call(CallKind::PutItem);
         let cap = self.dynamo.clone();
         cap.check(&table)?;
         let item = parse_item(&item).map_err(DdbError::InvalidItem)?;
+        if cap.0.dry {
+            return Ok(());
+        }
         cap.block_on(async {
             let client = cap.0.client().await;
             client
@@ -35,6 +40,7 @@ impl Host for GuestState {
     }
 
     fn batch_put(&mut self, table: String, items: Vec<String>) -> Result<(), DdbError> {
+        self.name_call(CallKind::BatchPut);
         let cap = self.dynamo.clone();
         cap.check(&table)?;
         if items.len() > MAX_BATCH {
@@ -55,6 +61,9 @@ impl Host for GuestState {
                 .build()
                 .map_err(|e| DdbError::InvalidItem(format!("item {i}: {e}")))?;
             requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        if cap.0.dry {
+            return Ok(());
         }
         cap.block_on(async {
             let client = cap.0.client().await;

@@ -22,12 +22,15 @@ pub struct DynamoSettings {
     pub allowed_tables: Vec<String>,
     /// An endpoint that overrides the AWS configuration (e.g. `http://127.0.0.1:5000`).
     pub endpoint: Option<String>,
+    /// Check and parse every call but send none (calibration runs tasks again and again).
+    pub dry: bool,
 }
 
 /// The per-process part: settings and the lazily built client.
 pub struct Dynamo {
     allowed: HashSet<String>,
     endpoint: Option<String>,
+    dry: bool,
     client: OnceCell<Client>,
     runtime: Handle,
 }
@@ -38,6 +41,7 @@ impl Dynamo {
         let DynamoSettings {
             allowed_tables,
             endpoint,
+            dry,
         } = settings;
         Arc::new(Self {
             allowed: allowed_tables
@@ -45,6 +49,7 @@ impl Dynamo {
                 .filter(|t| !t.is_empty())
                 .collect(),
             endpoint,
+            dry,
             client: OnceCell::new(),
             runtime,
         })

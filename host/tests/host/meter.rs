@@ -1,0 +1,132 @@
+//! Work metering (`HostConfig::meter`) and the timings calibration uses (`Host::time_tasks`).
+
+use super::support::{config, event, host_with, run};
+use powersweep_host::HostConfig;
+use powersweep_model::CallKind;
+use serde_json::json;
+use std::time::Duration;
+
+fn metered() -> HostConfig {
+    HostConfig {
+        meter: true,
+        allowed_tables: vec!["t".into()],
+        dry_io: true,
+        ..config()
+    }
+}
+
+#[test]
+fn metered_work_is_the_same_every_run_and_absent_unless_asked() {
+    let host = host_with(metered());
+    let payload = json!({"iterations": 2000, "passwords": ["a", "b", "c"]});
+    let first = run(&host, "pbkdf2", 1, payload.clone());
+    let second = run(&host, "pbkdf2", 1, payload.clone());
+    let threaded = run(&host, "pbkdf2", 2, payload.clone()).work.unwrap();
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let (a, b) = (first.work.unwrap(), second.work.unwrap());
+    assert_eq!(a.tasks.len(), 3);
+    let fuel =
+        |w: &powersweep_model::JobWork| -> Vec<u64> { w.tasks.iter().map(|t| t.fuel()).collect() };
+    assert_eq!(
+        fuel(&a),
+        fuel(&b),
+        "deterministic guests burn the same fuel"
+    );
+    // On another thread's fresh instance a task's count differs by a few hundred units in
+    // tens of millions (the allocator's state): far below any timing noise.
+    for (x, y) in fuel(&a).iter().zip(fuel(&threaded)) {
+        assert!(
+            (*x as f64 - y as f64).abs() / (*x as f64) < 1e-4,
+            "{x} vs {y}"
+        );
+    }
+    assert!(
+        a.tasks.iter().all(|t| t.fuel() > 1_000_000),
+        "{:?}",
+        fuel(&a)
+    );
+    assert!(a.plan.fuel() > 0);
+    // Unmetered hosts report no work.
+    let plain = run(&super::support::host(), "pbkdf2", 1, payload);
+    assert!(plain.work.is_none());
+    assert!(
+        !serde_json::to_string(&plain).unwrap().contains("\"work\""),
+        "the AWS wire format is unchanged"
+    );
+}
+
+#[test]
+fn host_calls_are_recorded_with_their_kind_and_waits() {
+    let host = host_with(metered());
+    let payload = json!({"tasks": [
+        {"mode": "sleep", "ms": 30},
+        {"mode": "put", "table": "t"},
+        {"mode": "log", "message": "hello"},
+    ]});
+    let response = run(&host, "testbed", 1, payload);
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let work = response.work.unwrap();
+    let kinds = |i: usize| -> Vec<(CallKind, f64)> {
+        work.tasks[i]
+            .steps
+            .iter()
+            .flat_map(|s| s.calls.iter().map(|c| (c.kind, c.wall_ms)))
+            .collect()
+    };
+    let sleep = kinds(0);
+    assert!(
+        sleep
+            .iter()
+            .any(|(k, ms)| *k == CallKind::Wasi && *ms >= 29.0),
+        "the sleep is a blocking WASI call: {sleep:?}"
+    );
+    assert!(
+        kinds(1).iter().any(|(k, _)| *k == CallKind::PutItem),
+        "{:?}",
+        kinds(1)
+    );
+    assert!(
+        kinds(2).iter().any(|(k, _)| *k == CallKind::Log),
+        "{:?}",
+        kinds(2)
+    );
+}
+
+#[test]
+fn metering_refuses_the_in_process_throttle() {
+    let config = HostConfig {
+        cpu_vcpus: Some(0.5),
+        ..metered()
+    };
+    let err = powersweep_host::Host::new(config, super::support::runtime().handle().clone())
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("exclude each other"), "{err}");
+}
+
+#[test]
+fn calibration_timings_repeat_short_tasks_up_to_the_sample_length() {
+    let host = host_with(HostConfig {
+        dry_io: true,
+        ..config()
+    });
+    let job = event(
+        "pbkdf2",
+        1,
+        json!({"iterations": 100, "passwords": ["a", "b"]}),
+    );
+    let runs = host
+        .time_tasks(&job, Duration::from_millis(200), 6, 2.0)
+        .unwrap();
+    assert!(runs.len() >= 6, "{}", runs.len());
+    assert!(
+        runs.iter().all(|r| r.repeats > 1),
+        "100 iterations take well under 2 ms"
+    );
+    assert!(runs.iter().any(|r| r.task == 1));
+    let empty = event("testbed", 1, json!({"tasks": []}));
+    let err = host
+        .time_tasks(&empty, Duration::from_millis(10), 5, 1.0)
+        .unwrap_err();
+    assert!(err.message.contains("no tasks"), "{err}");
+}

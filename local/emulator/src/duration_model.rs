@@ -1,0 +1,35 @@
+//! The hook of the `model` CPU mode: Lambda's duration computed from what the function
+//! reports it did, instead of waited for under a CPU cap.
+//!
+//! In this mode environments run uncapped and the host meters its work; after each
+//! invocation the emulator hands the response to a [`DurationModel`], which answers with the
+//! duration Lambda would have taken and the response to return (e.g. with modeled figures in
+//! place of measured ones). The REPORT's Duration, the billing and the timeout follow the
+//! modeled duration; the measured one is kept beside it.
+//!
+//! The emulator stays generic: it does not know the host's response format or the model's
+//! equations. Must not block: it runs on the emulator's async runtime.
+
+use std::time::Duration;
+
+use crate::cpu_model::CpuShare;
+
+/// Computes an invocation's Lambda duration from its response.
+pub trait DurationModel: Send + Sync + std::fmt::Debug {
+    /// The modeled duration and the payload to return, for a response of a function with
+    /// `memory_mb` and `cpu` (Lambda's share, not capped by this machine's cores).
+    ///
+    /// # Errors
+    /// A one-line reason when this response cannot be modeled (the measured duration then
+    /// stands, and the reason goes to the log).
+    fn model(&self, memory_mb: u32, cpu: &CpuShare, response: &[u8]) -> Result<Modeled, String>;
+}
+
+/// A modeled invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Modeled {
+    /// How long Lambda would have taken.
+    pub duration: Duration,
+    /// The response to return in place of the function's.
+    pub payload: Vec<u8>,
+}
