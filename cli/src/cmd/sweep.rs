@@ -206,17 +206,12 @@ impl Plan {
         } else {
             Architecture::Arm64
         });
-        // Locally one size at a time, since sizes would share this machine's cores; in the
-        // `model` mode durations do not depend on that, so as many as there are cores.
-        let local_concurrency = match args.cpu_mode {
-            CpuMode::Model => powersweep_emulator::host_cores() as u32,
-            _ => 1,
-        };
-        plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
-            local_concurrency
-        } else {
-            plan.memory.len() as u32
-        });
+        // Locally one size at a time, in every mode: sizes would share this machine's cores,
+        // and workloads that key their writes by start time (the 2019 DynamoDB writer) lose
+        // items when two invocations start in the same instant.
+        plan.max_concurrency =
+            args.max_concurrency
+                .unwrap_or(if local { 1 } else { plan.memory.len() as u32 });
         plan.validate()?;
         Ok(plan)
     }
