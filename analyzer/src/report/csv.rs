@@ -106,7 +106,9 @@ mod tests {
         let line = csv.lines().find(|l| l.starts_with("128,1,")).unwrap();
         // n = 1, errors = 1, no statistics; the cause's quotes are doubled.
         assert!(
-            line.starts_with("128,1,1,1,0,,,,,,,,,,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""),
+            line.starts_with(
+                "128,1,1,1,0,,,,,,,,,,,,,,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
+            ),
             "{line}"
         );
         assert_eq!(quote("a,b"), "\"a,b\"");
