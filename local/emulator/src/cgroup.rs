@@ -198,27 +198,14 @@ impl EnvCgroup {
     }
 }
 
-/// The no-op fallback: no cgroup, the host throttles itself.
-#[derive(Debug, Default)]
-pub(crate) struct NoCgroup;
+/// No cgroup at all, in the mode it stands for: `InProcess` (the host throttles itself) or
+/// `Model` (nothing is capped; durations are computed).
+#[derive(Debug)]
+pub(crate) struct NoCgroup(pub(crate) CpuMode);
 
 impl ResourceControl for NoCgroup {
     fn mode(&self) -> CpuMode {
-        CpuMode::InProcess
-    }
-    fn create(&self, _name: &str, _limits: &EnvLimits) -> Result<EnvCgroup, CgroupError> {
-        Ok(EnvCgroup::default())
-    }
-    fn remove_parent(&self) {}
-}
-
-/// The `model` mode: nothing is capped, nothing is created.
-#[derive(Debug, Default)]
-pub(crate) struct Uncapped;
-
-impl ResourceControl for Uncapped {
-    fn mode(&self) -> CpuMode {
-        CpuMode::Model
+        self.0
     }
     fn create(&self, _name: &str, _limits: &EnvLimits) -> Result<EnvCgroup, CgroupError> {
         Ok(EnvCgroup::default())

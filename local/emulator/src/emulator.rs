@@ -17,7 +17,6 @@ use tokio::sync::oneshot;
 
 use crate::cgroup::{
     CgroupV1, CgroupV2, CpuMode, DEFAULT_CFS_PERIOD_US, EnvLimits, NoCgroup, ResourceControl,
-    Uncapped,
 };
 use crate::cpu_model::{self, CpuShare, DEFAULT_VCPU_MB};
 use crate::duration_model::DurationModel;
@@ -226,14 +225,14 @@ impl Emulator {
         }
         let (control, fallback_reason): (Box<dyn ResourceControl>, Option<String>) =
             match config.cpu_mode {
-                CpuModeChoice::InProcess => (Box::new(NoCgroup), None),
-                CpuModeChoice::Model => (Box::new(Uncapped), None),
+                CpuModeChoice::InProcess => (Box::new(NoCgroup(CpuMode::InProcess)), None),
+                CpuModeChoice::Model => (Box::new(NoCgroup(CpuMode::Model)), None),
                 CpuModeChoice::Cgroup => (discover_cgroup()?, None),
                 CpuModeChoice::Auto => match discover_cgroup() {
                     Ok(c) => (c, None),
                     Err(e) => {
                         tracing::info!(error = %e, "no cgroup, using the in-process throttle");
-                        (Box::new(NoCgroup), Some(e.to_string()))
+                        (Box::new(NoCgroup(CpuMode::InProcess)), Some(e.to_string()))
                     }
                 },
             };
@@ -655,6 +654,20 @@ fn epoch_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
+/// An invocation that ran past its timeout: the `Sandbox.Timedout` ending and Lambda's
+/// timestamped log line saying so.
+fn timed_out(request_id: &str, message: &str) -> (Ending, String) {
+    let line = format!(
+        "{} {request_id} {message}",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    );
+    let ending = Ending::FunctionError {
+        error_type: "Sandbox.Timedout".into(),
+        payload: runtime_api::error_payload("Sandbox.Timedout", message),
+    };
+    (ending, line)
+}
+
 /// One invocation on one environment.
 struct Run<'a> {
     inner: &'a Inner,
@@ -779,11 +792,8 @@ impl Run<'_> {
                     report::timeout_message(timeout),
                     modeled.duration.as_secs_f64()
                 );
-                lines.push(format!("{request_id} {message}"));
-                let ending = Ending::FunctionError {
-                    error_type: "Sandbox.Timedout".into(),
-                    payload: runtime_api::error_payload("Sandbox.Timedout", &message),
-                };
+                let (ending, line) = timed_out(request_id, &message);
+                lines.push(line);
                 (ending, timeout)
             }
             Ok(modeled) => (Ending::Response(modeled.payload), modeled.duration),
@@ -908,18 +918,8 @@ impl Run<'_> {
             () = tokio::time::sleep(timeout) => {
                 *keep = false;
                 self.env.kill();
-                let message = report::timeout_message(timeout);
-                let line = format!(
-                    "{} {request_id} {message}",
-                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
-                );
-                (
-                    Ending::FunctionError {
-                        error_type: "Sandbox.Timedout".into(),
-                        payload: runtime_api::error_payload("Sandbox.Timedout", &message),
-                    },
-                    vec![line],
-                )
+                let (ending, line) = timed_out(request_id, &report::timeout_message(timeout));
+                (ending, vec![line])
             }
         };
         let duration = t0.elapsed();
