@@ -8,7 +8,7 @@
 //! running a task again writes nothing again.
 
 use crate::host::Host;
-use crate::job::failure;
+use crate::job::run_task;
 use crate::limits::{Deadline, MemoryBudget};
 use crate::protocol::{ErrorKind, JobError, JobEvent};
 use std::time::{Duration, Instant};
@@ -71,17 +71,7 @@ impl Host {
             store.data_mut().outside = Default::default();
             let started = Instant::now();
             for _ in 0..times {
-                match bindings.call_run(&mut store, &tasks[index]) {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(message)) => {
-                        return Err(JobError::task(
-                            index,
-                            ErrorKind::Guest,
-                            format!("the workload returned an error: {message}"),
-                        ));
-                    }
-                    Err(trap) => return Err(failure(Some(index), ErrorKind::Trap, &trap, &store)),
-                }
+                run_task(&mut store, &bindings, index, &tasks[index])?;
             }
             let guest = started.elapsed().saturating_sub(store.data().outside.total);
             Ok(guest.as_secs_f64() * 1e3)

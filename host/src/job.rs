@@ -142,12 +142,19 @@ impl Host {
             tasks: Vec::with_capacity(tasks.len()),
         });
         for (index, outcome) in outcomes.into_iter().enumerate() {
+            let (outcome, timeline) = match outcome {
+                Some(Outcome {
+                    result,
+                    timing,
+                    work,
+                }) => (Some((result, timing)), work),
+                None => (None, None),
+            };
             if let Some(work) = &mut work {
-                let task = outcome.as_ref().and_then(|o| o.work.clone());
-                work.tasks.push(task.unwrap_or_default());
+                work.tasks.push(timeline.unwrap_or_default());
             }
             match outcome {
-                Some(Outcome { result, timing, .. }) => {
+                Some((result, timing)) => {
                     out.tasks.push(timing);
                     match result {
                         Ok(value) => out.results.push(value),
@@ -253,19 +260,9 @@ impl Host {
                 Ok((store, bindings)) => {
                     store.data_mut().task = Some(index);
                     start_metering(store);
-                    let ran = bindings.call_run(&mut *store, task);
+                    let ran = run_task(store, bindings, index, task);
                     work = finish_metering(store);
-                    match ran {
-                        Ok(Ok(text)) => {
-                            Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
-                        }
-                        Ok(Err(message)) => Err(JobError::task(
-                            index,
-                            ErrorKind::Guest,
-                            format!("the workload returned an error: {message}"),
-                        )),
-                        Err(trap) => Err(failure(Some(index), ErrorKind::Trap, &trap, store)),
-                    }
+                    ran.map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text)))
                 }
                 Err(e) => Err(JobError {
                     task: Some(index),
@@ -334,13 +331,19 @@ impl Host {
             let _ = store.set_fuel(FUEL_TANK);
             store.data_mut().meter = Some(Meter::default());
             store.call_hook(|mut ctx, hook| {
-                let fuel = ctx.get_fuel().unwrap_or(0);
-                if let Some(meter) = &mut ctx.data_mut().meter {
-                    match hook {
-                        CallHook::CallingHost => meter.enter(fuel),
-                        CallHook::ReturningFromHost => meter.leave(),
-                        CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
+                match hook {
+                    CallHook::CallingHost => {
+                        let fuel = ctx.get_fuel().unwrap_or(0);
+                        if let Some(meter) = &mut ctx.data_mut().meter {
+                            meter.enter(fuel);
+                        }
                     }
+                    CallHook::ReturningFromHost => {
+                        if let Some(meter) = &mut ctx.data_mut().meter {
+                            meter.leave();
+                        }
+                    }
+                    CallHook::CallingWasm | CallHook::ReturningFromWasm => {}
                 }
                 Ok(())
             });
@@ -353,6 +356,24 @@ impl Host {
             Ok(UpdateDeadline::Continue(1))
         });
         store
+    }
+}
+
+/// Runs task `index` once on an instance: its output, or the guest's error or trap named.
+pub(crate) fn run_task(
+    store: &mut Store<GuestState>,
+    bindings: &bindings::Workload,
+    index: usize,
+    task: &str,
+) -> Result<String, JobError> {
+    match bindings.call_run(&mut *store, task) {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(message)) => Err(JobError::task(
+            index,
+            ErrorKind::Guest,
+            format!("the workload returned an error: {message}"),
+        )),
+        Err(trap) => Err(failure(Some(index), ErrorKind::Trap, &trap, store)),
     }
 }
 
@@ -372,7 +393,7 @@ fn finish_metering(store: &mut Store<GuestState>) -> Option<Timeline> {
 
 /// Names a wasmtime failure: deadline, memory limit, or trap (with the guest's last stderr
 /// line, where a Rust panic leaves its message).
-pub(crate) fn failure(
+fn failure(
     task: Option<usize>,
     default: ErrorKind,
     err: &wasmtime::Error,

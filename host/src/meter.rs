@@ -32,9 +32,7 @@ pub(crate) struct Meter {
     pending: u64,
     /// When the current host call began (wall, thread CPU, voluntary context switches).
     call: Option<(Instant, Duration, i64)>,
-    /// Nesting of host exits: wasmtime reports some calls twice (the component trampoline
-    /// and the host function inside it), and only the outermost pair is the guest's call.
-    depth: u32,
+    nesting: Nesting,
     /// What the current host call is, when a capability said so.
     kind: Option<CallKind>,
 }
@@ -50,8 +48,7 @@ impl Meter {
 
     /// The guest calls out, with `fuel` left.
     pub(crate) fn enter(&mut self, fuel: u64) {
-        self.depth += 1;
-        if self.depth > 1 {
+        if !self.nesting.enter() {
             return;
         }
         self.pending += self.mark.saturating_sub(fuel);
@@ -71,8 +68,7 @@ impl Meter {
 
     /// The call returns to the guest.
     pub(crate) fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-        if self.depth > 0 {
+        if !self.nesting.leave() {
             return;
         }
         let Some((started, cpu_before, switches)) = self.call.take() else {
@@ -116,26 +112,43 @@ pub(crate) struct HostClock {
     /// Time spent in host calls so far.
     pub(crate) total: Duration,
     since: Option<Instant>,
-    depth: u32,
+    nesting: Nesting,
 }
 
 impl HostClock {
-    /// The guest calls out (nested exits count once, as in [`Meter::enter`]).
+    /// The guest calls out.
     pub(crate) fn enter(&mut self) {
-        self.depth += 1;
-        if self.depth == 1 {
+        if self.nesting.enter() {
             self.since = Some(Instant::now());
         }
     }
 
     /// The call returns to the guest.
     pub(crate) fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-        if self.depth == 0
+        if self.nesting.leave()
             && let Some(at) = self.since.take()
         {
             self.total += at.elapsed();
         }
+    }
+}
+
+/// Nesting of host exits: wasmtime reports some calls twice (the component trampoline and
+/// the host function inside it), and only the outermost pair is the guest's call.
+#[derive(Debug, Default)]
+struct Nesting(u32);
+
+impl Nesting {
+    /// An exit from guest code; true when it is the outermost.
+    fn enter(&mut self) -> bool {
+        self.0 += 1;
+        self.0 == 1
+    }
+
+    /// A return towards guest code; true when it is back in the guest.
+    fn leave(&mut self) -> bool {
+        self.0 = self.0.saturating_sub(1);
+        self.0 == 0
     }
 }
 
