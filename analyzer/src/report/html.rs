@@ -66,7 +66,9 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     if let Some(note) = &pricing.note {
         let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(note));
     }
-    if let Some(model) = output.local.as_ref().and_then(|l| l.model.as_ref()) {
+    if let Some(local) = &output.local
+        && let Some(model) = &local.model
+    {
         let c = &model.calibration;
         let _ = writeln!(
             s,
@@ -76,7 +78,7 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
             c.quantile * 100.0,
             c.samples,
             c.drift,
-            output.local.as_ref().map_or(0.0, |l| l.vcpu_mb),
+            local.vcpu_mb,
             model.vcpu_speed,
             escape(&model.latency)
         );

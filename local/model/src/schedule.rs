@@ -56,11 +56,10 @@ const EPSILON_MS: f64 = 1e-9;
 /// The job's duration in ms: `serial` alone on one thread, then `tasks` on `threads` threads
 /// pulling from one queue, all under `cpu`.
 pub fn duration_ms(serial: &[Phase], tasks: &[Vec<Phase>], threads: usize, cpu: Cpu) -> f64 {
-    let serial_ms = simulate(std::slice::from_ref(&serial.to_vec()), 1, cpu);
-    serial_ms + simulate(tasks, threads, cpu)
+    simulate(&[serial], 1, cpu) + simulate(tasks, threads, cpu)
 }
 
-fn simulate(tasks: &[Vec<Phase>], threads: usize, cpu: Cpu) -> f64 {
+fn simulate<T: AsRef<[Phase]>>(tasks: &[T], threads: usize, cpu: Cpu) -> f64 {
     let workers = threads.max(1).min(tasks.len());
     let mut next_task = 0;
     let pull = |next_task: &mut usize| -> Option<Running> {
@@ -70,7 +69,7 @@ fn simulate(tasks: &[Vec<Phase>], threads: usize, cpu: Cpu) -> f64 {
             Running {
                 task,
                 phase: 0,
-                left: amount(tasks[task].first()),
+                left: amount(tasks[task].as_ref().first()),
             }
         })
     };
@@ -84,7 +83,7 @@ fn simulate(tasks: &[Vec<Phase>], threads: usize, cpu: Cpu) -> f64 {
                     break;
                 }
                 r.phase += 1;
-                match tasks[r.task].get(r.phase) {
+                match tasks[r.task].as_ref().get(r.phase) {
                     Some(p) => r.left = amount(Some(p)),
                     None => *slot = pull(&mut next_task),
                 }
@@ -125,8 +124,8 @@ fn simulate(tasks: &[Vec<Phase>], threads: usize, cpu: Cpu) -> f64 {
     }
 }
 
-fn is_compute(tasks: &[Vec<Phase>], r: &Running) -> bool {
-    matches!(tasks[r.task].get(r.phase), Some(Phase::Compute(_)))
+fn is_compute<T: AsRef<[Phase]>>(tasks: &[T], r: &Running) -> bool {
+    matches!(tasks[r.task].as_ref().get(r.phase), Some(Phase::Compute(_)))
 }
 
 fn amount(phase: Option<&Phase>) -> f64 {
