@@ -8,3 +8,4 @@ mod contract;
 mod lifecycle;
 mod limits;
 mod measure;
+mod model;

@@ -1,0 +1,119 @@
+//! The `model` CPU mode: the duration model's answer becomes the REPORT's Duration, the
+//! billing and the timeout; the measured time stays beside it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use powersweep_emulator::{
+    CpuModeChoice, CpuShare, DurationModel, Emulator, EmulatorConfig, Modeled, StartError,
+};
+use serde_json::{Value, json};
+
+use crate::util::{config, invoke, json, shutdown_clean, spec};
+
+/// Models the fake runtime's echo: the duration is the event's `modelMs`; without it the
+/// response cannot be modeled.
+#[derive(Debug)]
+struct FromEvent;
+
+impl DurationModel for FromEvent {
+    fn model(&self, memory_mb: u32, cpu: &CpuShare, response: &[u8]) -> Result<Modeled, String> {
+        let body: Value = serde_json::from_slice(response).map_err(|e| e.to_string())?;
+        let ms = body["event"]["modelMs"].as_f64().ok_or("no modelMs")?;
+        let payload = json!({"modeledMs": ms, "memoryMb": memory_mb, "lambdaVcpus": cpu.lambda_vcpus,
+            "meter": body["env"]["POWERSWEEP_METER"]});
+        Ok(Modeled {
+            duration: Duration::from_secs_f64(ms / 1e3),
+            payload: serde_json::to_vec(&payload).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+async fn modeled() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        duration_model: Some(Arc::new(FromEvent)),
+        ..config(CpuModeChoice::Model)
+    })
+    .await
+    .expect("emulator starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_modeled_duration_is_reported_and_billed_and_the_measured_one_kept() {
+    let emu = modeled().await;
+    assert_eq!(emu.cpu_mode().to_string(), "model");
+    // 10,240 MB asks for 5.79 vCPUs: the model gets Lambda's share, whatever this machine has.
+    emu.create_function(spec("f", 10_240, 30)).unwrap();
+    invoke(&emu, "f", json!({"mode": "echo", "modelMs": 1.0})).await;
+    let out = invoke(&emu, "f", json!({"mode": "echo", "modelMs": 1234.5})).await;
+    assert_eq!(out.function_error, None, "{}", out.log);
+    assert_eq!(out.report.duration_ms, 1234.5);
+    assert_eq!(out.report.billed_duration_ms, 1235);
+    let measured = out.report.measured_duration_ms.expect("measured kept");
+    assert!(
+        measured < 1234.5,
+        "an echo does not take a second: {measured}"
+    );
+    let body = json(&out);
+    assert_eq!(body["modeledMs"], 1234.5, "the model's payload is returned");
+    assert_eq!(body["meter"], "1", "the host is told to meter");
+    assert!((body["lambdaVcpus"].as_f64().unwrap() - 10_240.0 / 1769.0).abs() < 1e-9);
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modeled_duration_past_the_timeout_is_a_timeout() {
+    let emu = modeled().await;
+    emu.create_function(spec("f", 512, 2)).unwrap();
+    let out = invoke(&emu, "f", json!({"mode": "echo", "modelMs": 5000.0})).await;
+    assert_eq!(
+        out.error_type.as_deref(),
+        Some("Sandbox.Timedout"),
+        "{}",
+        out.log
+    );
+    assert_eq!(out.report.duration_ms, 2000.0);
+    assert!(
+        out.log.contains(
+            "Task timed out after 2.00 seconds (modeled: the job would take 5.00 s on Lambda)"
+        ),
+        "{}",
+        out.log
+    );
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_the_model_cannot_read_keeps_its_measured_duration_and_says_why() {
+    let emu = modeled().await;
+    emu.create_function(spec("f", 512, 5)).unwrap();
+    let out = invoke(&emu, "f", json!({"mode": "echo"})).await;
+    assert_eq!(out.function_error, None, "{}", out.log);
+    assert_eq!(
+        Some(out.report.duration_ms),
+        out.report.measured_duration_ms
+    );
+    assert!(
+        out.log
+            .contains("the duration model could not use this response (no modelMs)"),
+        "{}",
+        out.log
+    );
+    assert!(
+        json(&out)["event"].is_object(),
+        "the function's own payload is returned"
+    );
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test]
+async fn the_model_mode_and_a_duration_model_come_together() {
+    let without = Emulator::start(config(CpuModeChoice::Model)).await;
+    assert!(matches!(without, Err(StartError::Config(_))), "{without:?}");
+    let stray = Emulator::start(EmulatorConfig {
+        duration_model: Some(Arc::new(FromEvent)),
+        ..config(CpuModeChoice::InProcess)
+    })
+    .await;
+    assert!(matches!(stray, Err(StartError::Config(_))), "{stray:?}");
+}
