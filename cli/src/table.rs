@@ -193,7 +193,7 @@ pub fn cross_check(
         ));
     }
     text.push_str(&format!(
-        "wall time: model {:.1} s, capped {:.1} s ({:.1}x)\n",
+        "wall time: model {:.1} s (calibration included), capped {:.1} s ({:.1}x)\n",
         modeled_wall.as_secs_f64(),
         capped_wall.as_secs_f64(),
         capped_wall.as_secs_f64() / modeled_wall.as_secs_f64().max(1e-9)

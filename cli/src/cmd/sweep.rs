@@ -58,7 +58,7 @@ pub struct Args {
     /// Where to write results.json, results.csv and report.html.
     #[arg(long, default_value = "powersweep-out")]
     out: PathBuf,
-    /// Memory sizes measured at once (locally keep 1: they would share this machine's cores).
+    /// Memory sizes measured at once (locally: 1 under a CPU cap, the cores in the model mode).
     #[arg(long)]
     max_concurrency: Option<u32>,
     /// The host function's timeout in seconds (a configuration past it is an error row).
@@ -206,12 +206,18 @@ impl Plan {
         } else {
             Architecture::Arm64
         });
-        // Locally one size at a time, in every mode: sizes would share this machine's cores,
-        // and workloads that key their writes by start time (the 2019 DynamoDB writer) lose
-        // items when two invocations start in the same instant.
-        plan.max_concurrency =
-            args.max_concurrency
-                .unwrap_or(if local { 1 } else { plan.memory.len() as u32 });
+        // Locally one size at a time under a CPU cap, since sizes would share this machine's
+        // cores; in the `model` mode durations do not depend on that (fuel is counted, host
+        // CPU is per thread), so as many sizes at once as there are cores.
+        let local_concurrency = match args.cpu_mode {
+            CpuMode::Model => powersweep_emulator::host_cores() as u32,
+            _ => 1,
+        };
+        plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
+            local_concurrency
+        } else {
+            plan.memory.len() as u32
+        });
         plan.validate()?;
         Ok(plan)
     }
@@ -325,6 +331,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let choice = args.cpu_mode.choice();
     let guests = guests_dir(args.guests.clone());
     check_workload(&guests, &plan.workload)?;
+    // Calibration is part of the model mode's cost: the wall time includes it.
+    let started = std::time::Instant::now();
     let setup = match choice {
         CpuModeChoice::Model => {
             let event = powersweep_host::JobEvent {
@@ -338,7 +346,6 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let started = std::time::Instant::now();
     let output = run_local(&args, &plan, choice, setup.as_ref()).await?;
     let wall = started.elapsed();
     crate::cmd::report::show(&output, &args.out)?;

@@ -1,8 +1,11 @@
 //! Payload parsing, planning and the item layout of the DynamoDB writer.
 //!
-//! Items are the 2019 experiment's: `pk` (S: run id and ISO timestamp), `rk` (N: the item's
-//! index) and `expires_in` (N: epoch seconds eight hours ahead, for a TTL). Must not call the
-//! host: everything here is tested natively.
+//! Items are the 2019 experiment's: `pk` (S: run id, ISO timestamp and a tag of the
+//! invocation), `rk` (N: the item's index) and `expires_in` (N: epoch seconds eight hours
+//! ahead, for a TTL). The invocation tag is ours: with a run id given, two invocations that
+//! write item `rk` in the same millisecond (sizes swept concurrently) would otherwise share a
+//! key, and one item would overwrite the other. Must not call the host: everything here is
+//! tested natively.
 
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -42,6 +45,8 @@ pub struct Task {
     pub table: String,
     /// The run id every item's `pk` starts with.
     pub run_id: String,
+    /// Random, one per invocation (per `plan`): ends every item's `pk`.
+    pub invocation: String,
     /// How to write.
     pub mode: Mode,
     /// First index (inclusive).
@@ -75,11 +80,13 @@ pub fn plan(payload: &str, now_ms: u64) -> Result<Vec<String>, String> {
         .run_id
         .unwrap_or_else(|| format!("run-{now_ms:x}-{}", random_tag()));
     let mode = payload.mode.unwrap_or(Mode::Single);
+    let invocation = random_tag();
     split(items, tasks)
         .map(|r| {
             let task = Task {
                 table: payload.table.clone(),
                 run_id: run_id.clone(),
+                invocation: invocation.clone(),
                 mode,
                 from: r.start,
                 to: r.end,
@@ -103,9 +110,10 @@ pub fn batches(from: u64, to: u64) -> impl Iterator<Item = Range<u64>> {
 }
 
 /// One item as DynamoDB JSON.
-pub fn item(run_id: &str, index: u64, now_ms: u64) -> String {
+pub fn item(task: &Task, index: u64, now_ms: u64) -> String {
+    let (run_id, invocation) = (&task.run_id, &task.invocation);
     serde_json::json!({
-        "pk": { "S": format!("{run_id}#{}", iso8601(now_ms)) },
+        "pk": { "S": format!("{run_id}#{}#{invocation}", iso8601(now_ms)) },
         "rk": { "N": index.to_string() },
         "expires_in": { "N": (now_ms / 1000 + TTL_SECONDS).to_string() },
     })
@@ -180,7 +188,9 @@ mod tests {
 
     #[test]
     fn item_layout() {
-        let v: serde_json::Value = serde_json::from_str(&item("r1", 7, 1_000_000)).unwrap();
+        let tasks = plan(r#"{"table":"t","runId":"r1"}"#, 0).unwrap();
+        let task: Task = serde_json::from_str(&tasks[0]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&item(&task, 7, 1_000_000)).unwrap();
         assert_eq!(v["rk"]["N"], "7");
         assert_eq!(v["expires_in"]["N"], (1000 + 8 * 3600).to_string());
         assert!(
@@ -188,6 +198,23 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .starts_with("r1#1970-01-01T00:16:40")
+        );
+        assert!(v["pk"]["S"].as_str().unwrap().ends_with(&task.invocation));
+    }
+
+    #[test]
+    fn two_invocations_with_one_run_id_never_share_a_key() {
+        let one = |_| -> Task {
+            let tasks = plan(r#"{"table":"t","runId":"r"}"#, 0).unwrap();
+            serde_json::from_str(&tasks[0]).unwrap()
+        };
+        let (a, b) = (one(0), one(1));
+        assert_eq!(a.invocation.len(), 8);
+        assert_ne!(a.invocation, b.invocation);
+        assert_ne!(
+            item(&a, 3, 42),
+            item(&b, 3, 42),
+            "same run, index and millisecond"
         );
     }
 

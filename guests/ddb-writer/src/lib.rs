@@ -26,7 +26,7 @@ impl Guest for DdbWriter {
         let written = match task.mode {
             job::Mode::Single => {
                 for index in task.from..task.to {
-                    let item = job::item(&task.run_id, index, job::now_unix_ms()?);
+                    let item = job::item(&task, index, job::now_unix_ms()?);
                     dynamodb::put_item(&task.table, &item).map_err(|e| describe(&e, index))?;
                 }
                 task.to - task.from
@@ -34,10 +34,8 @@ impl Guest for DdbWriter {
             job::Mode::Batch => {
                 for chunk in job::batches(task.from, task.to) {
                     let now = job::now_unix_ms()?;
-                    let items: Vec<String> = chunk
-                        .clone()
-                        .map(|i| job::item(&task.run_id, i, now))
-                        .collect();
+                    let items: Vec<String> =
+                        chunk.clone().map(|i| job::item(&task, i, now)).collect();
                     dynamodb::batch_put(&task.table, &items)
                         .map_err(|e| describe(&e, chunk.start))?;
                 }
