@@ -11,9 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Recommendation, Recommendations, Row};
 
-/// Relative cost difference below which two configurations cost the same (0.1%).
-pub const COST_TIE: f64 = 0.001;
-
 /// What the user optimizes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -52,6 +49,15 @@ struct Candidate<'a> {
     cost: f64,
 }
 
+/// What one billed millisecond of `c` costs (its request charge spread in, a slight
+/// overestimate); 0 when the row has no billed duration.
+fn one_billed_ms(c: &Candidate<'_>) -> f64 {
+    match c.row.billed_ms {
+        Some(ms) if ms > 0 => c.cost / ms as f64,
+        _ => 0.0,
+    }
+}
+
 /// Recommendations for all strategies over `rows`; `weight` is in `[0, 1]`.
 pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recommendations {
     let candidates: Vec<Candidate<'_>> = rows
@@ -66,16 +72,18 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         })
         .collect();
 
-    // Costs within COST_TIE of the cheapest are a tie, won by the faster: for CPU-bound
-    // work that scales with the share every size costs the same GB-seconds, and which one
-    // is a hundredth of a percent cheaper is billing-rounding noise, not a finding.
+    // A row no more than one billed millisecond of its own cost above the cheapest ties with
+    // it, and the faster wins: Lambda rounds every duration up to the next ms, so smaller
+    // differences are rounding, not a finding. For CPU-bound work that scales with the share
+    // every size costs the same GB-seconds, and which one the rounding favours changes from
+    // run to run (at 638 ms one ms is 0.16% of the cost).
     let cheapest = candidates
         .iter()
         .map(|c| c.cost)
         .fold(f64::INFINITY, f64::min);
     let tied: Vec<Candidate> = candidates
         .iter()
-        .filter(|c| c.cost <= cheapest * (1.0 + COST_TIE))
+        .filter(|c| c.cost - cheapest <= one_billed_ms(c))
         .cloned()
         .collect();
     let cost = pick(&tied, |a, b| {
@@ -269,11 +277,17 @@ mod tests {
         ];
         // cost tie at 5.0 → faster (100 ms): 1024/2 and 256/1 → fewer threads → 256/1
         assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (256, 1));
-        // Within 0.1% is a tie too; 0.2% is not.
+        // Within one billed ms of the row's own cost is a tie too (at 630 ms one ms is
+        // 31.27 / 630 = 0.0496); 0.07 above the cheapest is not.
         let near = [row(512, 1, 3700.0, 31.2334), row(3008, 2, 630.0, 31.2396)];
         assert_eq!(at(&recommend(&near, Strategy::Cost, 0.5).cost), (3008, 2));
         let apart = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.27)];
         assert_eq!(at(&recommend(&apart, Strategy::Cost, 0.5).cost), (512, 1));
+        // Measured: the default demo, two runs, 0.11% and 0.12% apart.
+        for (cheap, fast) in [(31.400, 31.435), (31.592, 31.631)] {
+            let rows = [row(512, 1, 3743.6, cheap), row(3008, 2, 637.3, fast)];
+            assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (3008, 2));
+        }
     }
 
     #[test]

@@ -206,15 +206,8 @@ impl Plan {
         } else {
             Architecture::Arm64
         });
-        // Locally one size at a time under a CPU cap, since sizes would share this machine's
-        // cores; in the `model` mode durations do not depend on that (fuel is counted, host
-        // CPU is per thread), so as many sizes at once as there are cores.
-        let local_concurrency = match args.cpu_mode {
-            CpuMode::Model => powersweep_emulator::host_cores() as u32,
-            _ => 1,
-        };
         plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
-            local_concurrency
+            local_concurrency(args.cpu_mode)
         } else {
             plan.memory.len() as u32
         });
@@ -352,7 +345,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     if args.cross_check {
         eprintln!("cross-check: the same plan under a CPU cap…");
         let started = std::time::Instant::now();
-        let capped = run_local(&args, &plan, CpuModeChoice::Auto, None).await?;
+        let capped_plan = Plan {
+            max_concurrency: args
+                .max_concurrency
+                .unwrap_or(local_concurrency(CpuMode::Auto)),
+            ..plan.clone()
+        };
+        let capped = run_local(&args, &capped_plan, CpuModeChoice::Auto, None).await?;
         let capped_wall = started.elapsed();
         let dir = args.out.join("cross-check");
         powersweep_analyzer::write_report(&capped, &dir)
@@ -364,6 +363,16 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         println!("wrote the capped run's results to {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sizes swept at once locally unless `--max-concurrency` says otherwise: one under a CPU
+/// cap, since sizes would share this machine's cores; in the `model` mode durations do not
+/// depend on that (fuel is counted, host CPU is per thread), so as many as there are cores.
+fn local_concurrency(mode: CpuMode) -> u32 {
+    match mode {
+        CpuMode::Model => powersweep_emulator::host_cores() as u32,
+        CpuMode::Auto | CpuMode::Cgroup | CpuMode::InProcess => 1,
+    }
 }
 
 /// Fails with the list of workloads when `workload` is not in `guests`.
