@@ -1,7 +1,8 @@
 //! A workload that misbehaves on request, for the host's tests.
 //!
 //! The payload is `{"tasks": [<task>, …], "planError": "…"?, "planTrap": true?}`; each task is
-//! `{"mode": "...", …}` with modes `echo`, `error`, `trap`, `panic`, `spin`, `alloc` (`mb`),
+//! `{"mode": "...", …}` with modes `echo`, `error`, `trap`, `panic`, `spin`, `alloc` (`mb`, and
+//! `holdMs` to keep it that long before returning),
 //! `sleep` (`ms`), `burn` (`iterations`), `put` (`table`) and `log` (`message`). Not shipped as
 //! a user workload: `cargo xtask build-guests` puts it in `dist/` only for the tests.
 
@@ -48,6 +49,7 @@ impl Guest for Testbed {
                     // Touch every page so the memory is really used, not just reserved.
                     held.push(vec![1u8; 1 << 20]);
                 }
+                std::thread::sleep(std::time::Duration::from_millis(number("holdMs")));
                 Ok(format!("{{\"allocatedMb\":{}}}", held.len()))
             }
             "sleep" => {

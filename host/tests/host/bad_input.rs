@@ -222,17 +222,19 @@ fn memory_budget_is_shared_by_the_threads() {
         memory_mb: 256,
         ..config()
     });
-    // The premise needs both tasks to hold most of their memory at the same time. On a busy
-    // machine one thread can finish its task (and drop its store, returning the memory)
-    // before the other has allocated much; such a run says nothing about sharing, so it is
-    // repeated. Starts within a quarter of a task's time apart mean both were past 106 MB
-    // (256 − 150) together.
+    // The premise needs both tasks to hold their memory at the same time: each holds its
+    // 150 MB for 2 s, so the two overlap whenever they start within 2 s of each other (the
+    // threads start together). Timing guesses about when a thread drops its store failed on
+    // a busy machine twice; the check below still refuses a run where they did not overlap.
     for _ in 0..20 {
         let r = run(
             &host,
             "testbed",
             2,
-            json!({"tasks": [{"mode": "alloc", "mb": 150}, {"mode": "alloc", "mb": 150}]}),
+            json!({"tasks": [
+                {"mode": "alloc", "mb": 150, "holdMs": 2000},
+                {"mode": "alloc", "mb": 150, "holdMs": 2000}
+            ]}),
         );
         let overlapped = match r.tasks.as_slice() {
             [a, b] => {
