@@ -27,17 +27,16 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// Builds the process's one `Engine` and starts its epoch ticker. With `meter`, guest code
 /// consumes fuel (see `meter.rs`): slower, so only when work is to be metered.
 pub fn build(meter: bool) -> wasmtime::Result<(Engine, Arc<Ticking>)> {
-    let mut config = config();
-    config.consume_fuel(meter);
-    let engine = Engine::new(&config)?;
+    let engine = Engine::new(&config(meter))?;
     let ticking = Arc::new(Ticking::default());
     start_ticker(&engine, ticking.clone());
     Ok((engine, ticking))
 }
 
-fn config() -> Config {
+fn config(meter: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    config.consume_fuel(meter);
     // Epochs, not fuel: fuel costs ~10-30% on every loop, epochs a check per loop back-edge,
     // and wall-clock deadlines are what Lambda enforces anyway.
     config.epoch_interruption(true);
@@ -53,13 +52,14 @@ fn config() -> Config {
     config
 }
 
-/// Compiles a component ahead of time for this wasmtime and this engine configuration (the
-/// `.cwasm` files `cargo xtask package` ships), for the host's own architecture.
+/// Compiles a component ahead of time for this wasmtime and the engine [`build`] makes with
+/// the same `meter` (the `.cwasm` files `cargo xtask package` ships, unmetered), for the
+/// host's own architecture. A metered engine rejects unmetered code and the other way round.
 ///
 /// # Errors
 /// When the bytes are not a valid component.
-pub fn precompile(bytes: &[u8]) -> wasmtime::Result<Vec<u8>> {
-    Engine::new(&config())?.precompile_component(bytes)
+pub fn precompile(bytes: &[u8], meter: bool) -> wasmtime::Result<Vec<u8>> {
+    Engine::new(&config(meter))?.precompile_component(bytes)
 }
 
 /// Whether guests are running, so the ticker can sleep when none are.

@@ -31,6 +31,20 @@ pub enum LoadError {
         /// What wasmtime found wrong.
         reason: String,
     },
+    /// A FIFO, a device, a folder: reading it could block forever or never end.
+    #[error("`{}` is not a regular file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Larger than any deployment package Lambda accepts.
+    #[error("`{}` is larger than {limit} bytes, Lambda's limit for an unzipped deployment package", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// [`crate::MAX_COMPONENT_BYTES`].
+        limit: u64,
+    },
     /// Reading the file failed.
     #[error("reading `{}`: {source}", path.display())]
     Io {

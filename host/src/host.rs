@@ -233,16 +233,17 @@ impl Host {
     /// Loads every workload of the guests folder now, so that a Lambda cold start pays for
     /// it during INIT (before the first `next`), as Lambda bills and reports it.
     ///
-    /// # Errors
-    /// The first workload that fails to load.
-    pub fn preload_all(&self) -> Result<(), LoadError> {
+    /// Returns the workloads that failed to load. They do not stop the others: one unusable
+    /// file in the folder must not break every workload; invoking it reports its error.
+    pub fn preload_all(&self) -> Vec<(String, LoadError)> {
         let started = Instant::now();
-        let result = self
+        let failed = self
             .available()
-            .iter()
-            .try_for_each(|name| self.workload(name).map(drop));
+            .into_iter()
+            .filter_map(|name| self.workload(&name).err().map(|e| (name, e)))
+            .collect();
         *self.setup.lock().unwrap_or_else(|p| p.into_inner()) += started.elapsed();
-        result
+        failed
     }
 
     /// Returns whether this is the first job, and the set-up cost to report for it.

@@ -38,7 +38,9 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     tracing::info!(guests = %config.guests_dir.display(), memory_mb = config.memory_mb, throttle = ?config.cpu_vcpus, "host starting");
     let host = Arc::new(Host::new(config, tokio::runtime::Handle::current())?);
     // Load (and deserialize the precompiled) workloads during INIT, before the first `next`.
-    host.preload_all()?;
+    for (name, error) in host.preload_all() {
+        tracing::warn!(workload = %name, "unusable, the others are served: {error}");
+    }
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         handle(host.clone(), event)
     }))

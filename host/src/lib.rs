@@ -26,6 +26,7 @@ mod calibrate;
 mod caps;
 mod engine;
 mod error;
+mod guests_folder;
 mod host;
 mod job;
 pub mod lambda;
@@ -41,10 +42,11 @@ pub use calibrate::TimedRun;
 pub use caps::dynamo::{is_loopback, with_local_credentials};
 pub use engine::precompile;
 pub use error::LoadError;
+pub use guests_folder::precompile_folder;
 pub use host::{Host, HostConfig};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};
 pub use throttle::Throttle;
-pub use workload::Workload;
+pub use workload::{MAX_COMPONENT_BYTES, Workload};
 
 /// Names of the environment variables the host reads, in one place for the emulator and docs.
 pub mod env {

@@ -4,10 +4,59 @@
 use crate::bindings;
 use crate::error::LoadError;
 use crate::state::GuestState;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
+
+/// The largest component (or precompiled code) the host reads: Lambda's limit on an unzipped
+/// deployment package, 250 MB, which holds every workload of a function.
+pub const MAX_COMPONENT_BYTES: u64 = 250 * 1024 * 1024;
+
+/// Reads a component file: a regular file (after links) of at most [`MAX_COMPONENT_BYTES`].
+/// A FIFO or `/dev/zero` would otherwise block or grow memory until the process is killed.
+///
+/// # Errors
+/// [`LoadError::NotAFile`], [`LoadError::TooLarge`], or the I/O error.
+pub fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.into(),
+        source,
+    };
+    check_file(path)?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_COMPONENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_COMPONENT_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.into(),
+            limit: MAX_COMPONENT_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+/// A regular file (after links) no larger than [`MAX_COMPONENT_BYTES`].
+fn check_file(path: &Path) -> Result<(), LoadError> {
+    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
+        path: path.into(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile { path: path.into() });
+    }
+    if meta.len() > MAX_COMPONENT_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.into(),
+            limit: MAX_COMPONENT_BYTES,
+        });
+    }
+    Ok(())
+}
 
 /// A component that implements `powersweep:workload/workload`, ready to instantiate.
 pub struct Workload {
@@ -40,9 +89,11 @@ impl Workload {
         path: &Path,
     ) -> Result<Self, LoadError> {
         let component = if path.extension().is_some_and(|e| e == "cwasm") {
+            check_file(path)?;
             // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. It is:
             // `cargo xtask package` writes it next to the component in our deployment package,
-            // and wasmtime itself rejects files from another version or engine configuration.
+            // or the CLI precompiles it into the task root it made for the local emulator; and
+            // wasmtime itself rejects files from another version or engine configuration.
             unsafe { Component::deserialize_file(engine, path) }.map_err(|e| {
                 LoadError::NotWorkload {
                     path: path.into(),
@@ -50,11 +101,7 @@ impl Workload {
                 }
             })?
         } else {
-            let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-                path: path.into(),
-                source,
-            })?;
-            compile(engine, &bytes, path)?
+            compile(engine, &read_component(path)?, path)?
         };
         Self::from_component(linker, name, component, path)
     }

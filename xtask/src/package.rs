@@ -286,7 +286,7 @@ fn guest_files(arch: Arch, cross: bool) -> Result<Vec<Entry>> {
     for name in names {
         let wasm = std::fs::read(dist.join(format!("{name}.wasm")))?;
         if !cross {
-            let cwasm = powersweep_host::precompile(&wasm)
+            let cwasm = powersweep_host::precompile(&wasm, false)
                 .map_err(|e| anyhow::anyhow!("cannot precompile guest `{name}`: {e:#}"))?;
             entries.push(Entry::file(format!("guests/{name}.cwasm"), cwasm));
         }

@@ -75,21 +75,10 @@ pub fn task_root() -> Result<tempfile::TempDir> {
     let guests = root_dir.path().join("guests");
     std::fs::create_dir(&guests)?;
     let dist = root().join("guests/dist");
-    for entry in
-        std::fs::read_dir(&dist).with_context(|| format!("cannot list {}", dist.display()))?
-    {
-        let path = entry?.path();
-        if path.extension().is_none_or(|e| e != "wasm") {
-            continue;
-        }
-        let (Some(stem), Some(name)) = (path.file_stem(), path.file_name()) else {
-            continue;
-        };
-        let bytes = std::fs::read(&path)?;
-        let cwasm = powersweep_host::precompile(&bytes)
-            .map_err(|e| anyhow::anyhow!("cannot precompile {}: {e:#}", path.display()))?;
-        std::fs::write(guests.join(name), &bytes)?;
-        std::fs::write(guests.join(stem).with_extension("cwasm"), cwasm)?;
+    let failed = powersweep_host::precompile_folder(&dist, &guests, false)
+        .with_context(|| format!("cannot lay out {}", dist.display()))?;
+    if let Some((name, error)) = failed.first() {
+        bail!("cannot precompile guest `{name}`: {error}");
     }
     Ok(root_dir)
 }

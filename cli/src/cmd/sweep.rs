@@ -207,7 +207,11 @@ impl Plan {
             Architecture::Arm64
         });
         plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
-            local_concurrency(args.cpu_mode)
+            local_concurrency(
+                args.cpu_mode,
+                args.model.io_latency == "measured",
+                plan.memory.len(),
+            )
         } else {
             plan.memory.len() as u32
         });
@@ -346,9 +350,11 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         eprintln!("cross-check: the same plan under a CPU cap…");
         let started = std::time::Instant::now();
         let capped_plan = Plan {
-            max_concurrency: args
-                .max_concurrency
-                .unwrap_or(local_concurrency(CpuMode::Auto)),
+            max_concurrency: args.max_concurrency.unwrap_or(local_concurrency(
+                CpuMode::Auto,
+                true,
+                plan.memory.len(),
+            )),
             ..plan.clone()
         };
         let capped = run_local(&args, &capped_plan, CpuModeChoice::Auto, None).await?;
@@ -365,12 +371,16 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Sizes swept at once locally unless `--max-concurrency` says otherwise: one under a CPU
-/// cap, since sizes would share this machine's cores; in the `model` mode durations do not
-/// depend on that (fuel is counted, host CPU is per thread), so as many as there are cores.
-fn local_concurrency(mode: CpuMode) -> u32 {
+/// Sizes swept at once locally unless `--max-concurrency` says otherwise. Under a CPU cap,
+/// one: sizes would share this machine's cores. In the `model` mode durations do not depend
+/// on it (fuel is counted, host CPU is per thread, waits come from the latency model), so
+/// every size at once, as on AWS: the cores stay busy through a round's last, longest jobs
+/// (19.5 s at two at a time, 17.6 s at five, for the default sweep). With measured latency,
+/// as many as there are cores: the local service's answers are part of the result.
+fn local_concurrency(mode: CpuMode, measured_latency: bool, sizes: usize) -> u32 {
     match mode {
-        CpuMode::Model => powersweep_emulator::host_cores() as u32,
+        CpuMode::Model if measured_latency => powersweep_emulator::host_cores() as u32,
+        CpuMode::Model => u32::try_from(sizes).unwrap_or(u32::MAX).max(1),
         CpuMode::Auto | CpuMode::Cgroup | CpuMode::InProcess => 1,
     }
 }
