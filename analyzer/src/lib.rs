@@ -68,7 +68,7 @@ pub use crate::output::{
 };
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
-pub use crate::report::{ReportError, render_csv, render_html, write_report};
+pub use crate::report::{REPORT_FILES, ReportError, render_csv, render_html, write_report};
 pub use crate::stats::{Summary, percentile, summarize};
 pub use crate::visualization::{
     BASE_URL, DecodedSeries, DecodedVisualization, Series, VisualizationError, decode_url,

@@ -133,6 +133,53 @@ fn every_task_that_can_fail_mid_sweep_is_caught() {
     }
 }
 
+/// Intrinsic functions fail at run time (`States.ArrayRange` past 1,000 items, for one),
+/// and a Pass or Choice state cannot catch: between the first change to the function and
+/// `Cleanup`, no top-level state may call one. `PlanRounds` once did, after the versions were
+/// published, and `--repetitions 10000` left them behind on AWS.
+#[test]
+fn nothing_uncatchable_runs_between_the_first_change_and_cleanup() {
+    let def = definition();
+    let top = def["States"].as_object().expect("States");
+    let mut name = "PublishVersions".to_string();
+    let mut seen = Vec::new();
+    while name != "Cleanup" {
+        let state = &top[&name];
+        let catches = state["Catch"].as_array().is_some_and(|c| !c.is_empty());
+        let text = state.to_string();
+        assert!(
+            catches || !text.contains("States."),
+            "{name} calls an intrinsic function and cannot catch its failure: {text}"
+        );
+        assert!(
+            matches!(state["Type"].as_str(), Some("Task" | "Map" | "Parallel")) || !catches,
+            "{name}"
+        );
+        seen.push(name.clone());
+        name = state["Next"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no Next on the way to Cleanup"))
+            .to_string();
+    }
+    assert!(seen.contains(&"Sweep".to_string()), "{seen:?}");
+}
+
+#[test]
+fn the_rounds_are_planned_before_anything_is_changed() {
+    let def = definition();
+    let top = def["States"].as_object().expect("States");
+    let mut name = def["StartAt"].as_str().expect("StartAt").to_string();
+    let mut before_change = Vec::new();
+    while name != "PublishVersions" {
+        before_change.push(name.clone());
+        name = top[&name]["Next"].as_str().expect("Next").to_string();
+    }
+    assert!(
+        before_change.contains(&"PlanRounds".to_string()),
+        "{before_change:?}"
+    );
+}
+
 #[test]
 fn invocations_retry_throttling_and_service_errors() {
     let invoke = state("Invoke");

@@ -8,7 +8,6 @@
 use anyhow::{Context, Result, anyhow, bail};
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::{BehaviorVersion, Region};
-use aws_sdk_sfn::error::DisplayErrorContext;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use serde_json::Value;
@@ -133,10 +132,8 @@ async fn client(region: &str) -> (Client, bool) {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_SFN")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
         .ok();
-    let local = endpoint
-        .as_deref()
-        .is_some_and(powersweep_host::is_loopback);
-    loader = powersweep_host::with_local_credentials(loader, endpoint.as_deref());
+    let local = endpoint.as_deref().is_some_and(powersweep_aws::is_loopback);
+    loader = powersweep_aws::with_local_credentials(loader, endpoint.as_deref());
     (Client::new(&loader.load().await), local)
 }
 
@@ -197,11 +194,11 @@ async fn start(client: &Client, state_machine_arn: &str, input: &Value) -> Resul
                 ),
                 Some(StartExecutionError::InvalidExecutionInput(_)) => format!(
                     "the state machine refused the input ({}): check --payload and the other sweep flags",
-                    DisplayErrorContext(&e)
+                    crate::terminal::escape(&powersweep_aws::one_line(&e))
                 ),
                 _ => format!(
                     "cannot start an execution of `{state_machine_arn}`: {}; check the AWS credentials and endpoint (AWS_PROFILE, AWS_ENDPOINT_URL)",
-                    DisplayErrorContext(&e)
+                    crate::terminal::escape(&powersweep_aws::one_line(&e))
                 ),
             };
             Err(anyhow!(why))
@@ -233,7 +230,7 @@ async fn watch(
             .map_err(|e| {
                 anyhow!(
                     "cannot follow the execution ({}); it may still be running: {}",
-                    DisplayErrorContext(&e),
+                    crate::terminal::escape(&powersweep_aws::one_line(&e)),
                     at()
                 )
             })?;
@@ -302,7 +299,7 @@ async fn read_history(client: &Client, execution_arn: &str, tracker: &mut Tracke
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))?;
+            .map_err(|e| anyhow!("{}", crate::terminal::escape(&powersweep_aws::one_line(&e))))?;
         let mut reached_seen = false;
         for event in page.events() {
             if event.id() > tracker.last_id {
@@ -503,15 +500,6 @@ mod tests {
         let err = arn_region("sweep").unwrap_err().to_string();
         assert!(err.contains("not a state machine ARN"), "{err}");
         assert!(arn_region("arn:aws:lambda:eu-west-1:1:function:f").is_err());
-    }
-
-    #[test]
-    fn loopback_endpoints() {
-        assert!(powersweep_host::is_loopback("http://127.0.0.1:5000"));
-        assert!(powersweep_host::is_loopback("http://localhost:5000"));
-        assert!(!powersweep_host::is_loopback(
-            "https://states.us-east-1.amazonaws.com"
-        ));
     }
 
     #[test]

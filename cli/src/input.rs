@@ -1,17 +1,36 @@
 //! Reading what users pass on the command line: JSON inline or `@file`, and where the
 //! guests live. Errors are lowercase and name the fix.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use std::io::Read;
 use std::path::PathBuf;
 
-/// Parses `--payload`: JSON text, or `@path` to read it from a file.
-pub fn json_arg(flag: &str, text: &str) -> Result<Value> {
+/// Parses `--payload`: JSON text, or `@path` to read it from a file (a FIFO and
+/// `/dev/stdin` too). At most `limit` bytes are read: an endless source (`@/dev/zero`) is an
+/// error, not a hang.
+pub fn json_arg(flag: &str, text: &str, limit: usize) -> Result<Value> {
     let (source, text) = match text.strip_prefix('@') {
         Some(path) => {
-            let body = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {flag} file `{path}`"))?;
-            (format!("file `{path}`"), body)
+            let cannot = || format!("cannot read {flag} file `{path}`");
+            let mut body = Vec::new();
+            std::fs::File::open(path)
+                .with_context(cannot)?
+                .take(limit as u64 + 1)
+                .read_to_end(&mut body)
+                .with_context(cannot)?;
+            if body.len() > limit {
+                bail!(
+                    "{flag} file `{path}` is larger than {limit} bytes, Lambda's limit for an invocation payload"
+                );
+            }
+            (
+                format!("file `{path}`"),
+                String::from_utf8_lossy(&body).into_owned(),
+            )
+        }
+        None if text.len() > limit => {
+            bail!("{flag} is larger than {limit} bytes, Lambda's limit for an invocation payload")
         }
         None => ("text".to_string(), text.to_string()),
     };
@@ -37,6 +56,7 @@ mod tests {
 
     #[test]
     fn inline_and_file() {
+        let json_arg = |flag: &str, text: &str| json_arg(flag, text, 1024);
         assert_eq!(json_arg("--payload", r#"{"a":1}"#).unwrap()["a"], 1);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("p.json");
@@ -49,5 +69,20 @@ mod tests {
         assert!(format!("{err:#}").contains("--payload text is not valid JSON"));
         let err = json_arg("--payload", "@/no/such/file").unwrap_err();
         assert!(format!("{err:#}").contains("cannot read --payload file"));
+    }
+
+    #[test]
+    fn an_endless_file_is_read_up_to_the_limit_and_refused() {
+        let started = std::time::Instant::now();
+        let err = json_arg("--payload", "@/dev/zero", 1 << 20).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("is larger than 1048576 bytes"),
+            "{err:#}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        let big = format!("[{}1]", "1,".repeat(600));
+        let err = json_arg("--payload", &big, 1024).unwrap_err();
+        assert!(format!("{err:#}").contains("is larger than 1024 bytes"));
+        assert!(json_arg("--payload", &big, 4096).is_ok());
     }
 }

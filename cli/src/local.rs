@@ -76,6 +76,7 @@ pub struct LocalLambda {
 impl LocalLambda {
     /// Starts the emulator and creates the host function.
     pub async fn start(settings: &LocalSettings) -> Result<Self> {
+        crate::signals::prepare_local_run();
         let meter = matches!(settings.cpu_mode, CpuModeChoice::Model);
         let guests_dir = settings.guests_dir.clone();
         let task_root = tokio::task::spawn_blocking(move || task_root(&guests_dir, meter))
@@ -180,7 +181,7 @@ pub fn host_environment(
 /// environment has 0.07 vCPU, and every environment of a sweep compiled every guest.
 fn task_root(guests_dir: &Path, meter: bool) -> Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new()
-        .prefix("powersweep-task-")
+        .prefix(&crate::stale::task_root_prefix())
         .tempdir()?;
     let exe = std::env::current_exe().context("cannot find the powersweep executable")?;
     std::os::unix::fs::symlink(&exe, dir.path().join("bootstrap"))?;

@@ -9,7 +9,10 @@ mod input;
 mod local;
 mod modeled;
 mod progress;
+mod signals;
+mod stale;
 mod table;
+mod terminal;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -82,8 +85,13 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
-            ExitCode::FAILURE
+            eprintln!("error: {}", terminal::escape(&format!("{e:#}")));
+            // A shell reports a run ended by a signal as 128 + its number; so do we, after
+            // cleaning up, so that scripts can tell an interruption from a failure.
+            match e.downcast_ref::<signals::Interrupted>() {
+                Some(signal) => ExitCode::from(u8::try_from(128 + signal.number).unwrap_or(1)),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -278,7 +278,7 @@ fn recommendations(output: &AnalyzerOutput) -> String {
 
 /// `error: cause` of a row's first failure, on one line and cut to [`MAX_CAUSE`].
 fn failure(row: &Row) -> String {
-    let error = row.error.as_deref().unwrap_or("failed");
+    let error = crate::terminal::escape(row.error.as_deref().unwrap_or("failed"));
     match row
         .cause
         .as_deref()
@@ -288,6 +288,7 @@ fn failure(row: &Row) -> String {
         None => format!("error {error}"),
         Some(cause) => {
             let one_line = cause.split_whitespace().collect::<Vec<_>>().join(" ");
+            let one_line = crate::terminal::escape(&one_line);
             let cut: String = one_line.chars().take(MAX_CAUSE).collect();
             let ellipsis = if cut.len() < one_line.len() {
                 "..."

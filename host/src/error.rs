@@ -45,6 +45,12 @@ pub enum LoadError {
         /// [`crate::MAX_COMPONENT_BYTES`].
         limit: u64,
     },
+    /// Precompiled code outside a deployment package (see `HostConfig::trust_precompiled`).
+    #[error("`{}` is precompiled native code, which is loaded only from a deployment package; give the component (.wasm)", path.display())]
+    UntrustedPrecompiled {
+        /// The file.
+        path: PathBuf,
+    },
     /// Reading the file failed.
     #[error("reading `{}`: {source}", path.display())]
     Io {

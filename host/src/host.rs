@@ -37,6 +37,11 @@ pub struct HostConfig {
     /// Answer DynamoDB calls without sending them (items are still checked): for timing a
     /// workload's own work, as calibration does, without writing anything twice.
     pub dry_io: bool,
+    /// Load `<name>.cwasm` beside a component. Precompiled code is native code loaded
+    /// outside the sandbox (wasmtime's unsafe deserialize), so only from where powersweep
+    /// put it: a deployment package ([`HostConfig::from_env`]: the zip `cargo xtask package`
+    /// built, or the task root the local emulator made). Off for any other folder.
+    pub trust_precompiled: bool,
 }
 
 impl HostConfig {
@@ -51,6 +56,7 @@ impl HostConfig {
             default_timeout_ms: 15 * 60 * 1000,
             meter: false,
             dry_io: false,
+            trust_precompiled: false,
         }
     }
 
@@ -62,6 +68,7 @@ impl HostConfig {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let root = var(crate::env::TASK_ROOT).unwrap_or_else(|| ".".into());
         let mut config = Self::new(PathBuf::from(root).join("guests"));
+        config.trust_precompiled = true;
         if let Some(mb) = var(crate::env::MEMORY_SIZE) {
             config.memory_mb = mb.parse().map_err(|_| {
                 format!("{} is not a number of MB: `{mb}`", crate::env::MEMORY_SIZE)
@@ -174,7 +181,7 @@ impl Host {
             dir.join(format!("{name}.cwasm")),
             dir.join(format!("{name}.wasm")),
         );
-        let loaded = if cwasm.exists() {
+        let loaded = if self.config.trust_precompiled && cwasm.exists() {
             Workload::load(&self.engine, &self.linker, name, &cwasm).or_else(|e| {
                 tracing::warn!(
                     "precompiled {} unusable, compiling the component: {e}",
@@ -204,6 +211,9 @@ impl Host {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("workload");
+        if !self.config.trust_precompiled && path.extension().is_some_and(|e| e == "cwasm") {
+            return Err(LoadError::UntrustedPrecompiled { path: path.into() });
+        }
         Ok(Arc::new(Workload::load(
             &self.engine,
             &self.linker,
@@ -221,7 +231,7 @@ impl Host {
             .filter_map(|e| {
                 let path = e.path();
                 let ext = path.extension()?.to_str()?;
-                matches!(ext, "wasm" | "cwasm")
+                (ext == "wasm" || (ext == "cwasm" && self.config.trust_precompiled))
                     .then(|| path.file_stem()?.to_str().map(str::to_string))?
             })
             .collect();

@@ -39,7 +39,6 @@ mod usage;
 mod workload;
 
 pub use calibrate::TimedRun;
-pub use caps::dynamo::{is_loopback, with_local_credentials};
 pub use engine::precompile;
 pub use error::LoadError;
 pub use guests_folder::precompile_folder;

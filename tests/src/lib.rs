@@ -19,6 +19,21 @@ pub fn guests_dir() -> PathBuf {
     root().join("guests/dist")
 }
 
+/// Says loudly that `test` cannot run here because `why`, so the caller can return. Under
+/// `CI=true` it panics instead: CI installs every prerequisite, and a skipped test there would
+/// pass a check that never ran.
+///
+/// # Panics
+/// Under `CI=true`.
+pub fn prerequisite_missing(test: &str, why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: {why}, and CI=true: CI must provide it");
+    }
+    // Straight to stderr: libtest captures `eprintln!`, and a skip must be seen.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED {test}: {why} !!!!!\n");
+}
+
 /// The URL of a moto server for this test process: `POWERSWEEP_MOTO_URL` if set (CI starts
 /// one), else one started here on a free port that dies with this process.
 ///

@@ -30,6 +30,9 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
 }
 
+/// The files [`write_report`] writes into its folder, in order.
+pub const REPORT_FILES: [&str; 3] = ["results.json", "results.csv", "report.html"];
+
 /// Writes `results.json`, `results.csv` and `report.html` into `dir` (created if
 /// missing), and returns their paths in that order. Existing files are replaced.
 ///
@@ -50,11 +53,9 @@ pub fn write_report(output: &AnalyzerOutput, dir: &Path) -> Result<Vec<PathBuf>,
     })?;
     let mut json = serde_json::to_string_pretty(output)?;
     json.push('\n');
-    let files = [
-        ("results.json", json),
-        ("results.csv", render_csv(output)),
-        ("report.html", render_html(output)),
-    ];
+    let files = REPORT_FILES
+        .into_iter()
+        .zip([json, render_csv(output), render_html(output)]);
     let mut written = Vec::with_capacity(files.len());
     for (name, contents) in files {
         let path = dir.join(name);

@@ -32,7 +32,11 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
         Ok(ExitCode::from(2))
     };
-    let input = match json_arg("--input", &args.input) {
+    let input = match json_arg(
+        "--input",
+        &args.input,
+        powersweep_emulator::MAX_REQUEST_BYTES,
+    ) {
         Ok(v) => v,
         Err(e) => return usage(e),
     };

@@ -1,6 +1,7 @@
 //! `powersweep guests`: the workloads in the guests folder, one line each.
 
 use crate::input::guests_dir;
+use crate::terminal::escape;
 use anyhow::{Result, bail};
 use powersweep_host::{Host, HostConfig};
 use std::io::Write;
@@ -29,8 +30,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         names
             .iter()
             .map(|name| match host.describe(name) {
-                Ok(text) => format!("{name:<12} {text}"),
-                Err(e) => format!("{name:<12} (unusable: {e})"),
+                Ok(text) => format!("{name:<12} {}", escape(&text)),
+                Err(e) => format!("{name:<12} (unusable: {})", escape(&e.to_string())),
             })
             .collect::<Vec<_>>()
     })

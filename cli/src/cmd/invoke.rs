@@ -8,12 +8,13 @@
 use crate::input::{guests_dir, json_arg};
 use crate::local::{CpuMode, HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
 use crate::modeled::{ModelArgs, WorkModel};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use powersweep_emulator::{InvokeRequest, LogType};
 use powersweep_host::{Host, HostConfig, JobEvent, JobResponse};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Flags of `powersweep invoke`.
 #[derive(clap::Args)]
@@ -61,9 +62,19 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> Result<ExitCode> {
-    let payload = json_arg("--payload", &args.payload)?;
-    if !(128..=10_240).contains(&args.memory) {
-        bail!("--memory must be 128..=10240 MB, got {}", args.memory);
+    let payload = json_arg(
+        "--payload",
+        &args.payload,
+        powersweep_emulator::MAX_REQUEST_BYTES,
+    )?;
+    let range = powersweep_emulator::MEMORY_RANGE_MB;
+    if !range.contains(&args.memory) {
+        bail!(
+            "--memory must be {}..={} MB, got {}",
+            range.start(),
+            range.end(),
+            args.memory
+        );
     }
     if !(args.timeout.is_finite() && args.timeout >= 1.0 && args.timeout <= 900.0) {
         bail!(
@@ -71,8 +82,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             args.timeout
         );
     }
-    if !(args.vcpu_mb.is_finite() && args.vcpu_mb >= 128.0) {
-        bail!("--vcpu-mb must be a number of MB (1769 today, 1792 in 2019)");
+    if !(f64::from(*range.start())..=f64::from(*range.end())).contains(&args.vcpu_mb) {
+        bail!(
+            "--vcpu-mb must be a number of MB between {} and {} (1769 today, 1792 in 2019), got {:?}",
+            range.start(),
+            range.end(),
+            args.vcpu_mb
+        );
     }
     let event = JobEvent {
         workload: args.workload.clone(),
@@ -100,10 +116,32 @@ async fn in_process(args: Args, event: JobEvent) -> Result<ExitCode> {
         ..event
     };
     let host = Host::new(config, tokio::runtime::Handle::current())?;
-    let response = tokio::task::spawn_blocking(move || host.run(&event)).await?;
+    // Epochs stop guest code at the deadline, but not a host call that blocks (a WASI sleep,
+    // a DynamoDB call): Lambda ends the whole environment then, and so does this process. A
+    // plain thread, not `spawn_blocking`: the runtime would wait for it on the way out.
+    let (sent, answer) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("in-process-job".into())
+        .spawn(move || {
+            let _ = sent.send(host.run(&event));
+        })
+        .context("cannot start the job's thread")?;
+    let limit = Duration::from_secs_f64(args.timeout) + IN_PROCESS_GRACE;
+    let response = match tokio::time::timeout(limit, answer).await {
+        Ok(answer) => answer.context("the job's thread ended without an answer")?,
+        Err(_) => bail!(
+            "Sandbox.Timedout: the job was still in a blocking host call (a sleep or a DynamoDB call) {:.1} s after its --timeout of {} s; Lambda would end the environment here",
+            IN_PROCESS_GRACE.as_secs_f64(),
+            args.timeout
+        ),
+    };
     println!("{}", serde_json::to_string_pretty(&response)?);
     Ok(exit_for(&response))
 }
+
+/// How long past its timeout an in-process job may take to come back from a host call
+/// before the process gives up on it (guest code itself stops within an epoch tick).
+const IN_PROCESS_GRACE: Duration = Duration::from_secs(1);
 
 async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
     let environment =
@@ -147,15 +185,25 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
             ""
         }
     );
-    let result = lambda
-        .emulator()
-        .invoke(InvokeRequest {
-            function_name: HOST_FUNCTION.into(),
-            qualifier: None,
-            payload: serde_json::to_vec(&event)?,
-            log_type: LogType::Tail,
-        })
-        .await;
+    let mut invocation = std::pin::pin!(lambda.emulator().invoke(InvokeRequest {
+        function_name: HOST_FUNCTION.into(),
+        qualifier: None,
+        payload: serde_json::to_vec(&event)?,
+        log_type: LogType::Tail,
+    }));
+    let result = tokio::select! {
+        result = &mut invocation => result,
+        signal = crate::signals::interrupted() => {
+            lambda.shutdown().await;
+            // Let the invocation end rather than drop it: whatever of its cold start is still
+            // under way then sees the shutdown and stops its environment (a running job ends
+            // as its environment was killed). Then again, for the `powersweep-<pid>` group.
+            let _ = tokio::time::timeout(Duration::from_secs(10), &mut invocation).await;
+            lambda.shutdown().await;
+            // The task root goes when `lambda` is dropped, on the way out.
+            return Err(signal.into());
+        }
+    };
     lambda.shutdown().await;
     let out = result.map_err(api_error)?;
     let mut printed: Value = serde_json::from_slice(&out.payload)

@@ -36,14 +36,73 @@ pub async fn run(args: Args) -> Result<ExitCode> {
 pub fn show(output: &AnalyzerOutput, out: &Path) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(crate::table::render(output).as_bytes())?;
-    let files = powersweep_analyzer::write_report(output, out)
-        .with_context(|| format!("cannot write the report, check `--out {}`", out.display()))?;
+    let files = match powersweep_analyzer::write_report(output, out) {
+        Ok(files) => files,
+        Err(e) => {
+            // Never lose a sweep's results to a folder that went bad while it ran.
+            let kept = keep_elsewhere(output);
+            return Err(anyhow!(e)).with_context(|| {
+                format!(
+                    "cannot write the report, check `--out {}`; the results are in {kept}",
+                    out.display()
+                )
+            });
+        }
+    };
     writeln!(stdout)?;
     for file in files {
         writeln!(stdout, "wrote {}", file.display())?;
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// Fails unless the report files can be written into `out` (created if missing): checked
+/// before a sweep's first invocation, so that a bad `--out` costs nothing.
+///
+/// # Errors
+/// A one-line message naming `--out` and why.
+pub fn check_out(out: &Path) -> Result<()> {
+    let bad = |why: String| anyhow!("--out {}: {why}", out.display());
+    if out.exists() && !out.is_dir() {
+        return Err(bad("is a file, not a folder".into()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| bad(format!("cannot create the folder ({e})")))?;
+    tempfile::Builder::new()
+        .prefix(".powersweep-check-")
+        .tempfile_in(out)
+        .map_err(|e| bad(format!("cannot write in the folder ({e})")))?;
+    for name in powersweep_analyzer::REPORT_FILES {
+        let file = out.join(name);
+        if file.is_dir() {
+            return Err(bad(format!("`{name}` there is a folder")));
+        }
+        if file.exists() {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .map_err(|e| bad(format!("cannot replace `{name}` ({e})")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `results.json` into a new temporary folder and says where, or why not.
+fn keep_elsewhere(output: &AnalyzerOutput) -> String {
+    let kept = tempfile::Builder::new()
+        .prefix("powersweep-results-")
+        .tempdir()
+        .map(tempfile::TempDir::keep)
+        .map_err(anyhow::Error::from)
+        .and_then(|dir| {
+            let file = dir.join("results.json");
+            std::fs::write(&file, serde_json::to_string_pretty(output)?)?;
+            Ok(file)
+        });
+    match kept {
+        Ok(file) => format!("`{}` (`powersweep report` renders them)", file.display()),
+        Err(e) => format!("no file either ({e})"),
+    }
 }
 
 /// Reads and checks a results file; each error says what to pass instead.

@@ -58,7 +58,8 @@ pub struct Args {
     /// Where to write results.json, results.csv and report.html.
     #[arg(long, default_value = "powersweep-out")]
     out: PathBuf,
-    /// Memory sizes measured at once (locally: 1 under a CPU cap, the cores in the model mode).
+    /// Memory sizes measured at once (locally: 1 under a CPU cap; in the model mode all of
+    /// them, or the cores with `--io-latency measured`).
     #[arg(long)]
     max_concurrency: Option<u32>,
     /// The host function's timeout in seconds (a configuration past it is an error row).
@@ -105,6 +106,15 @@ enum Preset {
     /// 100 single DynamoDB writes; 512–3008 MB; 1 and 2 threads; 5 repetitions; 1792 MB per vCPU.
     #[value(name = "dynamodb-2019")]
     Dynamodb2019,
+}
+
+impl Preset {
+    /// The name on the command line.
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -185,10 +195,23 @@ impl Plan {
             ),
         };
         if let Some(w) = &args.workload {
+            if let Some(preset) = args.preset
+                && *w != plan.workload
+                && args.payload.is_none()
+            {
+                bail!(
+                    "--preset {} has a payload for `{}`, not for `{w}`: give --payload for `{w}` too",
+                    preset.name(),
+                    plan.workload
+                );
+            }
             plan.workload = w.clone();
         }
         if let Some(p) = &args.payload {
-            plan.payload = json_arg("--payload", p)?;
+            plan.payload = json_arg("--payload", p, powersweep_emulator::MAX_REQUEST_BYTES)?;
+            if plan.payload.is_null() {
+                bail!("--payload null: give a JSON object, or {{}} for the workload's defaults");
+            }
         }
         if let Some(m) = &args.memory {
             plan.memory = m.clone();
@@ -245,8 +268,13 @@ impl Plan {
         if self.memory.is_empty() || self.threads.is_empty() {
             bail!("give at least one memory size (--memory) and one thread count (--threads)");
         }
-        if let Some(m) = self.memory.iter().find(|m| !(128..=10_240).contains(*m)) {
-            bail!("--memory {m} is outside Lambda's 128–10240 MB");
+        let range = powersweep_emulator::MEMORY_RANGE_MB;
+        if let Some(m) = self.memory.iter().find(|m| !range.contains(*m)) {
+            bail!(
+                "--memory {m} is outside Lambda's {}–{} MB",
+                range.start(),
+                range.end()
+            );
         }
         if let Some(t) = self
             .threads
@@ -261,6 +289,13 @@ impl Plan {
         if self.repetitions == 0 {
             bail!("--repetitions must be at least 1");
         }
+        let most = powersweep_asl::ARRAY_RANGE_MAX_ITEMS;
+        if self.repetitions as usize > most {
+            bail!(
+                "--repetitions {} is more than {most}: the state machine plans its rounds with States.ArrayRange, which makes at most {most} items",
+                self.repetitions
+            );
+        }
         if !(0.0..=1.0).contains(&self.balanced_weight) {
             bail!(
                 "--balanced-weight must be between 0 and 1, got {}",
@@ -273,9 +308,11 @@ impl Plan {
                 self.discard_top_bottom
             );
         }
-        if !(self.vcpu_mb.is_finite() && self.vcpu_mb >= 128.0) {
+        if !(f64::from(*range.start())..=f64::from(*range.end())).contains(&self.vcpu_mb) {
             bail!(
-                "--vcpu-mb must be a number of MB (1769 today, 1792 in 2019), got {}",
+                "--vcpu-mb must be a number of MB between {} and {} (1769 today, 1792 in 2019), got {:?}",
+                range.start(),
+                range.end(),
                 self.vcpu_mb
             );
         }
@@ -317,10 +354,11 @@ impl Plan {
 pub async fn run(args: Args) -> Result<ExitCode> {
     let local = !args.aws;
     let plan = Plan::from_args(&args, local)?;
+    crate::cmd::report::check_out(&args.out)?;
     if !local {
         let output = run_aws(&args, &plan).await?;
         crate::cmd::report::show(&output, &args.out)?;
-        return Ok(ExitCode::SUCCESS);
+        return all_failed(&output);
     }
     if args.cross_check && args.cpu_mode != CpuMode::Model {
         bail!("--cross-check compares the `model` mode with a CPU cap: leave --cpu-mode at model");
@@ -367,6 +405,25 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             crate::table::cross_check(&output, &capped, wall, capped_wall)
         );
         println!("wrote the capped run's results to {}", dir.display());
+    }
+    all_failed(&output)
+}
+
+/// Success unless every invocation of the sweep failed: then there is nothing to recommend,
+/// and scripts must not read the run as a result.
+fn all_failed(output: &AnalyzerOutput) -> Result<ExitCode> {
+    if !output.rows.is_empty() && output.rows.iter().all(|r| r.errors >= r.n) {
+        let first = output
+            .rows
+            .iter()
+            .find_map(|r| {
+                r.error
+                    .as_ref()
+                    .map(|e| (e, r.cause.as_deref().unwrap_or("")))
+            })
+            .map(|(e, cause)| format!(": the first: {e}: {cause}"))
+            .unwrap_or_default();
+        bail!("every invocation of every configuration failed{first}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -494,16 +551,15 @@ async fn run_local(
     powersweep_asl::lambda::register_lambda(&mut tasks, service);
     let execution = Engine::new(tasks).start(&machine, plan.input(None));
     let outcome = tokio::select! {
-        outcome = execution.wait() => Some(outcome),
-        _ = tokio::signal::ctrl_c() => None,
+        outcome = execution.wait() => Ok(outcome),
+        signal = crate::signals::interrupted() => Err(signal),
     };
     progress.finish();
     let left = lambda.versions_left();
     let memory = lambda.memory_mb();
     lambda.shutdown().await;
-    let Some(outcome) = outcome else {
-        bail!("interrupted; every local environment was stopped")
-    };
+    // A signal ends here: "interrupted by SIGTERM; every local environment was stopped".
+    let outcome = outcome?;
     eprintln!(
         "cleanup: {} published versions left, host memory back at {} MB",
         left.len(),

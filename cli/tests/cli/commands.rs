@@ -177,3 +177,165 @@ fn exec_exit_codes() {
     one_line_error(&powersweep(&["exec", &bad]), 2, "Nowhere");
     one_line_error(&powersweep(&["exec", "/no/such.json"]), 2, "cannot read");
 }
+
+/// A guests folder with one good component beside a broken one and a FIFO.
+fn mixed_guests() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        powersweep_tests::guests_dir().join("testbed.wasm"),
+        dir.path().join("testbed.wasm"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.wasm"), b"\0asm\x0d\0\x01\0 garbage").unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.path().join("fifo.wasm"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    dir
+}
+
+#[test]
+fn guests_names_unusable_files_without_hanging_on_a_fifo() {
+    let dir = mixed_guests();
+    let guests = dir.path().to_string_lossy().into_owned();
+    let out = powersweep(&["guests", "--guests", &guests]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("fifo") && l.contains("not a regular file")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("broken") && l.contains("unusable")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("testbed") && l.contains("misbehaves")),
+        "{text}"
+    );
+}
+
+#[test]
+fn one_unusable_component_leaves_the_others_invocable_through_the_emulator() {
+    let dir = mixed_guests();
+    let guests = dir.path().to_string_lossy().into_owned();
+    let out = powersweep(&[
+        "invoke",
+        "--guests",
+        &guests,
+        "--cpu-mode",
+        "cgroup",
+        "--workload",
+        "testbed",
+        "--payload",
+        r#"{"tasks":[{"mode":"echo"}]}"#,
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: workload `broken` is unusable"),
+        "{err}"
+    );
+    let response: Value = serde_json::from_slice(&out.stdout).expect("JSON response");
+    assert_eq!(response["errors"], serde_json::json!([]), "{response}");
+}
+
+#[test]
+fn text_from_a_workload_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_string_lossy().into_owned();
+    let out = powersweep(&[
+        "sweep",
+        "--cpu-mode",
+        "in-process",
+        "--workload",
+        "testbed",
+        "--payload",
+        "{\"planError\":\"plain \\u001b[2J\\u001b[31mred\\r\\nsecond line\"}",
+        "--memory",
+        "1024",
+        "--threads",
+        "1",
+        "--repetitions",
+        "1",
+        "--out",
+        &out_dir,
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "a raw escape reached stderr: {err:?}"
+    );
+    let error_line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {err:?}"));
+    assert!(error_line.contains("\\u{1b}[2J"), "{err:?}");
+    assert!(error_line.ends_with("second line"), "one line: {err:?}");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(!table.contains('\u{1b}'), "{table:?}");
+}
+
+#[test]
+fn an_in_process_deadline_ends_a_blocking_host_call() {
+    let started = std::time::Instant::now();
+    let out = powersweep(&[
+        "invoke",
+        "--in-process",
+        "--workload",
+        "testbed",
+        "--timeout",
+        "2",
+        "--payload",
+        r#"{"tasks":[{"mode":"sleep","ms":30000}]}"#,
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Sandbox.Timedout"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the 30 s sleep was waited out: {err}"
+    );
+    // The obeyed side: a sleep inside the timeout returns its answer.
+    let out = powersweep(&[
+        "invoke",
+        "--in-process",
+        "--workload",
+        "testbed",
+        "--timeout",
+        "2",
+        "--payload",
+        r#"{"tasks":[{"mode":"sleep","ms":200}]}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn lambdas_smallest_memory_size_starts_under_a_cpu_cap() {
+    // At 128 MB an environment gets 0.07 vCPU; compiling the guests there took ~10 s and
+    // INIT timed out. They are precompiled outside the capped process now.
+    let out = powersweep(&[
+        "invoke",
+        "--cpu-mode",
+        "cgroup",
+        "--memory",
+        "128",
+        "--workload",
+        "pbkdf2",
+        "--payload",
+        r#"{"iterations":1000,"passwords":["a"]}"#,
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let response: Value = serde_json::from_slice(&out.stdout).expect("JSON response");
+    assert_eq!(response["errors"], serde_json::json!([]), "{response}");
+    let init = response["report"]["initDuration"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("a cold start reports its INIT: {response}"));
+    assert!(init < 10_000.0, "INIT within Lambda's 10 s: {init} ms");
+}

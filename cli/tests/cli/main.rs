@@ -4,4 +4,5 @@
 mod aws;
 mod commands;
 mod report;
+mod signals;
 mod sweep;

@@ -219,7 +219,7 @@ fn bad_model_flags_are_one_line_errors_before_any_invocation() {
 }
 
 #[test]
-fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
+fn out_of_memory_and_timeout_are_error_rows() {
     let dir = tempfile::tempdir().unwrap();
     // 200 MB of guest memory does not fit in 128 MB and fits in 512 MB.
     let payload = r#"{"tasks": [{"mode": "alloc", "mb": 200}]}"#;
@@ -263,7 +263,8 @@ fn out_of_memory_and_timeout_are_error_rows_and_the_sweep_succeeds() {
             "1",
         ],
     );
-    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    // Its only row failed, so the sweep exits 1 (nothing to recommend) and keeps the row.
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
     let results = read_results(dir.path());
     let r = row(&results, 256, 1);
     assert_eq!(r["errors"], 1, "{r}");
@@ -346,6 +347,24 @@ fn bad_plans_are_rejected_before_any_invocation() {
             vec!["--payload", "{nope"],
             "--payload text is not valid JSON",
         ),
+        (
+            vec!["--repetitions", "1001"],
+            "States.ArrayRange, which makes at most 1000 items",
+        ),
+        (vec!["--vcpu-mb", "1e300"], "got 1e300"),
+        (vec!["--vcpu-mb", "NaN"], "--vcpu-mb must be a number of MB"),
+        (
+            vec!["--payload", "null"],
+            "--payload null: give a JSON object",
+        ),
+        (
+            vec!["--preset", "pbkdf2-2019", "--workload", "testbed"],
+            "give --payload for `testbed` too",
+        ),
+        (
+            vec!["--payload", "@/dev/zero"],
+            "is larger than 6291456 bytes",
+        ),
     ] {
         let out = sweep(dir.path(), &args);
         let stderr = text(&out.stderr);
@@ -361,4 +380,86 @@ fn bad_plans_are_rejected_before_any_invocation() {
         "clap rejects an invalid strategy as usage"
     );
     assert!(text(&out.stderr).contains("invalid value 'cheapest'"));
+}
+
+#[test]
+fn a_bad_out_is_refused_before_any_invocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    for (out, message) in [
+        (file.clone(), "is a file, not a folder"),
+        (file.join("below"), "cannot create the folder"),
+        ("/proc/powersweep-out".into(), "cannot create the folder"),
+    ] {
+        let started = std::time::Instant::now();
+        let result = sweep(&out, &[]);
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "{}: {stderr}", out.display());
+        assert!(stderr.contains(message), "{}: {stderr}", out.display());
+        assert!(
+            !stderr.contains("calibrating"),
+            "checked before any work: {stderr}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+}
+
+#[test]
+fn a_sweep_in_which_everything_failed_exits_1_and_keeps_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(
+        dir.path(),
+        &[
+            "--cpu-mode",
+            "in-process",
+            "--workload",
+            "testbed",
+            "--payload",
+            r#"{"tasks":[{"mode":"error"}]}"#,
+            "--memory",
+            "1024",
+            "--threads",
+            "1",
+            "--repetitions",
+            "1",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("every invocation of every configuration failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the task failed on purpose"), "{stderr}");
+    let results = read_results(dir.path());
+    assert_eq!(row(&results, 1024, 1)["errors"], 1);
+}
+
+#[test]
+fn a_sweep_with_one_good_row_exits_0() {
+    // The obeyed side of the pair above: errors in some rows are results, not a failure.
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(
+        dir.path(),
+        &[
+            "--cpu-mode",
+            "in-process",
+            "--workload",
+            "testbed",
+            "--payload",
+            r#"{"tasks":[{"mode":"alloc","mb":300}]}"#,
+            "--memory",
+            "256,1024",
+            "--threads",
+            "1",
+            "--repetitions",
+            "1",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let results = read_results(dir.path());
+    assert_eq!(row(&results, 256, 1)["errors"], 1, "{results}");
+    assert_eq!(row(&results, 1024, 1)["errors"], 0, "{results}");
 }

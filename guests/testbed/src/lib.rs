@@ -3,8 +3,13 @@
 //! The payload is `{"tasks": [<task>, …], "planError": "…"?, "planTrap": true?}`; each task is
 //! `{"mode": "...", …}` with modes `echo`, `error`, `trap`, `panic`, `spin`, `alloc` (`mb`, and
 //! `holdMs` to keep it that long before returning),
-//! `sleep` (`ms`), `burn` (`iterations`), `put` (`table`) and `log` (`message`). Not shipped as
-//! a user workload: `cargo xtask build-guests` puts it in `dist/` only for the tests.
+//! `sleep` (`ms`), `burn` (`iterations`), `put` (`table`) and `log` (`message`), and the
+//! sandbox probes of [`probes`], which answer what they obtained or `"denied": true`:
+//! `readFile` (`path`), `listDir` (`path`), `env` (`name`), `connect` (`host`, `port`), `udp`
+//! (`host`, `port`), `resolve` (`name`) and `clock`. Not shipped as a user workload:
+//! `cargo xtask build-guests` puts it in `dist/` only for the tests.
+
+mod probes;
 
 use serde_json::Value;
 
@@ -76,6 +81,13 @@ impl Guest for Testbed {
                 host::log(host::Level::Info, message);
                 Ok("{}".into())
             }
+            "readFile" => Ok(probes::read_file(&task).to_string()),
+            "listDir" => Ok(probes::list_dir(&task).to_string()),
+            "env" => Ok(probes::env(&task).to_string()),
+            "connect" => Ok(probes::connect(&task).to_string()),
+            "udp" => Ok(probes::udp(&task).to_string()),
+            "resolve" => Ok(probes::resolve(&task).to_string()),
+            "clock" => Ok(probes::clock().to_string()),
             other => Err(format!("unknown testbed mode `{other}`")),
         }
     }

@@ -3,6 +3,7 @@
 mod bad_input;
 mod dynamodb;
 mod glibc;
+mod loading;
 mod meter;
 mod pbkdf2;
 mod support;

@@ -46,6 +46,7 @@ pub use clock::{Clock, Sleep, SystemClock, VirtualClock};
 pub use engine::{Engine, EngineConfig, Execution, Outcome};
 pub use error::{Failure, ParseError, ParseErrorKind, StatesError};
 pub use history::{EventType, History, HistoryEvent, StateType};
+pub use intrinsics::ARRAY_RANGE_MAX_ITEMS;
 pub use machine::StateMachine;
 pub use path::{JsonPath, PathError, Root as PathRoot};
 pub use task::{

@@ -9,6 +9,10 @@
 //! Layout: `<our own cgroup>/powersweep-<pid>/<environment>` in each hierarchy. We nest under the
 //! cgroup this process already lives in (read from `/proc/self/cgroup`) rather than under the
 //! hierarchy root, so environments stay inside whatever limits the caller was given.
+//!
+//! A process that dies without removing its groups (SIGKILL cannot be caught) leaves its
+//! `powersweep-<pid>` behind; [`remove_stale_parents`], called at every emulator start, removes
+//! those of processes that no longer exist.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -91,6 +95,9 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Cgr
 pub(crate) struct EnvLimits {
     /// CPU budget in vCPUs (over all cores together).
     pub vcpus: f64,
+    /// CPU budget until the runtime's first `next` (see `cpu_model::INIT_VCPUS`), then
+    /// [`EnvLimits::vcpus`] ([`EnvCgroup::end_init`]).
+    pub init_vcpus: f64,
     /// Memory limit in MB.
     pub memory_mb: u32,
     /// CFS period in microseconds.
@@ -116,6 +123,8 @@ pub(crate) struct EnvCgroup {
     dirs: Vec<PathBuf>,
     /// The directory holding the memory files.
     memory_dir: Option<PathBuf>,
+    /// The CPU file and the quota to write into it when INIT ends.
+    run_quota: Option<(PathBuf, String)>,
     /// `cgroup.procs` of every directory, opened for writing before fork.
     procs: Vec<File>,
 }
@@ -124,6 +133,17 @@ impl EnvCgroup {
     /// Raw descriptors of the `cgroup.procs` files, for the `pre_exec` hook.
     pub fn procs_fds(&self) -> Vec<RawFd> {
         self.procs.iter().map(|f| f.as_raw_fd()).collect()
+    }
+
+    /// Lowers the CPU quota from INIT's to the invocations' (idempotent).
+    ///
+    /// # Errors
+    /// When the quota cannot be written; the environment then keeps INIT's share.
+    pub fn end_init(&mut self) -> Result<(), CgroupError> {
+        match self.run_quota.take() {
+            Some((file, quota)) => write_file(&file, &quota),
+            None => Ok(()),
+        }
     }
 
     /// Close the `cgroup.procs` handles once the child has exec'd.
@@ -305,10 +325,12 @@ impl ResourceControl for CgroupV1 {
                 &cpu.join("cpu.cfs_period_us"),
                 &limits.period_us.to_string(),
             )?;
+            let file = cpu.join("cpu.cfs_quota_us");
             write_file(
-                &cpu.join("cpu.cfs_quota_us"),
-                &quota_us(limits.vcpus, limits.period_us).to_string(),
+                &file,
+                &quota_us(limits.init_vcpus, limits.period_us).to_string(),
             )?;
+            env.run_quota = Some((file, quota_us(limits.vcpus, limits.period_us).to_string()));
             mkdir(&memory)?;
             env.dirs.push(memory.clone());
             let bytes = u64::from(limits.memory_mb) * 1024 * 1024;
@@ -387,11 +409,11 @@ impl ResourceControl for CgroupV2 {
         let result = (|| {
             mkdir(&dir)?;
             env.dirs.push(dir.clone());
-            let quota = quota_us(limits.vcpus, limits.period_us);
-            write_file(
-                &dir.join("cpu.max"),
-                &format!("{quota} {}", limits.period_us),
-            )?;
+            let cpu_max =
+                |vcpus| format!("{} {}", quota_us(vcpus, limits.period_us), limits.period_us);
+            let file = dir.join("cpu.max");
+            write_file(&file, &cpu_max(limits.init_vcpus))?;
+            env.run_quota = Some((file, cpu_max(limits.vcpus)));
             let bytes = u64::from(limits.memory_mb) * 1024 * 1024;
             write_file(&dir.join("memory.max"), &bytes.to_string())?;
             let swap = dir.join("memory.swap.max");
@@ -413,6 +435,93 @@ impl ResourceControl for CgroupV2 {
 
     fn remove_parent(&self) {
         let _ = fs::remove_dir(&self.parent);
+    }
+}
+
+/// Remove the `powersweep-<pid>` groups, with their environment groups (deepest first), that
+/// processes which no longer exist left in our own cgroup of the v1 `cpu` and `memory`
+/// hierarchies and of the unified one. Our own pid counts as alive. A group that still holds
+/// a process is left, and so are its ancestors. Best effort: logs what it removed (info) and
+/// what it could not (debug), and never fails.
+pub(crate) fn remove_stale_parents() {
+    let mounts = match Mounts::read() {
+        Ok(mounts) => mounts,
+        Err(e) => {
+            tracing::debug!(error = %e, "no stale cgroup sweep");
+            return;
+        }
+    };
+    let mut dirs: Vec<PathBuf> = [
+        mounts.v1_dir("cpu"),
+        mounts.v1_dir("memory"),
+        mounts.v2_dir(),
+    ]
+    .into_iter()
+    .filter_map(Result::ok)
+    .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(parent_pid) else {
+                continue;
+            };
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) || pid_exists(pid) {
+                continue;
+            }
+            let path = entry.path();
+            if remove_tree(&path) {
+                tracing::info!(
+                    path = %path.display(),
+                    pid,
+                    "removed the cgroup of a powersweep process that no longer exists"
+                );
+            }
+        }
+    }
+}
+
+/// The pid in a `powersweep-<pid>` group name.
+fn parent_pid(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix("powersweep-")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Whether `pid` is this process or any other that `/proc` lists (a zombie counts: in doubt,
+/// alive).
+fn pid_exists(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Remove the group `dir` and every group below it, deepest first. A group with a process in
+/// its `cgroup.procs` is left (and so, necessarily, are its ancestors). Whether `dir` is gone.
+fn remove_tree(dir: &Path) -> bool {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            // `DirEntry::file_type` does not follow symlinks (cgroupfs has none anyway).
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&entry.path());
+            }
+        }
+    }
+    let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    if procs.lines().any(|l| !l.trim().is_empty()) {
+        tracing::debug!(path = %dir.display(), "stale cgroup still holds processes; left");
+        return false;
+    }
+    match fs::remove_dir(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(e) => {
+            tracing::debug!(path = %dir.display(), error = %e, "cannot remove a stale cgroup");
+            false
+        }
     }
 }
 
@@ -525,6 +634,36 @@ mod tests {
             join_cgroup("/sys/fs/cgroup", "/docker/x", "/docker/x/y"),
             PathBuf::from("/sys/fs/cgroup/y")
         );
+    }
+
+    #[test]
+    fn only_powersweep_pid_groups_are_stale_candidates() {
+        assert_eq!(parent_pid("powersweep-1234"), Some(1234));
+        assert_eq!(parent_pid("powersweep-"), None);
+        assert_eq!(parent_pid("powersweep-+12"), None);
+        assert_eq!(parent_pid("powersweep-12-x"), None);
+        assert_eq!(parent_pid("other-12"), None);
+        assert!(pid_exists(std::process::id()));
+        // Above the largest pid_max Linux allows (2^22).
+        assert!(!pid_exists(99_999_999));
+    }
+
+    #[test]
+    fn stale_trees_go_deepest_first_but_busy_groups_stay() {
+        let root = tempfile::tempdir().unwrap();
+        let free = root.path().join("powersweep-1");
+        fs::create_dir_all(free.join("env-a")).unwrap();
+        fs::create_dir_all(free.join("env-b")).unwrap();
+        assert!(remove_tree(&free));
+        assert!(!free.exists());
+
+        let busy = root.path().join("powersweep-2");
+        fs::create_dir_all(busy.join("env-idle")).unwrap();
+        fs::create_dir_all(busy.join("env-busy")).unwrap();
+        fs::write(busy.join("env-busy/cgroup.procs"), "4242\n").unwrap();
+        assert!(!remove_tree(&busy));
+        assert!(!busy.join("env-idle").exists());
+        assert!(busy.join("env-busy/cgroup.procs").exists());
     }
 
     #[test]

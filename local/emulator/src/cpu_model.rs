@@ -10,6 +10,13 @@ pub const DEFAULT_VCPU_MB: f64 = 1769.0;
 /// The smallest and largest memory sizes Lambda accepts, in MB.
 pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
 
+/// The vCPUs an environment gets during INIT (until its first `next`) at sizes below one
+/// vCPU. AWS documents no INIT boost, but it is measured: AJ Stuyvenberg (Datadog, 2025,
+/// DataDog/datadog-lambda-extension#191) saw on-demand INIT run at one vCPU whatever the
+/// memory size (provisioned concurrency gets no boost); Luc van Donkersgoed (2022) saw two
+/// unthrottled vCPUs. We take the lower: INIT at 128 MB is not 14× slower than at 1,769 MB.
+pub const INIT_VCPUS: f64 = 1.0;
+
 /// What one function configuration gets from the CPU model on this host.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CpuShare {

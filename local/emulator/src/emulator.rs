@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ use crate::environment::{ENV_VISIBLE_CORES, Environment, ExitInfo, SpawnSpec};
 use crate::error::{ErrorType, LambdaApiError, StartError};
 use crate::registry::{ConfigUpdate, FunctionConfiguration, FunctionSpec, Registry, Target};
 use crate::report::{self, Report};
-use crate::runtime_api::{self, Event, Lifecycle, Outcome};
+use crate::runtime_api::{self, Event, Lifecycle, MAX_REQUEST_BYTES, Outcome};
 
 /// How the emulator should cap CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,7 +183,31 @@ struct Inner {
     seq: AtomicU64,
     id: u64,
     shut: AtomicBool,
+    /// Environments being started: [`Emulator::shutdown`] waits for them, or a signal in the
+    /// middle of a cold start would leave that environment's cgroups behind.
+    starting: AtomicUsize,
+    started: tokio::sync::Notify,
 }
+
+/// Counts one environment start in [`Inner::starting`] for as long as it lives.
+struct Starting<'a>(&'a Inner);
+
+impl<'a> Starting<'a> {
+    fn enter(inner: &'a Inner) -> Self {
+        inner.starting.fetch_add(1, Ordering::SeqCst);
+        Starting(inner)
+    }
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        self.0.starting.fetch_sub(1, Ordering::SeqCst);
+        self.0.started.notify_waiters();
+    }
+}
+
+/// How long [`Emulator::shutdown`] waits for environments that are being started.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
 
 static EMULATORS: AtomicU64 = AtomicU64::new(0);
 
@@ -223,6 +247,9 @@ impl Emulator {
                 "the model CPU mode needs a duration model, and only it uses one".into(),
             ));
         }
+        // Groups of powersweep processes that were killed (SIGKILL cannot be caught) would
+        // pile up otherwise. Best effort, and whatever our own mode.
+        crate::cgroup::remove_stale_parents();
         let (control, fallback_reason): (Box<dyn ResourceControl>, Option<String>) =
             match config.cpu_mode {
                 CpuModeChoice::InProcess => (Box::new(NoCgroup(CpuMode::InProcess)), None),
@@ -253,6 +280,8 @@ impl Emulator {
                 seq: AtomicU64::new(0),
                 id: EMULATORS.fetch_add(1, Ordering::SeqCst),
                 shut: AtomicBool::new(false),
+                starting: AtomicUsize::new(0),
+                started: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -376,6 +405,14 @@ impl Emulator {
             payload,
             log_type,
         } = request;
+        if payload.len() > MAX_REQUEST_BYTES {
+            return Err(LambdaApiError::new(
+                ErrorType::RequestEntityTooLarge,
+                format!(
+                    "Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation"
+                ),
+            ));
+        }
         let payload = if payload.iter().all(u8::is_ascii_whitespace) {
             b"{}".to_vec()
         } else {
@@ -423,13 +460,30 @@ impl Emulator {
     /// Kill every environment, wait for the processes, remove the cgroups. Later calls fail
     /// with `ServiceException`.
     pub async fn shutdown(&self) {
-        self.inner.shut.store(true, Ordering::SeqCst);
-        lock(&self.inner.pools).clear();
-        let envs: Vec<_> = lock(&self.inner.envs).values().cloned().collect();
-        for env in envs {
-            self.inner.destroy(&env).await;
+        let inner = &self.inner;
+        inner.shut.store(true, Ordering::SeqCst);
+        lock(&inner.pools).clear();
+        let waited = tokio::time::timeout(SHUTDOWN_WAIT, async {
+            loop {
+                let started = inner.started.notified();
+                let envs: Vec<_> = lock(&inner.envs).values().cloned().collect();
+                for env in envs {
+                    inner.destroy(&env).await;
+                }
+                // A start under way sees `shut` when it ends and destroys what it made.
+                if inner.starting.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                started.await;
+            }
+        })
+        .await;
+        if waited.is_err() {
+            tracing::warn!(
+                "environments still starting after {SHUTDOWN_WAIT:?}; their cgroups may stay until the next run"
+            );
         }
-        self.inner.control.remove_parent();
+        inner.control.remove_parent();
     }
 
     /// What is still alive or present of the environments this emulator ever started.
@@ -520,6 +574,10 @@ impl Emulator {
         cpu: &CpuShare,
     ) -> Result<Arc<Environment>, LambdaApiError> {
         let inner = &self.inner;
+        let _starting = Starting::enter(inner);
+        if inner.shut.load(Ordering::SeqCst) {
+            return Err(LambdaApiError::service("the emulator is shut down"));
+        }
         let n = inner.seq.fetch_add(1, Ordering::SeqCst);
         let name = format!(
             "e{}-{}-{}-{n}",
@@ -570,6 +628,7 @@ impl Emulator {
             visible_cores: cpu.visible_cores,
             limits: EnvLimits {
                 vcpus: cpu.vcpus,
+                init_vcpus: cpu.vcpus.max(cpu_model::INIT_VCPUS),
                 memory_mb: c.memory_mb,
                 period_us: inner.config.cfs_period_us,
             },
@@ -820,7 +879,10 @@ impl Run<'_> {
         tokio::select! {
             biased;
             state = ready => match state {
-                Ok(Lifecycle::Ready(at)) => Ok(at.saturating_duration_since(self.env.started)),
+                Ok(Lifecycle::Ready(at)) => {
+                    self.env.end_init();
+                    Ok(at.saturating_duration_since(self.env.started))
+                }
                 Ok(Lifecycle::InitError { error_type, payload }) => {
                     self.env.kill();
                     Err((Ending::FunctionError { error_type, payload }, vec![]))

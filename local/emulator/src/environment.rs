@@ -99,6 +99,9 @@ pub(crate) struct Environment {
     server_stop: Mutex<Option<oneshot::Sender<()>>>,
     readers: tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     dead: AtomicBool,
+    /// Held through [`Environment::destroy`]: a second caller (shutdown while an invocation
+    /// releases the environment) waits until the cgroup is really gone.
+    teardown: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -232,6 +235,7 @@ impl Environment {
             server_stop: Mutex::new(Some(stop_tx)),
             readers: tokio::sync::Mutex::new(readers),
             dead: AtomicBool::new(false),
+            teardown: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -300,6 +304,14 @@ impl Environment {
         vm_hwm_bytes(self.pid).unwrap_or(0)
     }
 
+    /// INIT is over (the runtime called `next`): from now on the environment gets its
+    /// memory size's share, not INIT's.
+    pub fn end_init(&self) {
+        if let Err(e) = lock(&self.cgroup).end_init() {
+            tracing::warn!(env = %self.name, "INIT's CPU quota stays: {e}");
+        }
+    }
+
     /// The environment's cgroup directories (empty in in-process mode).
     pub fn cgroup_dirs(&self) -> Vec<PathBuf> {
         lock(&self.cgroup).dirs().to_vec()
@@ -326,6 +338,7 @@ impl Environment {
 
     /// Tear down: kill, wait for the exit, stop the listener, remove the cgroup.
     pub async fn destroy(&self) {
+        let _teardown = self.teardown.lock().await;
         self.kill();
         lock(&self.events).take();
         let mut exit = self.exit.clone();

@@ -24,6 +24,9 @@ pub enum ErrorType {
     InvalidParameterValue,
     /// The invocation payload is not JSON.
     InvalidRequestContent,
+    /// The invocation payload is larger than [`crate::MAX_REQUEST_BYTES`]. Lambda's wire name;
+    /// the SDKs call it `RequestTooLargeException`.
+    RequestEntityTooLarge,
     /// The emulator itself failed (could not start a process, bind a port, …).
     Service,
 }
@@ -37,6 +40,7 @@ impl ErrorType {
             ErrorType::TooManyRequests => "TooManyRequestsException",
             ErrorType::InvalidParameterValue => "InvalidParameterValueException",
             ErrorType::InvalidRequestContent => "InvalidRequestContentException",
+            ErrorType::RequestEntityTooLarge => "RequestEntityTooLargeException",
             ErrorType::Service => "ServiceException",
         }
     }
@@ -48,6 +52,7 @@ impl ErrorType {
             ErrorType::ResourceConflict => 409,
             ErrorType::TooManyRequests => 429,
             ErrorType::InvalidParameterValue | ErrorType::InvalidRequestContent => 400,
+            ErrorType::RequestEntityTooLarge => 413,
             ErrorType::Service => 500,
         }
     }

@@ -60,7 +60,7 @@ pub use crate::registry::{
 pub use crate::report::{Report, billed_ms};
 pub use crate::runtime_api::{
     HEADER_DEADLINE_MS, HEADER_ERROR_TYPE, HEADER_FUNCTION_ARN, HEADER_REQUEST_ID, HEADER_TRACE_ID,
-    MAX_RESPONSE_BYTES,
+    MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
 };
 
 mod api;

@@ -34,8 +34,14 @@ pub const HEADER_TRACE_ID: &str = "lambda-runtime-trace-id";
 /// Header (from the runtime): the error type of a `/error` post.
 pub const HEADER_ERROR_TYPE: &str = "lambda-runtime-function-error-type";
 
-/// Lambda's limit for a synchronous response, in bytes.
-pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+/// Lambda's limit for a synchronous response, in bytes: 6 MiB and 100 bytes, as AWS's own
+/// runtime interface emulator has it (`MaxPayloadSize`, `lambda/interop/model.go`) and as
+/// Lambda's `Function.ResponseSizeTooLarge` message states.
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
+
+/// Lambda's limit for a synchronous request (the invocation payload), in bytes: 6 MiB
+/// ("Request must be smaller than 6291456 bytes for the InvokeFunction operation").
+pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
 
 /// One event waiting for (or handed to) the runtime.
 #[derive(Debug)]

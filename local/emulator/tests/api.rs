@@ -26,6 +26,42 @@ async fn payload_that_is_not_json_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_over_6_mib_is_refused_and_one_at_the_limit_is_not() {
+    use powersweep_emulator::MAX_REQUEST_BYTES;
+    let emu = emulator(CpuModeChoice::InProcess).await;
+    emu.create_function(spec("p", 128, 3)).unwrap();
+    // A JSON string of exactly `len` bytes.
+    let payload = |len: usize| format!("\"{}\"", "x".repeat(len - 2));
+    let e = emu
+        .call(
+            "invoke",
+            json!({"FunctionName": "p", "Payload": payload(MAX_REQUEST_BYTES + 1)}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type.to_string(), "RequestEntityTooLargeException");
+    assert_eq!(e.error_type.http_status(), 413);
+    assert!(e.message.contains("6291456 bytes"), "{}", e.message);
+    // At the limit the request is accepted (the fake runtime may then fail it: not our
+    // concern here, only that the size check let it through).
+    let at_limit = emu
+        .call(
+            "invoke",
+            json!({"FunctionName": "p", "Payload": payload(MAX_REQUEST_BYTES)}),
+        )
+        .await;
+    if let Err(e) = at_limit {
+        assert_ne!(
+            e.error_type,
+            ErrorType::RequestEntityTooLarge,
+            "{}",
+            e.message
+        );
+    }
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_outside_128_to_10240_is_invalid() {
     let emu = emulator(CpuModeChoice::InProcess).await;
     for mb in [64, 127, 10_241] {

@@ -12,7 +12,10 @@ use crate::util::{cgroups_available, emulator, invoke, json, shutdown_clean, spe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fraction_of_a_vcpu_is_proportionally_slower() {
     if !cgroups_available().await {
-        eprintln!("skipped: no cgroup can be created here");
+        powersweep_tests::prerequisite_missing(
+            "a_fraction_of_a_vcpu_is_proportionally_slower",
+            "no cgroup can be created here",
+        );
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;
@@ -51,7 +54,10 @@ async fn a_fraction_of_a_vcpu_is_proportionally_slower() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exceeding_memory_is_an_oom_function_error_and_next_is_cold() {
     if !cgroups_available().await {
-        eprintln!("skipped: no cgroup can be created here");
+        powersweep_tests::prerequisite_missing(
+            "exceeding_memory_is_an_oom_function_error_and_next_is_cold",
+            "no cgroup can be created here",
+        );
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;
@@ -76,7 +82,10 @@ async fn exceeding_memory_is_an_oom_function_error_and_next_is_cold() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cgroup_mode_limits_the_environment_and_removes_its_cgroup() {
     if !cgroups_available().await {
-        eprintln!("skipped: no cgroup can be created here");
+        powersweep_tests::prerequisite_missing(
+            "cgroup_mode_limits_the_environment_and_removes_its_cgroup",
+            "no cgroup can be created here",
+        );
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;
@@ -135,5 +144,42 @@ async fn in_process_mode_passes_the_share_and_creates_no_cgroup() {
             .contains("powersweep-")
     );
     assert!(!out.cpu.capped || powersweep_emulator::host_cores() < 2);
+    shutdown_clean(emu).await;
+}
+
+/// A CPU quota the fake runtime read from its cgroup (`cpu.cfs_quota_us`, or `cpu.max`'s first
+/// field), in µs per period.
+fn quota(v: &serde_json::Value, key: &str) -> u64 {
+    let text = v[key].as_str().unwrap_or_else(|| panic!("{key}: {v}"));
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_runs_at_one_vcpu_and_invocations_at_the_share() {
+    if !cgroups_available().await {
+        powersweep_tests::prerequisite_missing(
+            "init_runs_at_one_vcpu_and_invocations_at_the_share",
+            "no cgroup can be created here",
+        );
+        return;
+    }
+    let emu = emulator(CpuModeChoice::Cgroup).await;
+    emu.create_function(spec("small", 221, 5)).unwrap();
+    let out = invoke(&emu, "small", json!({"mode": "echo"})).await;
+    let v = json(&out);
+    // Period 20 ms: one vCPU is 20,000 µs; 221 MB is an eighth of one.
+    assert_eq!(quota(&v, "initCpuQuota"), 20_000, "INIT at one vCPU: {v}");
+    let want = (221.0 / 1769.0 * 20_000.0f64).round() as u64;
+    assert_eq!(
+        quota(&v, "cpuQuota"),
+        want,
+        "the invocation at 221/1769 vCPU: {v}"
+    );
+    // At or above one vCPU there is nothing to boost.
+    emu.create_function(spec("big", 3538, 5)).unwrap();
+    let v = json(&invoke(&emu, "big", json!({"mode": "echo"})).await);
+    let two = (2.0f64.min(powersweep_emulator::host_cores() as f64) * 20_000.0) as u64;
+    assert_eq!(quota(&v, "initCpuQuota"), two, "{v}");
+    assert_eq!(quota(&v, "cpuQuota"), two, "{v}");
     shutdown_clean(emu).await;
 }

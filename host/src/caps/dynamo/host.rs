@@ -7,7 +7,7 @@ use super::DynamoCap;
 use super::item::parse_item;
 use crate::bindings::powersweep::workload::dynamodb::{DdbError, Host};
 use crate::state::GuestState;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use powersweep_model::CallKind;
 use std::time::Duration;
@@ -122,10 +122,10 @@ impl DynamoCap {
 fn classify<E, R>(err: SdkError<E, R>) -> DdbError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let code = err.code().unwrap_or_default().to_string();
-    let message = DisplayErrorContext(&err).to_string();
+    let message = powersweep_aws::one_line(&err);
     match code.as_str() {
         "ProvisionedThroughputExceededException"
         | "ThrottlingException"

@@ -8,7 +8,8 @@ mod host;
 mod item;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::config::Region;
+use powersweep_aws::with_local_credentials;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,37 +89,4 @@ async fn build_client(endpoint: Option<String>) -> Client {
         config = config.region(Region::new("us-east-1"));
     }
     Client::from_conf(config.build())
-}
-
-/// Gives `loader` dummy credentials when `endpoint` is on this machine and the environment
-/// names none (no `AWS_ACCESS_KEY_ID`, no `AWS_PROFILE`). Local services (moto, DynamoDB
-/// Local) do not check credentials; without this a machine with no AWS account would spend
-/// seconds probing for some and then fail. Shared by the host's DynamoDB client and the
-/// CLI's Step Functions client.
-pub fn with_local_credentials(
-    loader: aws_config::ConfigLoader,
-    endpoint: Option<&str>,
-) -> aws_config::ConfigLoader {
-    let named = std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
-        || std::env::var_os("AWS_PROFILE").is_some();
-    if endpoint.is_some_and(is_loopback) && !named {
-        loader.credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "powersweep-local",
-        ))
-    } else {
-        loader
-    }
-}
-
-/// Whether an endpoint URL points at this machine (a local DynamoDB, moto): such endpoints
-/// do not check credentials, so callers may use dummy ones instead of probing for real ones.
-pub fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url);
-    ["127.", "localhost", "[::1]"]
-        .iter()
-        .any(|p| host.starts_with(p))
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::path::JsonPath;
 
+pub use registry::ARRAY_RANGE_MAX_ITEMS;
 pub(crate) use registry::IntrinsicFn;
 
 /// A parsed call such as `States.Format('{}', $.x)`.

@@ -108,8 +108,11 @@ fn array_partition(args: &[ArgValue]) -> Result<Value, String> {
     ))
 }
 
-/// AWS: the end is inclusive, the step may be negative but not zero, and at most 1,000
-/// items may come out.
+/// The most items `States.ArrayRange` makes (AWS's limit).
+pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
+
+/// AWS: the end is inclusive, the step may be negative but not zero, and at most
+/// [`ARRAY_RANGE_MAX_ITEMS`] items may come out.
 fn array_range(args: &[ArgValue]) -> Result<Value, String> {
     arity(args, 3)?;
     let (start, end, step) = (
@@ -123,8 +126,10 @@ fn array_range(args: &[ArgValue]) -> Result<Value, String> {
     let mut out = Vec::new();
     let mut i = start;
     while (step > 0 && i <= end) || (step < 0 && i >= end) {
-        if out.len() == 1000 {
-            return Err("the range would have more than 1000 items".into());
+        if out.len() == ARRAY_RANGE_MAX_ITEMS {
+            return Err(format!(
+                "the range would have more than {ARRAY_RANGE_MAX_ITEMS} items"
+            ));
         }
         out.push(Value::from(i));
         i = i.checked_add(step).ok_or("range overflows")?;

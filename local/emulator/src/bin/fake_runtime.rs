@@ -98,6 +98,8 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
                 "pid": std::process::id(),
                 "invocation": n,
                 "cores": affinity_cores(),
+                "initCpuQuota": INIT_CPU_QUOTA.get(),
+                "cpuQuota": cpu_quota(),
                 "availableParallelism": parallelism,
                 "requestId": ctx.request_id,
                 "deadlineMs": ctx.deadline,
@@ -145,8 +147,30 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
     }
 }
 
+/// The CPU quota of this process's cgroup when it started (INIT), for the tests of INIT's share.
+static INIT_CPU_QUOTA: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// This process's CPU quota: v1 `cpu.cfs_quota_us`, or v2 `cpu.max`; `None` outside a cgroup.
+fn cpu_quota() -> Option<String> {
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let (root, path, file) = cgroups.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        if controllers.split(',').any(|c| c == "cpu") {
+            Some(("/sys/fs/cgroup/cpu", path, "cpu.cfs_quota_us"))
+        } else if controllers.is_empty() {
+            Some(("/sys/fs/cgroup", path, "cpu.max"))
+        } else {
+            None
+        }
+    })?;
+    let text = std::fs::read_to_string(format!("{root}{path}/{file}")).ok()?;
+    Some(text.trim().to_owned())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    INIT_CPU_QUOTA.get_or_init(cpu_quota);
     if std::env::var_os("FAKE_RUNTIME_NEVER_NEXT").is_some() {
         println!("init forever");
         loop {
