@@ -2,6 +2,7 @@
 //! of the SDK's nested debug dump ("dispatch failure … (and 1 more errors)"). Must not decide
 //! what to do about the error; callers add the fix.
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::error::Error;
@@ -13,6 +14,17 @@ where
     E: ProvideErrorMetadata + Error + 'static,
     R: std::fmt::Debug + 'static,
 {
+    if let Some(credentials) = find::<CredentialsError>(e) {
+        let why = match credentials {
+            CredentialsError::CredentialsNotLoaded(_) => "none found",
+            CredentialsError::ProviderTimedOut(_) => "their provider timed out",
+            CredentialsError::InvalidConfiguration(_) => "the AWS configuration is invalid",
+            _ => "their provider failed",
+        };
+        return format!(
+            "no usable AWS credentials ({why}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        );
+    }
     let text = match e {
         SdkError::ServiceError(service) => {
             let err = service.err();
@@ -38,6 +50,18 @@ where
     };
     // One line, whatever a service put in its message.
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first error of type `T` in `e`'s chain of sources.
+fn find<'a, T: Error + 'static>(e: &'a (dyn Error + 'static)) -> Option<&'a T> {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = err.source();
+    }
+    None
 }
 
 /// The innermost error's message: the one that says what really happened (connection
@@ -76,5 +100,18 @@ mod tests {
             one_line(&e),
             "ResourceNotFoundException: Table: t not found"
         );
+    }
+
+    #[test]
+    fn missing_credentials_say_how_to_give_some() {
+        let missing = CredentialsError::not_loaded("no credentials found in chain. Attempted: …");
+        let e: SdkError<ErrorMetadata, ()> =
+            SdkError::dispatch_failure(ConnectorError::user(Box::new(missing)));
+        let line = one_line(&e);
+        assert!(
+            line.starts_with("no usable AWS credentials (none found)"),
+            "{line}"
+        );
+        assert!(line.contains("AWS_PROFILE"), "{line}");
     }
 }
