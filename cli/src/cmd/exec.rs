@@ -6,7 +6,10 @@
 
 use crate::input::json_arg;
 use anyhow::{Context, Result};
-use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry, VirtualClock};
+use powersweep_asl::{
+    DEFINITION_QUOTA_BYTES, Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome,
+    PAYLOAD_QUOTA_BYTES, StateMachine, TaskRegistry, VirtualClock,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -25,6 +28,10 @@ pub struct Args {
     /// Print the execution history (GetExecutionHistory's events) instead of the output.
     #[arg(long)]
     history: bool,
+    /// Run past AWS's quotas for Standard workflows (25,000 history events, 1 MB
+    /// definitions, 256 KB payloads), which are enforced by default with AWS's errors.
+    #[arg(long)]
+    lift_quotas: bool,
 }
 
 pub async fn run(args: Args) -> Result<ExitCode> {
@@ -46,6 +53,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         Ok(t) => t,
         Err(e) => return usage(e),
     };
+    if !args.lift_quotas && text.len() > DEFINITION_QUOTA_BYTES {
+        return usage(anyhow::anyhow!(
+            "the definition `{}` is {} bytes; AWS accepts at most {DEFINITION_QUOTA_BYTES} (--lift-quotas runs it anyway)",
+            args.file.display(),
+            text.len()
+        ));
+    }
     let machine = match StateMachine::parse(&text) {
         Ok(m) => m,
         Err(e) => {
@@ -55,7 +69,12 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             ));
         }
     };
-    let mut engine = Engine::new(TaskRegistry::new());
+    let config = EngineConfig {
+        max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
+        payload_limit: (!args.lift_quotas).then_some(PAYLOAD_QUOTA_BYTES),
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(TaskRegistry::new()).with_config(config);
     if args.virtual_time {
         engine = engine.with_clock(Arc::new(VirtualClock::new()));
     }

@@ -11,7 +11,9 @@ use crate::modeled::{ModelArgs, Setup, WorkModel};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::{AnalyzerOutput, LocalRun};
-use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry};
+use powersweep_asl::{
+    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, StateMachine, TaskRegistry,
+};
 use powersweep_emulator::{CpuModeChoice, CpuShare};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -71,6 +73,10 @@ pub struct Args {
     cpu_mode: CpuMode,
     #[command(flatten)]
     model: ModelArgs,
+    /// Run past AWS's Step Functions quotas locally (25,000 history events per execution):
+    /// for plans too large for one execution on AWS.
+    #[arg(long)]
+    lift_quotas: bool,
     /// After the `model` sweep, run the same plan under a CPU cap (cgroup where possible)
     /// and print both side by side, with their ratio per row and their wall times.
     #[arg(long)]
@@ -150,6 +156,16 @@ struct Plan {
     architecture: Architecture,
     max_concurrency: u32,
 }
+
+/// Polls of `getFunctionConfiguration` allowed per memory size on AWS, where an update takes
+/// a second or more (locally the first check finds it done).
+const AWS_POLLS_PER_SIZE: u64 = 3;
+/// Events of one poll: `WaitForUpdate`, `CountPoll` and `IsUpdateDone` (entered and exited
+/// each) and `CheckUpdate` (entered, scheduled, started, succeeded, exited).
+const EVENTS_PER_POLL: u64 = 11;
+/// Share of the history quota kept free for what the estimate does not count: retried
+/// invocations (throttling: three events a retry) and error rows.
+const HISTORY_HEADROOM: f64 = 0.1;
 
 /// The 2019 memory sizes (Lambda's maximum was 3,008 MB then).
 const MEMORY_2019: [u32; 5] = [512, 1024, 1792, 2368, 3008];
@@ -239,6 +255,7 @@ impl Plan {
             plan.memory.len() as u32
         });
         plan.validate()?;
+        plan.check_history(local && args.lift_quotas)?;
         Ok(plan)
     }
 
@@ -324,6 +341,52 @@ impl Plan {
         self.threads.sort_unstable();
         self.threads.dedup();
         Ok(())
+    }
+
+    /// The history events an execution of this plan makes, with AWS's allowances: counted on
+    /// the local engine (which records events as AWS does) for 1–3 sizes, thread counts and
+    /// rounds, all successful (`a_plans_history_is_what_the_engine_counts` checks it), plus
+    /// [`AWS_POLLS_PER_SIZE`] extra polls per size for the updates AWS applies in the
+    /// background. See [`HISTORY_HEADROOM`] for what it leaves out.
+    fn history_events(&self) -> u64 {
+        self.local_history_events()
+            + AWS_POLLS_PER_SIZE * EVENTS_PER_POLL * self.memory.len() as u64
+    }
+
+    /// The history events of this plan on the local engine, where every update is done at the
+    /// first check and no invocation fails: 43 for the execution, 30 per size (publish and
+    /// clean up), 6 per round, 8 per size in a round and 9 per invocation.
+    fn local_history_events(&self) -> u64 {
+        let (s, t, r) = (
+            self.memory.len() as u64,
+            self.threads.len() as u64,
+            u64::from(self.repetitions),
+        );
+        43 + 30 * s + 6 * r + 8 * r * s + 9 * r * s * t
+    }
+
+    /// Fails when the plan would not fit in one execution's history on AWS.
+    fn check_history(&self, lift_quotas: bool) -> Result<()> {
+        let most = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
+        let events = self.history_events();
+        if lift_quotas || events as f64 <= most {
+            return Ok(());
+        }
+        let fits = (1..self.repetitions)
+            .rev()
+            .find(|&r| {
+                let smaller = Plan {
+                    repetitions: r,
+                    ..self.clone()
+                };
+                smaller.history_events() as f64 <= most
+            })
+            .map(|r| format!("--repetitions {r} fits"))
+            .unwrap_or_else(|| "sweep fewer sizes or thread counts".into());
+        bail!(
+            "this plan makes about {events} Step Functions history events, more than one execution may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {:.0}% for retries): {fits}; locally, --lift-quotas runs it anyway",
+            HISTORY_HEADROOM * 100.0
+        )
     }
 
     fn invocations(&self) -> u64 {
@@ -549,7 +612,14 @@ async fn run_local(
     };
     let mut tasks = TaskRegistry::new();
     powersweep_asl::lambda::register_lambda(&mut tasks, service);
-    let execution = Engine::new(tasks).start(&machine, plan.input(None));
+    let config = EngineConfig {
+        max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
+        ..EngineConfig::default()
+    };
+    let execution = Engine::new(tasks)
+        .with_config(config)
+        .start(&machine, plan.input(None));
+    let history = execution.history().clone();
     let outcome = tokio::select! {
         outcome = execution.wait() => Ok(outcome),
         signal = crate::signals::interrupted() => Err(signal),
@@ -564,6 +634,12 @@ async fn run_local(
         "cleanup: {} published versions left, host memory back at {} MB",
         left.len(),
         memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+    );
+    eprintln!(
+        "history: {} events, {} estimated (on AWS about {} with update polls; AWS's quota: {HISTORY_EVENTS_QUOTA} per execution)",
+        history.last_id(),
+        plan.local_history_events(),
+        plan.history_events()
     );
     match outcome {
         Outcome::Succeeded(output) => {

@@ -339,3 +339,44 @@ fn lambdas_smallest_memory_size_starts_under_a_cpu_cap() {
         .unwrap_or_else(|| panic!("a cold start reports its INIT: {response}"));
     assert!(init < 10_000.0, "INIT within Lambda's 10 s: {init} ms");
 }
+
+#[test]
+fn exec_enforces_aws_quotas_unless_lifted() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.json");
+    let comment = "x".repeat(1_100_000);
+    std::fs::write(
+        &huge,
+        format!(r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass","Comment":"{comment}","End":true}}}}}}"#),
+    )
+    .unwrap();
+    let huge = huge.to_string_lossy().into_owned();
+    let out = powersweep(&["exec", &huge]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AWS accepts at most 1048576"),
+        "{}",
+        stderr(&out)
+    );
+    let out = powersweep(&["exec", &huge, "--lift-quotas"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let looping = dir.path().join("loop.json");
+    std::fs::write(
+        &looping,
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"Next":"C"},
+        "C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":false,"Next":"W"}],"Default":"D"},
+        "D":{"Type":"Succeed"}}}"#,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = powersweep(&["exec", &looping.to_string_lossy(), "--virtual-time"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["error"], "States.Runtime");
+    assert_eq!(
+        outcome["cause"],
+        "The execution reached the maximum number of history events (25000)."
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

@@ -463,3 +463,70 @@ fn a_sweep_with_one_good_row_exits_0() {
     assert_eq!(row(&results, 256, 1)["errors"], 1, "{results}");
     assert_eq!(row(&results, 1024, 1)["errors"], 0, "{results}");
 }
+
+/// The plan of the in-process quota tests: the testbed echoing, at two sizes, one thread.
+fn echo_plan(repetitions: &str) -> Vec<String> {
+    [
+        "--cpu-mode",
+        "in-process",
+        "--workload",
+        "testbed",
+        "--payload",
+        r#"{"tasks":[{"mode":"echo"}]}"#,
+        "--memory",
+        "256,512",
+        "--threads",
+        "1",
+        "--repetitions",
+        repetitions,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `history: N events, M estimated …` of a sweep's stderr.
+fn history_line(stderr: &str) -> (u64, u64) {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("history: "))
+        .unwrap_or_else(|| panic!("no history line: {stderr}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = echo_plan("1000");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let refused = sweep(dir.path(), &args);
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Step Functions history events"), "{stderr}");
+    let fits: String = stderr
+        .split("--repetitions ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no repetitions that fit: {stderr}"))
+        .to_string();
+    assert!(!dir.path().join("results.json").exists());
+
+    // The largest plan the CLI accepts runs on the local engine with the quota on.
+    let args = echo_plan(&fits);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ran = sweep(dir.path(), &args);
+    let stderr = text(&ran.stderr);
+    assert!(ran.status.success(), "--repetitions {fits}: {stderr}");
+    let (events, estimated) = history_line(&stderr);
+    assert_eq!(
+        events, estimated,
+        "the estimate is the engine's count: {stderr}"
+    );
+    assert!(events <= 25_000, "{stderr}");
+    let results = read_results(dir.path());
+    let n: u64 = fits.parse().unwrap();
+    assert_eq!(row(&results, 512, 1)["n"], n);
+}

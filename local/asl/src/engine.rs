@@ -17,6 +17,15 @@ use crate::history::{EventType, History};
 use crate::machine::StateMachine;
 use crate::task::TaskRegistry;
 
+/// AWS's quota of history events per Standard execution (a hard quota).
+pub const HISTORY_EVENTS_QUOTA: u64 = 25_000;
+
+/// AWS's largest state input or output, in bytes of JSON text (a hard quota).
+pub const PAYLOAD_QUOTA_BYTES: usize = 262_144;
+
+/// AWS's largest state machine definition, in bytes (a hard quota).
+pub const DEFINITION_QUOTA_BYTES: usize = 1_048_576;
+
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -25,6 +34,10 @@ pub struct EngineConfig {
     /// The largest state output or execution input, in bytes of JSON text (AWS: 262,144).
     /// `None` disables the check.
     pub payload_limit: Option<usize>,
+    /// The most history events an execution may have, its end included (AWS's quota for
+    /// Standard workflows, [`HISTORY_EVENTS_QUOTA`], by default). Past it the execution fails
+    /// with `States.Runtime`, as on AWS. `None` lifts it (memory then grows with the history).
+    pub max_history_events: Option<u64>,
     /// Fail the execution with `States.Runtime` after this many state transitions (Map
     /// iterations and branches count too). `None` (the default) means no limit; AWS's own
     /// limit is 25,000 history events, which a 10,000-item inline Map already exceeds.
@@ -41,7 +54,8 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             record_history: true,
-            payload_limit: Some(262_144),
+            payload_limit: Some(PAYLOAD_QUOTA_BYTES),
+            max_history_events: Some(HISTORY_EVENTS_QUOTA),
             max_transitions: None,
             region: "us-east-1".into(),
             account: "123456789012".into(),
@@ -146,7 +160,7 @@ impl Engine {
             "arn:aws:states:{}:{}:execution:{}:{name}",
             cfg.region, cfg.account, machine.name
         );
-        let history = Arc::new(History::new(cfg.record_history));
+        let history = Arc::new(History::new(cfg.record_history, cfg.max_history_events));
         let start_time = self.clock.now();
         let deadline = machine.root.timeout_seconds.map(|s| {
             start_time + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
@@ -185,6 +199,11 @@ impl Engine {
                 run_machine(exec.clone(), root, input, Vars::default(), started).await
             };
             let last = exec.history.last_id().max(started);
+            // Whatever the machine did after its history was full, it ends here.
+            let result = match exec.history.exhausted() {
+                Some(limit) => Err(Failure::history_limit(limit)),
+                None => result,
+            };
             match result {
                 Ok(output) => {
                     exec.record(last, EventType::ExecutionSucceeded, || {

@@ -178,6 +178,15 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The failure that ends an execution whose history reached `limit` events, worded as AWS
+    /// words it.
+    pub(crate) fn history_limit(limit: u64) -> Failure {
+        Failure::states(
+            StatesError::Runtime,
+            format!("The execution reached the maximum number of history events ({limit})."),
+        )
+    }
+
     /// A failure with a predefined name.
     pub fn states(error: StatesError, cause: impl Into<String>) -> Failure {
         Failure {

@@ -6,7 +6,7 @@
 //! benchmarks; event ids are still handed out, because runtime error messages cite them.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -144,16 +144,31 @@ pub struct History {
     next_id: AtomicU64,
     record: bool,
     changed: watch::Sender<u64>,
+    /// The most events an execution may have, its end included (AWS: 25,000).
+    limit: Option<u64>,
+    /// Set when an event was refused for the limit: the execution must fail now.
+    exhausted: AtomicBool,
 }
 
 impl History {
-    pub(crate) fn new(record: bool) -> History {
+    pub(crate) fn new(record: bool, limit: Option<u64>) -> History {
         History {
             events: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             record,
             changed: watch::Sender::new(0),
+            limit,
+            exhausted: AtomicBool::new(false),
         }
+    }
+
+    /// The limit, once an event was refused for it. As on AWS, the last event the machine
+    /// produced is `limit - 1` and the execution's end is event `limit`.
+    pub fn exhausted(&self) -> Option<u64> {
+        self.exhausted
+            .load(Ordering::Acquire)
+            .then_some(self.limit)
+            .flatten()
     }
 
     /// Whether events are recorded (ids are handed out either way).
@@ -168,13 +183,25 @@ impl History {
         event_type: EventType,
         details: Value,
     ) -> u64 {
-        if !self.record {
-            return self.next_id.fetch_add(1, Ordering::Relaxed);
-        }
-        // The id is taken under the lock so that the list stays sorted by id.
+        let end = matches!(
+            event_type,
+            EventType::ExecutionSucceeded
+                | EventType::ExecutionFailed
+                | EventType::ExecutionTimedOut
+        );
+        // The id is taken under the lock so that the list stays sorted by id and the limit
+        // is exact.
         let id = {
             let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let id = self.next_id.load(Ordering::Relaxed);
+            if !end && self.limit.is_some_and(|limit| id >= limit) {
+                self.exhausted.store(true, Ordering::Release);
+                return id - 1;
+            }
+            self.next_id.store(id + 1, Ordering::Relaxed);
+            if !self.record {
+                return id;
+            }
             events.push(HistoryEvent {
                 id,
                 previous_event_id: previous,

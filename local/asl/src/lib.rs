@@ -43,7 +43,10 @@
 #![deny(missing_docs)]
 
 pub use clock::{Clock, Sleep, SystemClock, VirtualClock};
-pub use engine::{Engine, EngineConfig, Execution, Outcome};
+pub use engine::{
+    DEFINITION_QUOTA_BYTES, Engine, EngineConfig, Execution, HISTORY_EVENTS_QUOTA, Outcome,
+    PAYLOAD_QUOTA_BYTES,
+};
 pub use error::{Failure, ParseError, ParseErrorKind, StatesError};
 pub use history::{EventType, History, HistoryEvent, StateType};
 pub use intrinsics::ARRAY_RANGE_MAX_ITEMS;

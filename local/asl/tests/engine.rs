@@ -97,8 +97,8 @@ async fn variables_scope_into_map_but_not_out() {
     }
 }
 
-#[tokio::test]
-async fn map_respects_max_concurrency() {
+/// A task `arn:work` that holds each call a few ms, and the most calls it ever had at once.
+fn tracked_work() -> (TaskRegistry, Arc<AtomicUsize>) {
     let live = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let (l, p) = (live.clone(), peak.clone());
@@ -109,16 +109,27 @@ async fn map_respects_max_concurrency() {
             async move {
                 let now = l.fetch_add(1, Ordering::SeqCst) + 1;
                 p.fetch_max(now, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 l.fetch_sub(1, Ordering::SeqCst);
                 Ok(req.parameters)
             }
         }),
     );
-    let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":3,"ItemProcessor":{"StartAt":"T","States":{
-        "T":{"Type":"Task","Resource":"arn:work","End":true}}},"End":true}}}"#;
+    (tasks, peak)
+}
+
+fn work_map(fields: &str) -> String {
+    format!(
+        r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map",{fields}"ItemProcessor":{{"StartAt":"T","States":{{
+        "T":{{"Type":"Task","Resource":"arn:work","End":true}}}}}},"End":true}}}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn map_respects_max_concurrency() {
+    let (tasks, peak) = tracked_work();
     let items: Vec<i32> = (0..30).collect();
-    let out = run(def, tasks, json!(items)).await;
+    let out = run(&work_map(r#""MaxConcurrency":3,"#), tasks, json!(items)).await;
     assert_eq!(out, Outcome::Succeeded(json!(items)));
     assert!(peak.load(Ordering::SeqCst) <= 3);
     assert!(
@@ -127,12 +138,34 @@ async fn map_respects_max_concurrency() {
     );
 }
 
+/// AWS: "In this mode, the Map state supports up to 40 concurrent iterations."
+#[tokio::test]
+async fn an_inline_map_runs_at_most_40_iterations_at_once() {
+    for fields in ["", r#""MaxConcurrency":0,"#, r#""MaxConcurrency":100,"#] {
+        let (tasks, peak) = tracked_work();
+        let items: Vec<i32> = (0..120).collect();
+        let out = run(&work_map(fields), tasks, json!(items)).await;
+        assert_eq!(out, Outcome::Succeeded(json!(items)), "{fields}");
+        assert_eq!(peak.load(Ordering::SeqCst), 40, "{fields}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_item_map() {
+async fn ten_thousand_item_map_with_the_quota_lifted() {
+    // 40,000 events: past AWS's quota, so only with it lifted (see tests/quotas.rs).
     let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemSelector":{"i.$":"$$.Map.Item.Index"},
         "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"double.$":"States.MathAdd($.i, $.i)"},"End":true}}},"End":true}}}"#;
     let items = vec![0; 10_000];
-    match run(def, TaskRegistry::new(), json!(items)).await {
+    let lifted = powersweep_asl::EngineConfig {
+        max_history_events: None,
+        ..Default::default()
+    };
+    let m = StateMachine::parse(def).unwrap();
+    match engine(TaskRegistry::new())
+        .with_config(lifted)
+        .run(&m, json!(items))
+        .await
+    {
         Outcome::Succeeded(Value::Array(a)) => {
             assert_eq!(a.len(), 10_000);
             assert_eq!(a[9_999], json!({"double": 19_998}));

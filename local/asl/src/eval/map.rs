@@ -1,6 +1,6 @@
 //! Running an inline Map state: one tokio task per item, at most `MaxConcurrency` at a time
-//! (0 = unbounded), results in item order, failures counted against the tolerated
-//! threshold.
+//! and never more than [`INLINE_MAX_CONCURRENCY`], results in item order, failures counted
+//! against the tolerated threshold.
 
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -10,6 +10,12 @@ use crate::error::{Failure, StatesError};
 use crate::history::EventType;
 use crate::spec::Map;
 use crate::spec::state::map::{Limit, LimitF};
+
+/// The most iterations an inline Map runs at once, whatever its `MaxConcurrency` says (AWS:
+/// "In this mode, the Map state supports up to 40 concurrent iterations", Using Map state in
+/// Inline mode). It also bounds memory: a Map of 1,000 items each mapping 1,000 items once
+/// spawned a million tasks (600 MB) before the history quota stopped it.
+pub const INLINE_MAX_CONCURRENCY: usize = 40;
 
 pub(super) async fn run(
     here: &Here<'_>,
@@ -102,10 +108,9 @@ pub(super) async fn run(
         || json!({"length": total}),
     );
     let scope = vars.inner();
-    let limit = if max_concurrency == 0 {
-        usize::MAX
-    } else {
-        usize::try_from(max_concurrency).unwrap_or(usize::MAX)
+    let limit = match usize::try_from(max_concurrency) {
+        Ok(0) | Err(_) => INLINE_MAX_CONCURRENCY,
+        Ok(n) => n.min(INLINE_MAX_CONCURRENCY),
     };
     let tolerance_given = tolerated_count.is_some() || tolerated_pct.is_some();
     let exceeded = |failed: usize| {
@@ -119,6 +124,10 @@ pub(super) async fn run(
     let mut pending = inputs.into_iter().enumerate();
     let mut set = JoinSet::new();
     loop {
+        if let Some(quota) = exec.history.exhausted() {
+            set.abort_all();
+            return Err(Failure::history_limit(quota));
+        }
         while set.len() < limit {
             let Some((i, input)) = pending.next() else {
                 break;
