@@ -46,22 +46,38 @@ pub(super) async fn run(
                 &format!("Items of the Map state must be a JSON array, got '{items}'"),
             ));
         };
+        // AWS reads these numbers from JSON numbers or numeric strings ("2" was recorded as
+        // accepted for every Map `*Path` field).
+        let number = |v: &Value| match v {
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            other => other.as_f64(),
+        };
+        let shown = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            o => o.to_string(),
+        };
+        let lookup = |p: &crate::path::JsonPath| {
+            env.lookup(p)
+                .map_err(|e| here.err(e))
+                .map(|v| v.unwrap_or(Value::Null))
+        };
         let limit = |l: &Limit, field: &str| -> Result<Option<u64>, Failure> {
             match l {
                 Limit::None => Ok(None),
                 Limit::Fixed(n) => Ok(Some(*n)),
                 Limit::Path(p) => {
-                    let v = env
-                        .lookup(p)
-                        .map_err(|e| here.err(e))?
-                        .unwrap_or(Value::Null);
-                    v.as_u64().map(Some).ok_or_else(|| {
-                        let shown = match &v {
-                            Value::String(s) => s.clone(),
-                            o => o.to_string(),
-                        };
-                        here.fail(StatesError::Runtime, &format!("The {field} field refers to value \"{shown}\" which is not a valid integer: {p}"))
-                    })
+                    let v = lookup(p)?;
+                    match number(&v) {
+                        Some(n) if n < 0.0 && field == "ToleratedFailureCountPath" => Err(here
+                            .fail(StatesError::Runtime, "ToleratedFailureCount cannot be negative.")),
+                        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => {
+                            Ok(Some(n as u64))
+                        }
+                        _ => Err(here.fail(
+                            StatesError::Runtime,
+                            &format!("The {field} field refers to value \"{}\" which is not a valid integer: {p}", shown(&v)),
+                        )),
+                    }
                 }
             }
         };
@@ -71,16 +87,19 @@ pub(super) async fn run(
             None => None,
             Some(LimitF::Fixed(f)) => Some(*f),
             Some(LimitF::Path(p)) => {
-                let v = env
-                    .lookup(p)
-                    .map_err(|e| here.err(e))?
-                    .unwrap_or(Value::Null);
-                match v.as_f64() {
+                let v = lookup(p)?;
+                match number(&v) {
                     Some(f) if (0.0..=100.0).contains(&f) => Some(f),
-                    _ => {
+                    Some(_) => {
                         return Err(here.fail(
                             StatesError::Runtime,
-                            &format!("The ToleratedFailurePercentagePath field refers to value \"{v}\" which is not a valid percentage: {p}"),
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
+                    None => {
+                        return Err(here.fail(
+                            StatesError::Runtime,
+                            &format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}", shown(&v)),
                         ));
                     }
                 }

@@ -25,13 +25,23 @@ pub(super) async fn eval(
         Wait::Seconds(n) => Duration::from_secs(*n),
         Wait::Timestamp(t) => (*t - clock.now()).to_std().unwrap_or_default(),
         Wait::SecondsPath(p) => {
-            let v = here
-                .env(&eff, vars)
-                .lookup(p)
-                .map_err(|e| here.err(e))?
-                .unwrap_or(Value::Null);
+            let found = here.env(&eff, vars).lookup(p).map_err(|e| here.err(e))?;
+            let Some(v) = found else {
+                return Err(here.fail(
+                    StatesError::Runtime,
+                    &format!("The SecondsPath parameter does not reference an input value: {p}"),
+                ));
+            };
             match v.as_i64() {
-                Some(n) => Duration::from_secs(u64::try_from(n).unwrap_or(0)),
+                Some(n) if n < 0 => {
+                    return Err(here.fail(
+                        StatesError::Runtime,
+                        &format!(
+                            "The SecondsPath parameter references a negative value: {p} == {n}"
+                        ),
+                    ));
+                }
+                Some(n) => Duration::from_secs(n.unsigned_abs()),
                 None => {
                     return Err(here.fail(
                         StatesError::Runtime,
@@ -63,6 +73,11 @@ pub(super) async fn eval(
             }
         }
     };
+    // AWS keeps a wait's delay in 31 bits of seconds (recorded: 24,855 days waits, 24,856
+    // days fails).
+    if duration.as_secs() > i32::MAX as u64 {
+        return Err(here.fail(StatesError::Runtime, "Wait state delay is too long."));
+    }
     clock.sleep(duration.min(MAX_SLEEP)).await;
     let assigned = here.assign(io.assign.as_ref(), &eff, vars)?;
     let out = here.select_path(&io.output_path, eff, vars)?;

@@ -170,14 +170,14 @@ impl Parser<'_> {
                 Segment::Filter(Box::new(f))
             }
             Some(b'\'' | b'"') => {
-                let mut names = vec![self.quoted()?];
+                let mut names = vec![self.quoted_name()?];
                 loop {
                     self.skip_ws();
                     if !self.eat(b',') {
                         break;
                     }
                     self.skip_ws();
-                    names.push(self.quoted()?);
+                    names.push(self.quoted_name()?);
                 }
                 if names.len() == 1 {
                     Segment::Child(names.remove(0))
@@ -242,7 +242,19 @@ impl Parser<'_> {
             .map_err(|_| format!("bad integer `{}`", &self.text[start..self.pos]))
     }
 
+    /// A quoted name in brackets, `['…']` or `["…"]`. As Jayway (and so AWS) reads it, a
+    /// backslash escapes only the enclosing quote; before anything else it is an ordinary
+    /// character: AWS matched `$['Test\""Name"']` against the key `Test\""Name"`.
+    fn quoted_name(&mut self) -> R<String> {
+        self.quoted_with(false)
+    }
+
+    /// A quoted string literal in a filter, where a backslash escapes any character.
     fn quoted(&mut self) -> R<String> {
+        self.quoted_with(true)
+    }
+
+    fn quoted_with(&mut self, escapes_any: bool) -> R<String> {
         let q = self.peek().ok_or("unexpected end")?;
         self.pos += 1;
         let mut out = String::new();
@@ -259,6 +271,9 @@ impl Parser<'_> {
                         .next()
                         .ok_or("unterminated string")?;
                     self.pos += n.len_utf8();
+                    if !escapes_any && n as u32 != q as u32 {
+                        out.push('\\');
+                    }
                     out.push(n);
                 }
                 c if c as u32 == q as u32 => return Ok(out),
