@@ -1,4 +1,5 @@
-//! Errors of loading a workload. Job failures are values ([`crate::JobError`]), not these.
+//! Errors of setting the host up and of loading a workload. Job failures are values
+//! ([`crate::JobError`]), not these.
 
 use std::path::PathBuf;
 
@@ -61,5 +62,61 @@ pub enum LoadError {
     },
     /// Setting up wasmtime failed (a host fault, not the workload's).
     #[error("setting up the wasm engine: {0}")]
-    Engine(String),
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The host's configuration asks for two things that exclude each other, or for a CPU
+    /// share the throttle cannot give.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl LoadError {
+    /// A wasmtime failure while building the engine or the linker.
+    pub(crate) fn engine(e: wasmtime::Error) -> Self {
+        LoadError::Engine(e.into())
+    }
+}
+
+/// A host configuration that cannot be used: a variable of the Lambda environment that is set
+/// but unusable, or settings that exclude each other.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A variable that must hold a whole number does not.
+    #[error("{var} is not a whole number: `{value}`")]
+    NotAnInteger {
+        /// The variable.
+        var: &'static str,
+        /// What it holds.
+        value: String,
+        /// The parse error.
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// A variable that must hold a number does not.
+    #[error("{var} is not a number: `{value}`")]
+    NotANumber {
+        /// The variable.
+        var: &'static str,
+        /// What it holds.
+        value: String,
+        /// The parse error.
+        #[source]
+        source: std::num::ParseFloatError,
+    },
+    /// A switch that must be `1`/`true` or `0`/`false`.
+    #[error("{var} must be 1 or 0, got `{value}`")]
+    NotASwitch {
+        /// The variable.
+        var: &'static str,
+        /// What it holds.
+        value: String,
+    },
+    /// An in-process CPU share that is not a positive number of vCPUs.
+    #[error("CPU share must be a positive number of vCPUs, got {0}")]
+    BadShare(f64),
+    /// Metering with the in-process throttle: the throttle's pauses would be metered as waits.
+    #[error(
+        "metering and the in-process CPU throttle exclude each other: the throttle's pauses would be metered as waits"
+    )]
+    MeterWithThrottle,
 }

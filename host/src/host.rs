@@ -4,7 +4,7 @@
 use crate::bindings;
 use crate::caps::dynamo::{Dynamo, DynamoSettings};
 use crate::engine::{self, Ticking};
-use crate::error::LoadError;
+use crate::error::{ConfigError, LoadError};
 use crate::state::GuestState;
 use crate::throttle::Throttle;
 use crate::workload::Workload;
@@ -63,35 +63,38 @@ impl HostConfig {
     /// The configuration of a Lambda execution environment (see [`crate::env`]).
     ///
     /// # Errors
-    /// A message naming the variable when one is set but unusable.
-    pub fn from_env() -> Result<Self, String> {
+    /// [`ConfigError`] naming the variable when one is set but unusable.
+    pub fn from_env() -> Result<Self, ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let root = var(crate::env::TASK_ROOT).unwrap_or_else(|| ".".into());
         let mut config = Self::new(PathBuf::from(root).join("guests"));
         config.trust_precompiled = true;
         if let Some(mb) = var(crate::env::MEMORY_SIZE) {
-            config.memory_mb = mb.parse().map_err(|_| {
-                format!("{} is not a number of MB: `{mb}`", crate::env::MEMORY_SIZE)
+            config.memory_mb = mb.parse().map_err(|source| ConfigError::NotAnInteger {
+                var: crate::env::MEMORY_SIZE,
+                value: mb.clone(),
+                source,
             })?;
         }
         if let Some(tables) = var(crate::env::ALLOWED_TABLES) {
             config.allowed_tables = tables.split(',').map(|t| t.trim().to_string()).collect();
         }
         if let Some(vcpus) = var(crate::env::CPU_VCPUS) {
-            config.cpu_vcpus =
-                Some(vcpus.parse().map_err(|_| {
-                    format!("{} is not a number: `{vcpus}`", crate::env::CPU_VCPUS)
-                })?);
+            config.cpu_vcpus = Some(vcpus.parse().map_err(|source| ConfigError::NotANumber {
+                var: crate::env::CPU_VCPUS,
+                value: vcpus.clone(),
+                source,
+            })?);
         }
         if let Some(meter) = var(crate::env::METER) {
             config.meter = match meter.as_str() {
                 "1" | "true" => true,
                 "0" | "false" => false,
                 _ => {
-                    return Err(format!(
-                        "{} must be 1 or 0, got `{meter}`",
-                        crate::env::METER
-                    ));
+                    return Err(ConfigError::NotASwitch {
+                        var: crate::env::METER,
+                        value: meter,
+                    });
                 }
             };
         }
@@ -123,19 +126,15 @@ impl Host {
     pub fn new(config: HostConfig, runtime: tokio::runtime::Handle) -> Result<Self, LoadError> {
         let started = Instant::now();
         if config.meter && config.cpu_vcpus.is_some() {
-            return Err(LoadError::Engine(
-                "metering and the in-process CPU throttle exclude each other: the throttle's pauses would be metered as waits".into(),
-            ));
+            return Err(ConfigError::MeterWithThrottle.into());
         }
-        let (engine, ticking) =
-            engine::build(config.meter).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let (engine, ticking) = engine::build(config.meter).map_err(LoadError::engine)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(LoadError::engine)?;
         bindings::Workload::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| LoadError::Engine(e.to_string()))?;
+            .map_err(LoadError::engine)?;
         let throttle = match config.cpu_vcpus {
-            Some(vcpus) => Some(Arc::new(Throttle::new(vcpus).map_err(LoadError::Engine)?)),
+            Some(vcpus) => Some(Arc::new(Throttle::new(vcpus)?)),
             None => None,
         };
         let settings = DynamoSettings {

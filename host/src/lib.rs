@@ -40,7 +40,7 @@ mod workload;
 
 pub use calibrate::TimedRun;
 pub use engine::precompile;
-pub use error::LoadError;
+pub use error::{ConfigError, LoadError};
 pub use guests_folder::precompile_folder;
 pub use host::{Host, HostConfig};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};

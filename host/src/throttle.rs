@@ -9,6 +9,7 @@
 //!
 //! Must not be used when a cgroup already caps the process: the two would compound.
 
+use crate::error::ConfigError;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -35,11 +36,9 @@ impl Throttle {
     ///
     /// # Errors
     /// When `vcpus` is not a positive finite number.
-    pub fn new(vcpus: f64) -> Result<Self, String> {
+    pub fn new(vcpus: f64) -> Result<Self, ConfigError> {
         if !(vcpus.is_finite() && vcpus > 0.0) {
-            return Err(format!(
-                "CPU share must be a positive number of vCPUs, got {vcpus}"
-            ));
+            return Err(ConfigError::BadShare(vcpus));
         }
         let bucket = Bucket {
             tokens: 0.0,
