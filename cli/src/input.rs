@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Parses `--payload`: JSON text, or `@path` to read it from a file (a FIFO and
 /// `/dev/stdin` too). At most `limit` bytes are read: an endless source (`@/dev/zero`) is an
@@ -38,7 +38,7 @@ pub fn json_arg(flag: &str, text: &str, limit: usize) -> Result<Value> {
 }
 
 /// The folder of built workloads: `--guests`, else `POWERSWEEP_GUESTS`, else `guests/dist`
-/// here, else the one of the source tree this binary was built from.
+/// here (a checkout), else the workloads built into this binary.
 pub fn guests_dir(flag: Option<PathBuf>) -> PathBuf {
     if let Some(dir) = flag.or_else(|| std::env::var_os("POWERSWEEP_GUESTS").map(PathBuf::from)) {
         return dir;
@@ -47,7 +47,27 @@ pub fn guests_dir(flag: Option<PathBuf>) -> PathBuf {
     if here.is_dir() {
         return here;
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../guests/dist")
+    crate::embedded::guests_folder().unwrap_or_else(|e| {
+        eprintln!("warning: cannot unpack the built-in workloads ({e:#}); give --guests");
+        here
+    })
+}
+
+/// The state machine's text and where it came from: `--state-machine`, else
+/// `statemachine/powersweep.asl.json` here (a checkout), else the one built into this binary.
+///
+/// # Errors
+/// When a file that was named or found cannot be read.
+pub fn state_machine(flag: Option<&Path>) -> Result<(String, String)> {
+    let here = Path::new("statemachine/powersweep.asl.json");
+    let path = match flag {
+        Some(p) => p,
+        None if here.exists() => here,
+        None => return Ok((crate::embedded::STATE_MACHINE.to_owned(), "built in".into())),
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the state machine `{}`", path.display()))?;
+    Ok((text, format!("`{}`", path.display())))
 }
 
 #[cfg(test)]

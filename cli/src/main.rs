@@ -5,6 +5,7 @@
 
 mod aws;
 mod cmd;
+mod embedded;
 mod input;
 mod local;
 mod modeled;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 /// Flags of `powersweep guests`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Folder of built workloads (default: guests/dist).
+    /// Folder of built workloads (default: guests/dist here, else the built-in ones).
     #[arg(long)]
     guests: Option<PathBuf>,
 }

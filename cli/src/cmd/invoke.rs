@@ -56,7 +56,7 @@ pub struct Args {
     /// DynamoDB endpoint, e.g. http://127.0.0.1:5000 (default: the AWS configuration).
     #[arg(long)]
     dynamodb_endpoint: Option<String>,
-    /// Folder of built workloads (default: guests/dist).
+    /// Folder of built workloads (default: guests/dist here, else the built-in ones).
     #[arg(long)]
     guests: Option<PathBuf>,
 }

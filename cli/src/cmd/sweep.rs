@@ -81,10 +81,11 @@ pub struct Args {
     /// and print both side by side, with their ratio per row and their wall times.
     #[arg(long)]
     cross_check: bool,
-    /// The state machine file (default: statemachine/powersweep.asl.json).
+    /// The state machine file (default: statemachine/powersweep.asl.json here, else the one
+    /// built into this binary).
     #[arg(long)]
     state_machine: Option<PathBuf>,
-    /// Folder of built workloads (default: guests/dist).
+    /// Folder of built workloads (default: guests/dist here, else the built-in ones).
     #[arg(long)]
     guests: Option<PathBuf>,
     /// A DynamoDB table the workload may write (repeatable).
@@ -542,17 +543,12 @@ async fn run_local(
     model: Option<&Setup>,
 ) -> Result<AnalyzerOutput> {
     let guests = guests_dir(args.guests.clone());
-    let path = args
-        .state_machine
-        .clone()
-        .unwrap_or_else(default_state_machine);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the state machine `{}`", path.display()))?;
+    let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
     let text = text
         .replace("${HostFunctionName}", HOST_FUNCTION)
         .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
-    let machine = StateMachine::parse(&text)
-        .with_context(|| format!("invalid state machine `{}`", path.display()))?;
+    let machine =
+        StateMachine::parse(&text).with_context(|| format!("invalid state machine {source}"))?;
 
     let environment =
         crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
@@ -671,12 +667,4 @@ fn parse_output(output: Value) -> Result<AnalyzerOutput> {
     serde_json::from_value(output).context(
         "the state machine's output is not an analyzer output; is the ARN the `StateMachineArn` output of powersweep's stack?",
     )
-}
-
-fn default_state_machine() -> PathBuf {
-    let here = PathBuf::from("statemachine/powersweep.asl.json");
-    if here.exists() {
-        return here;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../statemachine/powersweep.asl.json")
 }

@@ -380,3 +380,43 @@ fn exec_enforces_aws_quotas_unless_lifted() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn an_installed_binary_runs_from_any_directory() {
+    // No checkout here: the state machine and the shipped workloads come from the binary.
+    let cwd = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_powersweep"))
+            .current_dir(cwd.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env_remove("POWERSWEEP_GUESTS")
+            .args(args)
+            .output()
+            .expect("run powersweep")
+    };
+    let out = run(&["guests"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["ddb-writer", "pbkdf2"], "{listed}");
+
+    let out = run(&[
+        "sweep",
+        "--cpu-mode",
+        "in-process",
+        "--memory",
+        "1024",
+        "--threads",
+        "1",
+        "--repetitions",
+        "1",
+        "--payload",
+        r#"{"iterations":1000,"passwords":["a"]}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(cwd.path().join("powersweep-out/results.json").is_file());
+}
