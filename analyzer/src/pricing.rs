@@ -6,13 +6,16 @@ use serde::{Deserialize, Serialize};
 
 /// The function's instruction set; Lambda prices arm64 about 20 % below x86_64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Architecture {
     /// Intel/AMD.
     #[serde(rename = "x86_64")]
+    #[cfg_attr(feature = "clap", value(name = "x86_64"))]
     X86_64,
     /// Graviton; the template's default.
     #[default]
     #[serde(rename = "arm64")]
+    #[cfg_attr(feature = "clap", value(name = "arm64"))]
     Arm64,
 }
 

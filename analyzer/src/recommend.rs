@@ -13,6 +13,7 @@ use crate::{Recommendation, Recommendations, Row};
 
 /// What the user optimizes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Cheapest per invocation.

@@ -21,31 +21,6 @@ pub const HOST_FUNCTION: &str = "powersweep-host";
 /// The analyzer's ARN as the state machine is given it (`${AnalyzerFunctionArn}`).
 pub const ANALYZER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:powersweep-analyzer";
 
-/// How local durations are made (`--cpu-mode` of `sweep` and `invoke`).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub enum CpuMode {
-    /// Run uncapped and metered; compute Lambda's duration from the work (reproducible).
-    Model,
-    /// A cgroup where one can be created, else the in-process throttle.
-    Auto,
-    /// A cgroup (fails where none can be created).
-    Cgroup,
-    /// The host throttles its guest threads itself.
-    InProcess,
-}
-
-impl CpuMode {
-    /// The emulator's setting for this mode.
-    pub fn choice(self) -> CpuModeChoice {
-        match self {
-            CpuMode::Model => CpuModeChoice::Model,
-            CpuMode::Auto => CpuModeChoice::Auto,
-            CpuMode::Cgroup => CpuModeChoice::Cgroup,
-            CpuMode::InProcess => CpuModeChoice::InProcess,
-        }
-    }
-}
-
 /// How the local Lambda is set up.
 #[derive(Debug, Clone)]
 pub struct LocalSettings {

@@ -6,10 +6,10 @@
 //! cap: quicker for developing a workload).
 
 use crate::input::{guests_dir, json_arg};
-use crate::local::{CpuMode, HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
+use crate::local::{HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
 use crate::modeled::{ModelArgs, WorkModel};
 use anyhow::{Context, Result, bail};
-use powersweep_emulator::{InvokeRequest, LogType};
+use powersweep_emulator::{CpuModeChoice, InvokeRequest, LogType};
 use powersweep_host::{Host, HostConfig, JobEvent, JobResponse};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -43,7 +43,7 @@ pub struct Args {
     /// How the duration is made: computed from metered work (`model`), or measured under a
     /// CPU cap (`auto`, `cgroup`, `in-process`).
     #[arg(long, value_enum, default_value = "model")]
-    cpu_mode: CpuMode,
+    cpu_mode: CpuModeChoice,
     #[command(flatten)]
     model: ModelArgs,
     /// A DynamoDB table workloads may write (repeatable).
@@ -76,9 +76,12 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             args.memory
         );
     }
-    if !(args.timeout.is_finite() && args.timeout >= 1.0 && args.timeout <= 900.0) {
+    let seconds = powersweep_emulator::TIMEOUT_RANGE_S;
+    if !(f64::from(*seconds.start())..=f64::from(*seconds.end())).contains(&args.timeout) {
         bail!(
-            "--timeout must be 1..=900 seconds, as Lambda allows, got {}",
+            "--timeout must be {}..={} seconds, as Lambda allows, got {}",
+            seconds.start(),
+            seconds.end(),
             args.timeout
         );
     }
@@ -148,7 +151,7 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
         crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
     let guests = guests_dir(args.guests.clone());
     let duration_model = match args.cpu_mode {
-        CpuMode::Model => {
+        CpuModeChoice::Model => {
             let config = crate::modeled::host_config(&guests, &args.allow_table);
             let setup = args.model.prepare(&config, &event).await?;
             Some(WorkModel::new(setup.params)
@@ -159,7 +162,7 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
     let settings = LocalSettings {
         guests_dir: guests,
         vcpu_mb: args.vcpu_mb,
-        cpu_mode: args.cpu_mode.choice(),
+        cpu_mode: args.cpu_mode,
         duration_model,
         memory_mb: args.memory,
         timeout_s: args.timeout.ceil() as u32,
@@ -167,7 +170,7 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
     };
     let lambda = LocalLambda::start(&settings).await?;
     let share = lambda.emulator().cpu_share(args.memory);
-    let modeled = args.cpu_mode == CpuMode::Model;
+    let modeled = args.cpu_mode == CpuModeChoice::Model;
     // Modeled durations use Lambda's whole share: nothing is capped by this machine.
     let capped = share.capped && !modeled;
     eprintln!(

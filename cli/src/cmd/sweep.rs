@@ -6,11 +6,11 @@
 //! invocation, so a bad flag never costs a sweep.
 
 use crate::input::{guests_dir, json_arg};
-use crate::local::{ANALYZER_ARN, CpuMode, HOST_FUNCTION, LocalLambda, LocalSettings};
+use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
 use crate::modeled::{ModelArgs, Setup, WorkModel};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
-use powersweep_analyzer::{AnalyzerOutput, LocalRun};
+use powersweep_analyzer::{AnalyzerOutput, Architecture, LocalRun, Strategy};
 use powersweep_asl::{
     Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, StateMachine, TaskRegistry,
 };
@@ -70,7 +70,7 @@ pub struct Args {
     /// How local durations are made: computed from metered work (`model`), or measured
     /// under a CPU cap (`auto`, `cgroup`, `in-process`).
     #[arg(long, value_enum, default_value = "model")]
-    cpu_mode: CpuMode,
+    cpu_mode: CpuModeChoice,
     #[command(flatten)]
     model: ModelArgs,
     /// Run past AWS's Step Functions quotas locally (25,000 history events per execution):
@@ -122,24 +122,6 @@ impl Preset {
             .map(|v| v.get_name().to_string())
             .unwrap_or_default()
     }
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
-enum Strategy {
-    /// The cheapest configuration.
-    Cost,
-    /// The fastest configuration.
-    Speed,
-    /// A weighted mix of cost and speed.
-    Balanced,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
-enum Architecture {
-    #[value(name = "x86_64")]
-    X86_64,
-    #[value(name = "arm64")]
-    Arm64,
 }
 
 /// A validated sweep: everything checked before the first invocation.
@@ -402,11 +384,11 @@ impl Plan {
             "memorySizes": self.memory,
             "threads": self.threads,
             "repetitions": self.repetitions,
-            "strategy": match self.strategy { Strategy::Cost => "cost", Strategy::Speed => "speed", Strategy::Balanced => "balanced" },
+            "strategy": self.strategy.as_str(),
             "balancedWeight": self.balanced_weight,
             "discardTopBottom": self.discard_top_bottom,
             "maxConcurrency": self.max_concurrency,
-            "architecture": match self.architecture { Architecture::X86_64 => "x86_64", Architecture::Arm64 => "arm64" },
+            "architecture": self.architecture.as_str(),
         });
         if let Some(name) = function_name {
             input["functionName"] = json!(name);
@@ -424,10 +406,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         crate::cmd::report::show(&output, &args.out)?;
         return all_failed(&output);
     }
-    if args.cross_check && args.cpu_mode != CpuMode::Model {
+    if args.cross_check && args.cpu_mode != CpuModeChoice::Model {
         bail!("--cross-check compares the `model` mode with a CPU cap: leave --cpu-mode at model");
     }
-    let choice = args.cpu_mode.choice();
+    let choice = args.cpu_mode;
     let guests = guests_dir(args.guests.clone());
     check_workload(&guests, &plan.workload)?;
     // Calibration is part of the model mode's cost: the wall time includes it.
@@ -453,7 +435,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         let started = std::time::Instant::now();
         let capped_plan = Plan {
             max_concurrency: args.max_concurrency.unwrap_or(local_concurrency(
-                CpuMode::Auto,
+                CpuModeChoice::Auto,
                 true,
                 plan.memory.len(),
             )),
@@ -498,11 +480,11 @@ fn all_failed(output: &AnalyzerOutput) -> Result<ExitCode> {
 /// every size at once, as on AWS: the cores stay busy through a round's last, longest jobs
 /// (19.5 s at two at a time, 17.6 s at five, for the default sweep). With measured latency,
 /// as many as there are cores: the local service's answers are part of the result.
-fn local_concurrency(mode: CpuMode, measured_latency: bool, sizes: usize) -> u32 {
+fn local_concurrency(mode: CpuModeChoice, measured_latency: bool, sizes: usize) -> u32 {
     match mode {
-        CpuMode::Model if measured_latency => powersweep_emulator::host_cores() as u32,
-        CpuMode::Model => u32::try_from(sizes).unwrap_or(u32::MAX).max(1),
-        CpuMode::Auto | CpuMode::Cgroup | CpuMode::InProcess => 1,
+        CpuModeChoice::Model if measured_latency => powersweep_emulator::host_cores() as u32,
+        CpuModeChoice::Model => u32::try_from(sizes).unwrap_or(u32::MAX).max(1),
+        CpuModeChoice::Auto | CpuModeChoice::Cgroup | CpuModeChoice::InProcess => 1,
     }
 }
 

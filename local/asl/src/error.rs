@@ -81,81 +81,63 @@ pub enum ParseErrorKind {
     Unsupported(String),
 }
 
-/// The predefined ASL error names. `Display` prints the exact AWS string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StatesError {
-    /// `States.ALL`: wildcard for any error except `States.Runtime` and `States.DataLimitExceeded`.
-    All,
-    /// `States.DataLimitExceeded`: a payload exceeded the size limit.
-    DataLimitExceeded,
-    /// `States.ExceedToleratedFailureThreshold`: a Map had more failed items than tolerated.
-    ExceedToleratedFailureThreshold,
-    /// `States.HeartbeatTimeout`.
-    HeartbeatTimeout,
-    /// `States.IntrinsicFailure`: an intrinsic function failed.
-    IntrinsicFailure,
-    /// `States.NoChoiceMatched`: no Choice rule matched and there is no Default.
-    NoChoiceMatched,
-    /// `States.ParameterPathFailure`.
-    ParameterPathFailure,
-    /// `States.Permissions`.
-    Permissions,
-    /// `States.ResultPathMatchFailure`: ResultPath cannot be applied to the input.
-    ResultPathMatchFailure,
-    /// `States.Runtime`: a failure in the engine's data processing; never caught by `States.ALL`.
-    Runtime,
-    /// `States.BranchFailed`: a branch of a Parallel or Map failed.
-    BranchFailed,
-    /// `States.TaskFailed`: wildcard for a failing task (anything but `States.Timeout`).
-    TaskFailed,
-    /// `States.Timeout`: a task or the execution ran longer than `TimeoutSeconds`.
-    Timeout,
+/// Declares [`StatesError`] from one list of variants and AWS names, so that the enum, its
+/// names and its parser cannot drift apart.
+macro_rules! states_errors {
+    ($( $(#[$doc:meta])* $variant:ident => $name:literal, )*) => {
+        /// The predefined ASL error names. `Display` prints the exact AWS string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum StatesError {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl StatesError {
+            /// The exact AWS name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( StatesError::$variant => $name, )*
+                }
+            }
+
+            /// Parses an exact `States.*` name.
+            pub fn from_name(name: &str) -> Option<StatesError> {
+                match name {
+                    $( $name => Some(StatesError::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl StatesError {
-    /// The exact AWS name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatesError::All => "States.ALL",
-            StatesError::DataLimitExceeded => "States.DataLimitExceeded",
-            StatesError::ExceedToleratedFailureThreshold => {
-                "States.ExceedToleratedFailureThreshold"
-            }
-            StatesError::HeartbeatTimeout => "States.HeartbeatTimeout",
-            StatesError::IntrinsicFailure => "States.IntrinsicFailure",
-            StatesError::NoChoiceMatched => "States.NoChoiceMatched",
-            StatesError::ParameterPathFailure => "States.ParameterPathFailure",
-            StatesError::Permissions => "States.Permissions",
-            StatesError::ResultPathMatchFailure => "States.ResultPathMatchFailure",
-            StatesError::Runtime => "States.Runtime",
-            StatesError::BranchFailed => "States.BranchFailed",
-            StatesError::TaskFailed => "States.TaskFailed",
-            StatesError::Timeout => "States.Timeout",
-        }
-    }
-
-    /// Parses an exact `States.*` name.
-    pub fn from_name(name: &str) -> Option<StatesError> {
-        use StatesError::*;
-        [
-            All,
-            DataLimitExceeded,
-            ExceedToleratedFailureThreshold,
-            HeartbeatTimeout,
-            IntrinsicFailure,
-            NoChoiceMatched,
-            ParameterPathFailure,
-            Permissions,
-            ResultPathMatchFailure,
-            Runtime,
-            BranchFailed,
-            TaskFailed,
-            Timeout,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == name)
-    }
+states_errors! {
+    /// `States.ALL`: wildcard for any error except `States.Runtime` and `States.DataLimitExceeded`.
+    All => "States.ALL",
+    /// `States.DataLimitExceeded`: a payload exceeded the size limit.
+    DataLimitExceeded => "States.DataLimitExceeded",
+    /// `States.ExceedToleratedFailureThreshold`: a Map had more failed items than tolerated.
+    ExceedToleratedFailureThreshold => "States.ExceedToleratedFailureThreshold",
+    /// `States.HeartbeatTimeout`.
+    HeartbeatTimeout => "States.HeartbeatTimeout",
+    /// `States.IntrinsicFailure`: an intrinsic function failed.
+    IntrinsicFailure => "States.IntrinsicFailure",
+    /// `States.NoChoiceMatched`: no Choice rule matched and there is no Default.
+    NoChoiceMatched => "States.NoChoiceMatched",
+    /// `States.ParameterPathFailure`.
+    ParameterPathFailure => "States.ParameterPathFailure",
+    /// `States.Permissions`.
+    Permissions => "States.Permissions",
+    /// `States.ResultPathMatchFailure`: ResultPath cannot be applied to the input.
+    ResultPathMatchFailure => "States.ResultPathMatchFailure",
+    /// `States.Runtime`: a failure in the engine's data processing; never caught by `States.ALL`.
+    Runtime => "States.Runtime",
+    /// `States.BranchFailed`: a branch of a Parallel or Map failed.
+    BranchFailed => "States.BranchFailed",
+    /// `States.TaskFailed`: wildcard for a failing task (anything but `States.Timeout`).
+    TaskFailed => "States.TaskFailed",
+    /// `States.Timeout`: a task or the execution ran longer than `TimeoutSeconds`.
+    Timeout => "States.Timeout",
 }
 
 impl fmt::Display for StatesError {

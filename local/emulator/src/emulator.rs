@@ -28,6 +28,7 @@ use crate::runtime_api::{self, Event, Lifecycle, MAX_REQUEST_BYTES, Outcome};
 
 /// How the emulator should cap CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum CpuModeChoice {
     /// A cgroup if one can be created, else in-process.
     #[default]
