@@ -327,10 +327,11 @@ impl Plan {
     }
 
     /// The history events an execution of this plan makes, with AWS's allowances: counted on
-    /// the local engine (which records events as AWS does) for 1–3 sizes, thread counts and
-    /// rounds, all successful (`a_plans_history_is_what_the_engine_counts` checks it), plus
-    /// [`AWS_POLLS_PER_SIZE`] extra polls per size for the updates AWS applies in the
-    /// background. See [`HISTORY_HEADROOM`] for what it leaves out.
+    /// the local engine (its history has AWS's event types; not yet checked against AWS) for
+    /// 1–3 sizes, thread counts and rounds, all successful (the CLI test
+    /// `a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs` compares
+    /// it with the engine's count), plus [`AWS_POLLS_PER_SIZE`] extra polls per size for the
+    /// updates AWS applies in the background. See [`HISTORY_HEADROOM`] for what it leaves out.
     fn history_events(&self) -> u64 {
         self.local_history_events()
             + AWS_POLLS_PER_SIZE * EVENTS_PER_POLL * self.memory.len() as u64
