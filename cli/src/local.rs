@@ -170,7 +170,11 @@ fn task_root(guests_dir: &Path, meter: bool) -> Result<tempfile::TempDir> {
             )
         })?;
     for (name, error) in failed {
-        eprintln!("warning: workload `{name}` is unusable, the others are not affected: {error}");
+        eprintln!(
+            "warning: workload `{}` is unusable, the others are not affected: {}",
+            crate::terminal::escape(&name),
+            crate::terminal::escape(&error.to_string())
+        );
     }
     Ok(dir)
 }

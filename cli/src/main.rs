@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            terminal::print_error(&format!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -86,7 +86,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", terminal::escape(&format!("{e:#}")));
+            terminal::print_error(&format!("{e:#}"));
             // A shell reports a run ended by a signal as 128 + its number; so do we, after
             // cleaning up, so that scripts can tell an interruption from a failure.
             match e.downcast_ref::<signals::Interrupted>() {

@@ -27,6 +27,12 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Prints `error: <message>` on stderr, escaped and so on one line: the one way an error
+/// reaches the terminal, whether it is ours or carries a workload's text.
+pub fn print_error(message: &str) {
+    eprintln!("error: {}", escape(message));
+}
+
 /// C0 and C1 controls and DEL, and the Unicode characters that reorder what follows them
 /// (the "Trojan Source" overrides and isolates).
 fn unsafe_char(c: char) -> bool {

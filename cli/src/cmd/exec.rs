@@ -36,7 +36,7 @@ pub struct Args {
 
 pub async fn run(args: Args) -> Result<ExitCode> {
     let usage = |e: anyhow::Error| {
-        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        crate::terminal::print_error(&format!("{e:#}"));
         Ok(ExitCode::from(2))
     };
     let input = match json_arg(

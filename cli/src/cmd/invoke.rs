@@ -234,7 +234,7 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        eprintln!("error: the function failed: {error_type}: {message}");
+        crate::terminal::print_error(&format!("the function failed: {error_type}: {message}"));
         return Ok(ExitCode::FAILURE);
     }
     let response: Option<JobResponse> = serde_json::from_value(printed).ok();
@@ -252,7 +252,7 @@ fn exit_for(response: &JobResponse) -> ExitCode {
             } else {
                 String::new()
             };
-            eprintln!("error: {first}{tail}");
+            crate::terminal::print_error(&format!("{first}{tail}"));
             ExitCode::FAILURE
         }
     }

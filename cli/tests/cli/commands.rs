@@ -279,6 +279,23 @@ fn text_from_a_workload_cannot_drive_the_terminal() {
     assert!(error_line.ends_with("second line"), "one line: {err:?}");
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(!table.contains('\u{1b}'), "{table:?}");
+
+    // `invoke` prints a failed job's first error itself.
+    let out = powersweep(&[
+        "invoke",
+        "--in-process",
+        "--workload",
+        "testbed",
+        "--payload",
+        "{\"planError\":\"plain \\u001b[2J\\u001b[31mred\\r\\nsecond line\"}",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "a raw escape reached stderr: {err:?}"
+    );
+    assert!(err.contains("\\u{1b}[2J"), "{err:?}");
 }
 
 #[test]
