@@ -197,12 +197,13 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
     let result = tokio::select! {
         result = &mut invocation => result,
         signal = crate::signals::interrupted() => {
-            lambda.shutdown().await;
-            // Let the invocation end rather than drop it: whatever of its cold start is still
-            // under way then sees the shutdown and stops its environment (a running job ends
-            // as its environment was killed). Then again, for the `powersweep-<pid>` group.
-            let _ = tokio::time::timeout(Duration::from_secs(10), &mut invocation).await;
-            lambda.shutdown().await;
+            // The invocation is driven while the emulator shuts down: `shutdown` waits for a
+            // cold start under way, and that start runs in this future (a running job ends
+            // as its environment is killed).
+            let _ = tokio::join!(
+                lambda.shutdown(),
+                tokio::time::timeout(Duration::from_secs(10), &mut invocation)
+            );
             // The task root goes when `lambda` is dropped, on the way out.
             return Err(signal.into());
         }
