@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use super::{Here, Vars, run_machine};
+use super::{Here, Vars, raw_text, run_machine};
 use crate::error::{Failure, StatesError};
 use crate::history::EventType;
 use crate::spec::Map;
@@ -52,37 +52,43 @@ pub(super) async fn run(
             Value::String(s) => s.trim().parse::<f64>().ok(),
             other => other.as_f64(),
         };
-        let shown = |v: &Value| match v {
-            Value::String(s) => s.clone(),
-            o => o.to_string(),
-        };
         let lookup = |p: &crate::path::JsonPath| {
             env.lookup(p)
                 .map_err(|e| here.err(e))
                 .map(|v| v.unwrap_or(Value::Null))
         };
-        let limit = |l: &Limit, field: &str| -> Result<Option<u64>, Failure> {
+        // `negative`: AWS's cause for a negative value, where it has its own (a negative
+        // MaxConcurrency is "not a valid integer" here; AWS was recorded hanging on it).
+        let limit = |l: &Limit,
+                     field: &str,
+                     negative: Option<&str>|
+         -> Result<Option<u64>, Failure> {
             match l {
                 Limit::None => Ok(None),
                 Limit::Fixed(n) => Ok(Some(*n)),
                 Limit::Path(p) => {
                     let v = lookup(p)?;
-                    match number(&v) {
-                        Some(n) if n < 0.0 && field == "ToleratedFailureCountPath" => Err(here
-                            .fail(StatesError::Runtime, "ToleratedFailureCount cannot be negative.")),
-                        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => {
+                    match (number(&v), negative) {
+                        (Some(n), Some(cause)) if n < 0.0 => {
+                            Err(here.fail(StatesError::Runtime, cause))
+                        }
+                        (Some(n), _) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => {
                             Ok(Some(n as u64))
                         }
                         _ => Err(here.fail(
                             StatesError::Runtime,
-                            &format!("The {field} field refers to value \"{}\" which is not a valid integer: {p}", shown(&v)),
+                            &format!("The {field} field refers to value \"{}\" which is not a valid integer: {p}", raw_text(&v)),
                         )),
                     }
                 }
             }
         };
-        let max_concurrency = limit(&m.max_concurrency, "MaxConcurrencyPath")?.unwrap_or(0);
-        let tolerated_count = limit(&m.tolerated_count, "ToleratedFailureCountPath")?;
+        let max_concurrency = limit(&m.max_concurrency, "MaxConcurrencyPath", None)?.unwrap_or(0);
+        let tolerated_count = limit(
+            &m.tolerated_count,
+            "ToleratedFailureCountPath",
+            Some("ToleratedFailureCount cannot be negative."),
+        )?;
         let tolerated_pct = match &m.tolerated_percentage {
             None => None,
             Some(LimitF::Fixed(f)) => Some(*f),
@@ -99,7 +105,7 @@ pub(super) async fn run(
                     None => {
                         return Err(here.fail(
                             StatesError::Runtime,
-                            &format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}", shown(&v)),
+                            &format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}", raw_text(&v)),
                         ));
                     }
                 }

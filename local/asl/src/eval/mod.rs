@@ -81,6 +81,14 @@ impl Exec {
     }
 }
 
+/// A value as AWS quotes it in a cause: a string's own text, anything else as JSON.
+pub(super) fn raw_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Workflow variables visible to a state: the enclosing scopes (read-only, shared) and this
 /// scope's own assignments.
 #[derive(Debug, Clone, Default)]

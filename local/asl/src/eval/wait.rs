@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Here, MAX_SLEEP, Vars, parse_timestamp};
+use super::{Here, MAX_SLEEP, Vars, parse_timestamp, raw_text};
 use crate::error::{Failure, StatesError};
 use crate::spec::Wait;
 
@@ -17,10 +17,6 @@ pub(super) async fn eval(
     let io = &here.state.io;
     let eff = here.select_path(&io.input_path, raw, vars)?;
     let clock = &here.exec.clock;
-    let show = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
     let duration = match w {
         Wait::Seconds(n) => Duration::from_secs(*n),
         Wait::Timestamp(t) => (*t - clock.now()).to_std().unwrap_or_default(),
@@ -47,7 +43,7 @@ pub(super) async fn eval(
                         StatesError::Runtime,
                         &format!(
                             "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
-                            show(&v)
+                            raw_text(&v)
                         ),
                     ));
                 }
@@ -66,7 +62,7 @@ pub(super) async fn eval(
                         StatesError::Runtime,
                         &format!(
                             "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
-                            show(&v)
+                            raw_text(&v)
                         ),
                     ));
                 }
