@@ -405,26 +405,31 @@ fn a_bad_out_is_refused_before_any_invocation() {
     }
 }
 
-#[test]
-fn a_sweep_in_which_everything_failed_exits_1_and_keeps_its_results() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = sweep(
-        dir.path(),
+/// An in-process sweep of the testbed at one thread: fast, and whatever `payload` asks of it.
+fn testbed_sweep(out: &Path, payload: &str, memory: &str, repetitions: &str) -> Output {
+    sweep(
+        out,
         &[
             "--cpu-mode",
             "in-process",
             "--workload",
             "testbed",
             "--payload",
-            r#"{"tasks":[{"mode":"error"}]}"#,
+            payload,
             "--memory",
-            "1024",
+            memory,
             "--threads",
             "1",
             "--repetitions",
-            "1",
+            repetitions,
         ],
-    );
+    )
+}
+
+#[test]
+fn a_sweep_in_which_everything_failed_exits_1_and_keeps_its_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = testbed_sweep(dir.path(), r#"{"tasks":[{"mode":"error"}]}"#, "1024", "1");
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -440,48 +445,17 @@ fn a_sweep_in_which_everything_failed_exits_1_and_keeps_its_results() {
 fn a_sweep_with_one_good_row_exits_0() {
     // The obeyed side of the pair above: errors in some rows are results, not a failure.
     let dir = tempfile::tempdir().unwrap();
-    let out = sweep(
+    let out = testbed_sweep(
         dir.path(),
-        &[
-            "--cpu-mode",
-            "in-process",
-            "--workload",
-            "testbed",
-            "--payload",
-            r#"{"tasks":[{"mode":"alloc","mb":300}]}"#,
-            "--memory",
-            "256,1024",
-            "--threads",
-            "1",
-            "--repetitions",
-            "1",
-        ],
+        r#"{"tasks":[{"mode":"alloc","mb":300}]}"#,
+        "256,1024",
+        "1",
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let results = read_results(dir.path());
     assert_eq!(row(&results, 256, 1)["errors"], 1, "{results}");
     assert_eq!(row(&results, 1024, 1)["errors"], 0, "{results}");
-}
-
-/// The plan of the in-process quota tests: the testbed echoing, at two sizes, one thread.
-fn echo_plan(repetitions: &str) -> Vec<String> {
-    [
-        "--cpu-mode",
-        "in-process",
-        "--workload",
-        "testbed",
-        "--payload",
-        r#"{"tasks":[{"mode":"echo"}]}"#,
-        "--memory",
-        "256,512",
-        "--threads",
-        "1",
-        "--repetitions",
-        repetitions,
-    ]
-    .map(String::from)
-    .to_vec()
 }
 
 /// `history: N events, M estimated …` of a sweep's stderr.
@@ -500,9 +474,8 @@ fn history_line(stderr: &str) -> (u64, u64) {
 #[test]
 fn a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let args = echo_plan("1000");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let refused = sweep(dir.path(), &args);
+    let echo = r#"{"tasks":[{"mode":"echo"}]}"#;
+    let refused = testbed_sweep(dir.path(), echo, "256,512", "1000");
     let stderr = text(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("Step Functions history events"), "{stderr}");
@@ -515,9 +488,7 @@ fn a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs() 
     assert!(!dir.path().join("results.json").exists());
 
     // The largest plan the CLI accepts runs on the local engine with the quota on.
-    let args = echo_plan(&fits);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let ran = sweep(dir.path(), &args);
+    let ran = testbed_sweep(dir.path(), echo, "256,512", &fits);
     let stderr = text(&ran.stderr);
     assert!(ran.status.success(), "--repetitions {fits}: {stderr}");
     let (events, estimated) = history_line(&stderr);
