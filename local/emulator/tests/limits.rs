@@ -4,18 +4,14 @@
 use powersweep_emulator::{CgroupVersion, CpuMode, CpuModeChoice};
 use serde_json::json;
 
-use crate::util::{cgroups_available, emulator, invoke, json, shutdown_clean, spec};
+use crate::util::{cgroups_or_skip, emulator, invoke, json, shutdown_clean, spec};
 
 /// Coarse and load-proof: a quota can only make a job slower, so 0.25 vCPU must take at least
 /// twice its CPU time (ideal: 4×), and 1/8 vCPU at least twice as long as one vCPU (ideal: 8×,
 /// leaving room for other load on the machine slowing the whole vCPU down).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fraction_of_a_vcpu_is_proportionally_slower() {
-    if !cgroups_available().await {
-        powersweep_tests::prerequisite_missing(
-            "a_fraction_of_a_vcpu_is_proportionally_slower",
-            "no cgroup can be created here",
-        );
+    if !cgroups_or_skip("a_fraction_of_a_vcpu_is_proportionally_slower").await {
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;
@@ -53,11 +49,7 @@ async fn a_fraction_of_a_vcpu_is_proportionally_slower() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exceeding_memory_is_an_oom_function_error_and_next_is_cold() {
-    if !cgroups_available().await {
-        powersweep_tests::prerequisite_missing(
-            "exceeding_memory_is_an_oom_function_error_and_next_is_cold",
-            "no cgroup can be created here",
-        );
+    if !cgroups_or_skip("exceeding_memory_is_an_oom_function_error_and_next_is_cold").await {
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;
@@ -81,11 +73,7 @@ async fn exceeding_memory_is_an_oom_function_error_and_next_is_cold() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cgroup_mode_limits_the_environment_and_removes_its_cgroup() {
-    if !cgroups_available().await {
-        powersweep_tests::prerequisite_missing(
-            "cgroup_mode_limits_the_environment_and_removes_its_cgroup",
-            "no cgroup can be created here",
-        );
+    if !cgroups_or_skip("cgroup_mode_limits_the_environment_and_removes_its_cgroup").await {
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;
@@ -156,11 +144,7 @@ fn quota(v: &serde_json::Value, key: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_runs_at_one_vcpu_and_invocations_at_the_share() {
-    if !cgroups_available().await {
-        powersweep_tests::prerequisite_missing(
-            "init_runs_at_one_vcpu_and_invocations_at_the_share",
-            "no cgroup can be created here",
-        );
+    if !cgroups_or_skip("init_runs_at_one_vcpu_and_invocations_at_the_share").await {
         return;
     }
     let emu = emulator(CpuModeChoice::Cgroup).await;

@@ -5,13 +5,12 @@
 use powersweep_emulator::{CpuModeChoice, Emulator, EmulatorConfig};
 use serde_json::json;
 
-use crate::util::{cgroups_available, config, invoke, json, shutdown_clean, spec};
+use crate::util::{cgroups_or_skip, config, invoke, json, shutdown_clean, spec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "prints measurements; run by hand on an idle machine"]
 async fn measure() {
-    if !cgroups_available().await {
-        eprintln!("skipped: no cgroup can be created here");
+    if !cgroups_or_skip("measure").await {
         return;
     }
     for period in [20_000u64, 100_000] {

@@ -14,8 +14,18 @@ pub fn fake_runtime() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_fake-runtime"))
 }
 
+/// Whether `test` can run here: cgroups can be created. If not, says so loudly (and fails
+/// under `CI=true`, see `powersweep_tests::prerequisite_missing`); the caller returns.
+pub async fn cgroups_or_skip(test: &str) -> bool {
+    let available = cgroups_available().await;
+    if !available {
+        powersweep_tests::prerequisite_missing(test, "no cgroup can be created here");
+    }
+    available
+}
+
 /// Whether this machine lets us create cgroups (root with v1 or delegated v2).
-pub async fn cgroups_available() -> bool {
+async fn cgroups_available() -> bool {
     match Emulator::start(config(CpuModeChoice::Cgroup)).await {
         Ok(e) => {
             e.shutdown().await;
