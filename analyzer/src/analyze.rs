@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use crate::recommend::recommend;
 use crate::visualization::{BASE_URL, Series, encode_url};
 use crate::{
-    AnalyzerInput, AnalyzerOutput, Error, Outcome, Pricing, PricingInfo, Row, Sample,
-    parse_samples, summarize,
+    AnalyzerInput, AnalyzerOutput, DurationSource, Error, LambdaReport, Measurement, Outcome,
+    Pricing, PricingInfo, Row, Sample, parse_samples, summarize,
 };
 
 /// Analyzes what the state machine sent.
@@ -100,27 +100,52 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
 }
 
 fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &Pricing) -> Row {
-    let mut durations = Vec::with_capacity(group.len());
-    let mut cpu = Vec::new();
-    let mut cold_starts = 0;
+    let mut ok: Vec<&Measurement> = Vec::with_capacity(group.len());
     let mut first_failure: Option<(&str, &str)> = None;
     let mut errors = 0;
     for sample in group {
         match &sample.outcome {
-            Outcome::Ok(m) => {
-                durations.push(m.duration_ms);
-                cpu.extend(m.cpu_ms);
-                cold_starts += u32::from(m.cold);
-            }
+            Outcome::Ok(m) => ok.push(m),
             Outcome::Failed { error, cause } => {
                 errors += 1;
                 first_failure.get_or_insert((error, cause));
             }
         }
     }
+    // Lambda's figures only when every success has them: a row never mixes the two clocks.
+    let reports: Option<Vec<LambdaReport>> = ok.iter().map(|m| m.report).collect();
+    // `billed` is the billed ms of an average invocation: the trimmed mean of Lambda's
+    // per-invocation Billed Durations (each already a whole ms, so the mean is not rounded
+    // again: a second rounding would add up to 1 ms to a row and tilt close costs), or the
+    // trimmed mean duration rounded up to 1 ms as Lambda would bill it.
+    let (source, durations, billed) = match reports.filter(|r| !r.is_empty()) {
+        Some(reports) => {
+            // The warm cost of an invocation: a cold start's Billed Duration also holds its
+            // INIT, and the sweep's first invocation of each version (always its first
+            // thread count) is cold, so INIT would tilt every comparison of thread counts.
+            // What INIT adds is `initCostUsd`, per cold start.
+            let billed: Vec<f64> = reports
+                .iter()
+                .map(|r| match r.init_duration_ms {
+                    Some(_) => Pricing::billed_ms(r.duration_ms) as f64,
+                    None => r.billed_duration_ms as f64,
+                })
+                .collect();
+            (
+                DurationSource::LambdaReport,
+                reports.iter().map(|r| r.duration_ms).collect::<Vec<_>>(),
+                summarize(&billed, discard).map(|s| s.trimmed_mean),
+            )
+        }
+        None => {
+            let durations: Vec<f64> = ok.iter().map(|m| m.duration_ms).collect();
+            let billed =
+                summarize(&durations, discard).map(|s| Pricing::billed_ms(s.trimmed_mean) as f64);
+            (DurationSource::Job, durations, billed)
+        }
+    };
     let summary = summarize(&durations, discard);
-    let billed_ms = summary.map(|s| Pricing::billed_ms(s.trimmed_mean));
-    let cost = billed_ms.map(|billed| pricing.cost_per_invocation(memory_mb, billed));
+    let cost = billed.map(|billed| pricing.cost_per_invocation(memory_mb, billed));
     let (error, cause) = match (first_failure, group.is_empty()) {
         (Some((e, c)), _) => (Some(e.to_owned()), Some(c.to_owned())),
         (None, true) => (
@@ -129,12 +154,17 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         ),
         (None, false) => (None, None),
     };
+    let inits: Vec<f64> = ok
+        .iter()
+        .filter(|m| m.cold)
+        .filter_map(|m| m.report.and_then(|r| r.init_duration_ms).or(m.init_ms))
+        .collect();
     Row {
         memory_mb,
         threads,
         n: u32::try_from(group.len()).unwrap_or(u32::MAX),
         errors,
-        cold_starts,
+        cold_starts: u32::try_from(ok.iter().filter(|m| m.cold).count()).unwrap_or(u32::MAX),
         mean_ms: summary.map(|s| s.mean),
         trimmed_mean_ms: summary.map(|s| s.trimmed_mean),
         p50_ms: summary.map(|s| s.p50),
@@ -143,8 +173,24 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         min_ms: summary.map(|s| s.min),
         max_ms: summary.map(|s| s.max),
         std_dev_ms: summary.and_then(|s| s.std_dev),
-        mean_cpu_ms: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
-        billed_ms,
+        mean_cpu_ms: mean(ok.iter().filter_map(|m| m.cpu_ms)),
+        duration_source: source,
+        mean_job_ms: mean(ok.iter().map(|m| m.duration_ms)),
+        mean_init_ms: mean(inits.iter().copied()),
+        init_cost_usd: mean(inits.iter().copied()).map(|init| {
+            pricing.cost_per_invocation(memory_mb, Pricing::billed_ms(init) as f64)
+                - pricing.request_usd
+        }),
+        max_memory_used_mb: ok
+            .iter()
+            .filter_map(|m| {
+                m.report
+                    .map(|r| r.max_memory_used_mb)
+                    .or(m.max_rss_mb.map(|mb| mb.ceil() as u64))
+            })
+            .max(),
+        vcpus: ok.iter().filter_map(|m| m.vcpus).max(),
+        billed_ms: billed.map(|b| b.round() as u64),
         cost_per_invocation_usd: cost,
         cost_per_million_usd: cost.map(|c| c * 1e6),
         speedup_vs_one_thread: None,
@@ -153,6 +199,12 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         capped_vcpus: None,
         modeled: None,
     }
+}
+
+/// The mean of `values`, `None` when there are none.
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// `speedupVsOneThread` = trimmed mean at 1 thread / this row's, at the same memory.
@@ -259,6 +311,71 @@ mod tests {
             .iter()
             .find(|r| r.memory_mb == memory && r.threads == threads)
             .unwrap()
+    }
+
+    /// A sample with Lambda's REPORT line beside the host's job time.
+    fn reported(ms: f64, report_ms: f64, billed: u64, init: Option<f64>) -> serde_json::Value {
+        let init_field = init.map_or(String::new(), |i| format!("Init Duration: {i} ms\t"));
+        json!({"memoryMb": 1024, "threads": 1, "durationMs": ms, "cold": init.is_some(),
+               "initMs": 3.0, "maxRssMb": 40.2, "vcpus": 2, "errors": [],
+               "report": format!("REPORT RequestId: r\tDuration: {report_ms} ms\tBilled Duration: {billed} ms\tMemory Size: 1024 MB\tMax Memory Used: 45 MB\t{init_field}")})
+    }
+
+    fn one_row(samples: serde_json::Value) -> Row {
+        let input: AnalyzerInput =
+            serde_json::from_value(json!({"workload": "w", "samples": samples})).unwrap();
+        analyze(&input).unwrap().rows.remove(0)
+    }
+
+    #[test]
+    fn lambda_report_figures_make_the_row_when_every_success_has_them() {
+        // Durations 101, 102, 103 (job 100 each); billed 130 (cold: 101 + init 28.1 → 130),
+        // 103, 104. The cold one counts as its Duration, 101 ms: discard 0.2 of 3 trims
+        // nothing, billed mean (101 + 103 + 104) / 3 = 102.667 ms (shown as 103).
+        let r = one_row(json!([
+            reported(100.0, 101.0, 130, Some(28.1)),
+            reported(100.0, 102.0, 103, None),
+            reported(100.0, 103.0, 104, None),
+        ]));
+        assert_eq!(r.duration_source, DurationSource::LambdaReport);
+        assert!(close(r.trimmed_mean_ms, 102.0) && close(r.mean_job_ms, 100.0));
+        assert_eq!(r.billed_ms, Some(103));
+        assert_eq!((r.cold_starts, r.mean_init_ms), (1, Some(28.1)));
+        assert_eq!((r.max_memory_used_mb, r.vcpus), (Some(45), Some(2)));
+        // arm64 us-east-1: 0.0000133334 × 1 GB × 0.308 s / 3 + 0.0000002
+        assert!(close(
+            r.cost_per_invocation_usd,
+            0.0000133334 * 0.308 / 3.0 + 0.0000002
+        ));
+        // INIT 28.1 → 29 ms billed: 0.0000133334 × 1 GB × 0.029 s
+        assert!(close(r.init_cost_usd, 0.000_000_386_668_6));
+    }
+
+    #[test]
+    fn a_row_with_one_sample_lacking_a_report_uses_the_job_time_throughout() {
+        let r = one_row(json!([
+            reported(100.0, 101.0, 130, Some(28.1)),
+            {"memoryMb": 1024, "threads": 1, "durationMs": 100.0, "cold": false, "maxRssMb": 40.2},
+        ]));
+        assert_eq!(r.duration_source, DurationSource::Job);
+        assert!(close(r.trimmed_mean_ms, 100.0));
+        assert_eq!(r.billed_ms, Some(100));
+        // The cold start's init is still Lambda's; the memory the larger of the two.
+        assert_eq!(
+            (r.mean_init_ms, r.max_memory_used_mb),
+            (Some(28.1), Some(45))
+        );
+    }
+
+    #[test]
+    fn an_unreadable_report_fails_its_sample_by_name() {
+        let mut bad = reported(100.0, 101.0, 102, None);
+        bad["report"] = json!("END RequestId: r");
+        let r = one_row(json!([bad, reported(100.0, 101.0, 102, None)]));
+        assert_eq!((r.n, r.errors), (2, 1));
+        assert_eq!(r.error.as_deref(), Some("Powersweep.UnreadableReport"));
+        assert!(r.cause.as_deref().unwrap().contains("not a REPORT record"));
+        assert_eq!(r.duration_source, DurationSource::LambdaReport);
     }
 
     #[test]

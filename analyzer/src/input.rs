@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Architecture, Error, Strategy};
+use crate::{Architecture, Error, LambdaReport, Strategy};
 
 /// Everything the analyzer needs; the schema is in the crate documentation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +89,10 @@ pub struct Measurement {
     pub init_ms: Option<f64>,
     /// Peak resident memory, MB, when reported.
     pub max_rss_mb: Option<f64>,
+    /// Cores the function saw (`nproc`), when reported.
+    pub vcpus: Option<u32>,
+    /// Lambda's REPORT for the invocation, when the state machine passed its log's last line.
+    pub report: Option<LambdaReport>,
 }
 
 /// Flattens `samples` (arrays nested to any depth, objects at the leaves) into [`Sample`]s.
@@ -186,6 +190,24 @@ fn parse_one(object: &Map<String, Value>, pointer: &str) -> Result<Sample, Error
             .and_then(Value::as_f64)
             .filter(|v| v.is_finite())
     };
+    // A REPORT that cannot be read fails the sample, visibly, rather than mixing the host's
+    // job time into a row of Lambda's durations.
+    let report = match object.get("report") {
+        None | Some(Value::Null) => None,
+        Some(line) => match crate::lambda_report::parse(&text(line)) {
+            Ok(report) => Some(report),
+            Err(cause) => {
+                return Ok(Sample {
+                    memory_mb,
+                    threads,
+                    outcome: Outcome::Failed {
+                        error: "Powersweep.UnreadableReport".to_owned(),
+                        cause,
+                    },
+                });
+            }
+        },
+    };
     Ok(Sample {
         memory_mb,
         threads,
@@ -195,6 +217,11 @@ fn parse_one(object: &Map<String, Value>, pointer: &str) -> Result<Sample, Error
             cold: object.get("cold").and_then(Value::as_bool).unwrap_or(false),
             init_ms: optional("initMs"),
             max_rss_mb: optional("maxRssMb"),
+            vcpus: object
+                .get("vcpus")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
+            report,
         }),
     })
 }

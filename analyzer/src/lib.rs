@@ -23,15 +23,19 @@
 //!   "strategy": "cost" | "speed" | "balanced",          // default "balanced"
 //!   "balancedWeight": 0.5,              // 0 = fastest … 1 = cheapest; default 0.5
 //!   "discardTopBottom": 0.2,            // fraction dropped at each end; [0, 0.5)
-//!   "architecture": "x86_64" | "arm64", // prices; default "arm64"
+//!   "architecture": "x86_64" | "arm64", // prices (the function's own); default "arm64"
 //!   "region": "us-east-1",              // prices; unknown regions fall back to us-east-1
 //!   "samples": [ … ]                    // samples, nested in arrays to any depth
 //! }
 //! ```
 //! A sample is one of
 //! - a measurement: `{"memoryMb", "threads", "durationMs", "cpuMs"?, "cold"?, "initMs"?,
-//!   "maxRssMb"?, "errors"?}`, where `errors` is the host's error list (or a count); a
-//!   non-empty list makes the sample a failure;
+//!   "maxRssMb"?, "vcpus"?, "errors"?, "report"?}`, where `errors` is the host's error list
+//!   (or a count; a non-empty list makes the sample a failure) and `report` Lambda's REPORT
+//!   line for the invocation (text or JSON log format, see [`lambda_report`]). A row whose
+//!   every success has a `report` takes durations and billing from Lambda's figures, with
+//!   the host's job time beside them; a `report` that cannot be read fails its sample
+//!   (`Powersweep.UnreadableReport`);
 //! - a failed invocation: `{"memoryMb", "threads", "error", "cause"?}` (a States error
 //!   caught by the state machine: `Sandbox.Timedout`, `Runtime.OutOfMemory`, …); `cause`
 //!   is a string or the whole catch object `{"Error", "Cause"?}`, whose `Cause` is used.
@@ -63,8 +67,10 @@
 pub use crate::analyze::{analyze, analyze_samples};
 pub use crate::error::Error;
 pub use crate::input::{AnalyzerInput, Measurement, Outcome, Sample, parse_samples};
+pub use crate::lambda_report::LambdaReport;
 pub use crate::output::{
-    AnalyzerOutput, LocalRun, ModelRun, PricingInfo, Recommendation, Recommendations, Row, RowModel,
+    AnalyzerOutput, DurationSource, LocalRun, ModelRun, PricingInfo, Recommendation,
+    Recommendations, Row, RowModel,
 };
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
@@ -78,6 +84,7 @@ pub use crate::visualization::{
 mod analyze;
 mod error;
 mod input;
+pub mod lambda_report;
 mod output;
 mod pricing;
 mod recommend;

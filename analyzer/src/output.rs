@@ -124,7 +124,30 @@ pub struct Row {
     pub std_dev_ms: Option<f64>,
     /// Mean CPU time, ms, when the host reported it.
     pub mean_cpu_ms: Option<f64>,
-    /// Billed duration of the trimmed mean, ms (1 ms steps, rounded up).
+    /// Where the duration statistics come from: Lambda's REPORT or the host's job time.
+    #[serde(default)]
+    pub duration_source: DurationSource,
+    /// The host's own job time (plan and tasks), mean, ms: beside Lambda's Duration, it
+    /// shows what the runtime around the job costs.
+    #[serde(default)]
+    pub mean_job_ms: Option<f64>,
+    /// Mean INIT of the cold starts, ms: Lambda's Init Duration, else the host's own init.
+    #[serde(default)]
+    pub mean_init_ms: Option<f64>,
+    /// What INIT adds to a cold start's bill, USD (the mean Init Duration, rounded up to
+    /// 1 ms, at this memory size's price): the row's cost per invocation is the warm one.
+    #[serde(default)]
+    pub init_cost_usd: Option<f64>,
+    /// The most memory any invocation used, MB: Lambda's Max Memory Used, else the host's
+    /// peak resident memory.
+    #[serde(default)]
+    pub max_memory_used_mb: Option<u64>,
+    /// Cores the function saw (`nproc`: Lambda shows 2 up to 3,008 MB, then more).
+    #[serde(default)]
+    pub vcpus: Option<u32>,
+    /// Billed ms of an average invocation, rounded for display (costs use the unrounded
+    /// figure): the trimmed mean of Lambda's Billed Durations, or the trimmed mean duration
+    /// rounded up to 1 ms (see `duration_source`).
     pub billed_ms: Option<u64>,
     /// Cost of one invocation, USD, request charge included.
     pub cost_per_invocation_usd: Option<f64>,
@@ -143,6 +166,30 @@ pub struct Row {
     /// Set by a `model`-mode local sweep: what the model derived for this configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modeled: Option<RowModel>,
+}
+
+/// What a row's durations are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DurationSource {
+    /// Lambda's REPORT `Duration`; billing from its `Billed Duration` (of a cold start, its
+    /// Duration: what INIT adds is the row's `init_cost_usd`).
+    LambdaReport,
+    /// The host's job time (no REPORT reached the analyzer); billing rounds it up to 1 ms.
+    #[default]
+    Job,
+}
+
+impl DurationSource {
+    /// How the table and report name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DurationSource::LambdaReport => {
+                "Lambda's REPORT Duration; cost per invocation from the Billed Duration of warm invocations (INIT, billed on cold starts, is the init cost apart)"
+            }
+            DurationSource::Job => "the host's job time, billed rounded up to 1 ms",
+        }
+    }
 }
 
 impl Row {

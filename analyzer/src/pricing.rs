@@ -112,8 +112,9 @@ impl Pricing {
 
     /// Cost of one invocation, USD: `GB-s price × memory GB × billed s + request charge`,
     /// with GB = MB / 1024 as Lambda counts it (128 MB = 0.125 GB).
-    pub fn cost_per_invocation(&self, memory_mb: u32, billed_ms: u64) -> f64 {
-        self.gb_second_usd * (f64::from(memory_mb) / 1024.0) * (billed_ms as f64 / 1000.0)
+    /// `billed_ms` may be a mean of billed durations (each a whole ms), hence a float.
+    pub fn cost_per_invocation(&self, memory_mb: u32, billed_ms: f64) -> f64 {
+        self.gb_second_usd * (f64::from(memory_mb) / 1024.0) * (billed_ms / 1000.0)
             + self.request_usd
     }
 }
@@ -139,15 +140,21 @@ mod tests {
         let arm = Pricing::lookup(Some("us-east-1"), Architecture::Arm64);
         // 1024 MB = 1 GB, 120 ms = 0.12 s: 0.0000133334 × 1 × 0.12 = 0.000001600008
         // + 0.0000002 request = 0.000001800008
-        assert!(close(arm.cost_per_invocation(1024, 120), 0.000_001_800_008));
+        assert!(close(
+            arm.cost_per_invocation(1024, 120.0),
+            0.000_001_800_008
+        ));
         let x86 = Pricing::lookup(Some("us-east-1"), Architecture::X86_64);
         // 512 MB = 0.5 GB, 1000 ms = 1 s: 0.0000166667 × 0.5 × 1 = 0.00000833335
         // + 0.0000002 = 0.00000853335
-        assert!(close(x86.cost_per_invocation(512, 1000), 0.000_008_533_35));
+        assert!(close(
+            x86.cost_per_invocation(512, 1000.0),
+            0.000_008_533_35
+        ));
         // 128 MB = 0.125 GB, 1 ms: 0.0000166667 × 0.125 × 0.001 = 0.0000000020833375
         // + 0.0000002 = 0.0000002020833375
         assert!(close(
-            x86.cost_per_invocation(128, 1),
+            x86.cost_per_invocation(128, 1.0),
             0.000_000_202_083_337_5
         ));
     }

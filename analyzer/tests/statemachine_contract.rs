@@ -87,6 +87,10 @@ fn sample_and_error_rows_parse_as_samples() {
         "threads" => json!(2),
         "durationMs" | "cpuMs" | "initMs" | "maxRssMb" => json!(12.5),
         "cold" => json!(true),
+        "vcpus" => json!(2),
+        "report" => json!(
+            "REPORT RequestId: r\tDuration: 13.01 ms\tBilled Duration: 40 ms\tMemory Size: 1024 MB\tMax Memory Used: 39 MB\tInit Duration: 26.40 ms\t"
+        ),
         "errors" => json!([]),
         "error" => json!("Runtime.OutOfMemory"),
         "cause" => {
@@ -101,7 +105,10 @@ fn sample_and_error_rows_parse_as_samples() {
     // Nested as the Sweep map nests them: versions → threads → repetitions.
     let samples = json!([[[build("Sample"), build("ErrorSample")]]]);
     let parsed = parse_samples(&samples).expect("the analyzer reads the state machine's samples");
-    assert!(matches!(parsed[0].outcome, Outcome::Ok(_)));
+    let Outcome::Ok(measured) = &parsed[0].outcome else {
+        panic!("the sample is a failure: {:?}", parsed[0]);
+    };
+    assert!(measured.report.is_some(), "the REPORT line is not read");
     assert!(matches!(parsed[1].outcome, Outcome::Failed { .. }));
     // A memory size that could not be published: one row per thread count.
     let unpublished = produced_keys(&state("UnpublishedRows")["ItemSelector"]);

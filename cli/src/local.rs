@@ -5,6 +5,7 @@
 //! Must not hold sweep policy (which sizes, how many repetitions): that is `cmd/sweep.rs`.
 
 use anyhow::{Context, Result};
+use powersweep_analyzer::Architecture;
 use powersweep_asl::lambda::{
     FunctionError, InvokeRequest, InvokeResponse, LambdaFuture, LambdaService, ServiceError,
 };
@@ -38,6 +39,8 @@ pub struct LocalSettings {
     pub environment: BTreeMap<String, String>,
     /// The duration model of the `model` CPU mode.
     pub duration_model: Option<Arc<dyn DurationModel>>,
+    /// The architecture the host function reports (its prices); it runs on this machine's.
+    pub architecture: Architecture,
 }
 
 /// The emulator with the host function created in it.
@@ -77,6 +80,7 @@ impl LocalLambda {
                 memory_mb: settings.memory_mb,
                 timeout_s: settings.timeout_s,
                 environment: settings.environment.clone(),
+                architecture: Some(settings.architecture.as_str().into()),
             })
             .map_err(api_error)?;
         Ok(Self {
@@ -201,13 +205,15 @@ impl LambdaService for LocalService {
                 message: e.to_string(),
                 status_code: 400,
             })?;
+            let log_type =
+                LogType::from_name(request.log_type.as_deref()).map_err(service_error)?;
             let out = self
                 .emulator
                 .invoke(powersweep_emulator::InvokeRequest {
                     function_name: request.function_name,
                     qualifier: request.qualifier,
                     payload,
-                    log_type: LogType::None,
+                    log_type,
                 })
                 .await
                 .map_err(service_error)?;
@@ -219,6 +225,7 @@ impl LambdaService for LocalService {
                 payload,
                 executed_version: out.executed_version,
                 function_error: out.function_error,
+                log_result: out.log_result,
             })
         })
     }
@@ -264,6 +271,7 @@ fn analyze(payload: Value) -> InvokeResponse {
             payload: output,
             executed_version: "$LATEST".into(),
             function_error: None,
+            log_result: None,
         },
         Ok(Err(e)) => function_error("Analyzer.Serialization", e.to_string()),
         Err(e) => function_error(&e.error_type, e.error_message),
@@ -275,6 +283,7 @@ fn function_error(error_type: &str, message: String) -> InvokeResponse {
         payload: serde_json::json!({"errorType": error_type, "errorMessage": message}),
         executed_version: "$LATEST".into(),
         function_error: Some("Unhandled".into()),
+        log_result: None,
     }
 }
 

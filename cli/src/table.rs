@@ -44,6 +44,9 @@ pub fn render(output: &AnalyzerOutput) -> String {
     text
 }
 
+/// Columns of the rows table, the marker and the notes included.
+const COLUMNS: usize = 16;
+
 /// The strategies in the order the report lists them.
 const STRATEGIES: [Strategy; 3] = [Strategy::Balanced, Strategy::Cost, Strategy::Speed];
 
@@ -60,12 +63,16 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         "$/1M inv",
         "speedup",
         "vCPU used",
+        "cold",
+        "init ms",
+        "max MB",
+        "cores",
         "",
     ];
     // Numbers are right-aligned; the marker and the last free-text column are not.
-    let mut right = [true; 12];
-    (right[0], right[11]) = (false, false);
-    let mut lines: Vec<[String; 12]> = vec![header.map(String::from)];
+    let mut right = [true; COLUMNS];
+    (right[0], right[COLUMNS - 1]) = (false, false);
+    let mut lines: Vec<[String; COLUMNS]> = vec![header.map(String::from)];
     for row in &output.rows {
         let recommended_by: Vec<&str> = STRATEGIES
             .iter()
@@ -108,6 +115,13 @@ fn rows_table(output: &AnalyzerOutput) -> String {
             ]
         };
         let [trimmed, sd, p90, cost, speedup, used] = figures;
+        let lambda = [
+            row.cold_starts.to_string(),
+            opt(row.mean_init_ms, |v| format!("{v:.1}")),
+            opt(row.max_memory_used_mb, |v| v.to_string()),
+            opt(row.vcpus, |v| v.to_string()),
+        ];
+        let [cold, init, memory, cores] = lambda;
         lines.push([
             if chosen { CHOSEN } else { "" }.to_string(),
             row.memory_mb.to_string(),
@@ -120,10 +134,14 @@ fn rows_table(output: &AnalyzerOutput) -> String {
             cost,
             speedup,
             used,
+            cold,
+            init,
+            memory,
+            cores,
             note.join("; "),
         ]);
     }
-    let mut widths = [0usize; 12];
+    let mut widths = [0usize; COLUMNS];
     for line in &lines {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
@@ -222,6 +240,17 @@ fn vcpus_used(row: &Row) -> Option<f64> {
 /// A line under the table when configurations were capped or repetitions far apart.
 fn caveats(output: &AnalyzerOutput) -> String {
     let mut text = String::new();
+    let good = || output.rows.iter().filter(|r| !r.is_error());
+    let source = good().next().map(|r| r.duration_source);
+    match source {
+        Some(source) if good().all(|r| r.duration_source == source) => {
+            text.push_str(&format!("figures: {}\n", source.describe()));
+        }
+        Some(_) => text.push_str(
+            "figures: rows differ (durationSource in results.json): some from Lambda's REPORT, some from the host's job time\n",
+        ),
+        None => {}
+    }
     if let Some(model) = output.local.as_ref().and_then(|l| l.model.as_ref()) {
         let c = &model.calibration;
         text.push_str(&format!(
@@ -300,7 +329,7 @@ fn failure(row: &Row) -> String {
     }
 }
 
-fn opt(value: Option<f64>, show: impl Fn(f64) -> String) -> String {
+fn opt<T>(value: Option<T>, show: impl Fn(T) -> String) -> String {
     value.map_or_else(|| "-".to_string(), show)
 }
 

@@ -62,6 +62,20 @@ pub fn precompile(bytes: &[u8], meter: bool) -> wasmtime::Result<Vec<u8>> {
     Engine::new(&config(meter))?.precompile_component(bytes)
 }
 
+/// Compiles a component ahead of time, unmetered, for the Lambda architecture `triple` names
+/// (`x86_64-unknown-linux-gnu` or `aarch64-unknown-linux-gnu`) whichever machine this runs
+/// on: the `.cwasm` a package for that architecture ships. Same configuration as [`build`],
+/// so the host there accepts it; cranelift picks the target's baseline features, which every
+/// Lambda CPU of that architecture has.
+///
+/// # Errors
+/// When the triple is not one this build can compile for, or the bytes are not a component.
+pub fn precompile_for_target(bytes: &[u8], triple: &str) -> wasmtime::Result<Vec<u8>> {
+    let mut config = config(false);
+    config.target(triple)?;
+    Engine::new(&config)?.precompile_component(bytes)
+}
+
 /// Whether guests are running, so the ticker can sleep when none are.
 ///
 /// Why: a warm environment waits between invocations (on Lambda it is frozen); ticking every

@@ -39,7 +39,7 @@ mod usage;
 mod workload;
 
 pub use calibrate::TimedRun;
-pub use engine::precompile;
+pub use engine::{precompile, precompile_for_target};
 pub use error::{ConfigError, LoadError};
 pub use guests_folder::precompile_folder;
 pub use host::{Host, HostConfig};

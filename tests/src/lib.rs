@@ -9,9 +9,25 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The workspace root.
+/// The workspace root: the nearest folder holding a `[workspace]` manifest above the package
+/// under test (`CARGO_MANIFEST_DIR`, which cargo sets when it runs a test), else above this
+/// library's own source.
+///
+/// Why not only this library's compile-time path: the library is built once into a shared
+/// target directory and reused as long as its sources look unchanged, so a checkout elsewhere
+/// (a CI clone, say) would get the path of whichever checkout built it first, and its tests
+/// would quietly read that checkout's files.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    let is_root = |dir: &std::path::Path| {
+        std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|m| m.contains("[workspace]"))
+    };
+    let built_here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([built_here.clone()])
+        .find_map(|start| start.ancestors().find(|d| is_root(d)).map(PathBuf::from))
+        .unwrap_or_else(|| built_here.join(".."))
 }
 
 /// `guests/dist`, where the built components are committed.

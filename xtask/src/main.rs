@@ -3,11 +3,15 @@
 //! Each command lives in a file of its own; this file only parses the flags and dispatches.
 //! Must not hold build logic itself.
 
+mod arch;
 mod bench;
 mod build_guests;
+mod cross;
+mod deploy;
 mod fidelity;
 mod package;
 mod perf;
+mod smoke;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +31,10 @@ enum Command {
     BuildGuests(build_guests::Args),
     /// Build the Lambda deployment zips (build/lambda/host.zip, analyzer.zip).
     Package(package::Args),
+    /// `sam deploy` with the template's Architecture taken from the packaged zips.
+    Deploy(deploy::Args),
+    /// Run a packaged host.zip (under qemu for the other architecture) on a PBKDF2 job.
+    Smoke(smoke::Args),
     /// Check the emulator's CPU model: a CPU-bound job at several memory sizes and threads.
     Fidelity(fidelity::Args),
     /// Cold start and warm overhead of the real bootstrap under the emulator.
@@ -40,6 +48,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::BuildGuests(args) => build_guests::run(args),
         Command::Package(args) => package::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Smoke(args) => smoke::run(args),
         Command::Fidelity(args) => fidelity::run(args),
         Command::Perf(args) => perf::run(args),
         Command::Bench(args) => bench::run(args),

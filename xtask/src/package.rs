@@ -2,14 +2,17 @@
 //! `build/lambda/host.zip` (`bootstrap` + `guests/*.wasm` + their `.cwasm`) and
 //! `build/lambda/analyzer.zip` (the analyzer, named `bootstrap`).
 //!
-//! Owns the build, strip, glibc check and zip layout. Must not precompile for another
-//! architecture than the one it runs on (the `.cwasm` must come from the host's own engine
-//! configuration, `powersweep_host::precompile`), and must not be part of CI's test command:
-//! it builds release binaries and is slow.
+//! Owns the build, strip, glibc check and zip layout, for either architecture on either
+//! machine (cross.rs finds the cross toolchain). The `.cwasm` come from the host's own engine
+//! configuration for the target (`powersweep_host::precompile_for_target`), never from a
+//! second one. Must not be part of CI's test command: it builds release binaries and is slow
+//! (CI runs it, and `cargo xtask smoke` on the zip, as steps of their own).
 
+use crate::arch::{self, Arch, ToolNames};
+use crate::cross::Toolchain;
 use crate::util::{cargo, root, run_cmd, target_dir};
 use anyhow::{Context, Result, bail};
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::Args as ClapArgs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,40 +23,6 @@ const AL2023_GLIBC: (u32, u32) = (2, 34);
 
 /// The guest built only for the host's tests; not a user workload, so not shipped.
 const TEST_ONLY_GUEST: &str = "testbed";
-
-/// Lambda's instruction sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Arch {
-    /// Intel/AMD (`x86_64` in `template.yaml`).
-    #[value(name = "x86_64")]
-    X86_64,
-    /// Graviton (`arm64` in `template.yaml`).
-    Arm64,
-}
-
-impl Arch {
-    fn triple(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-unknown-linux-gnu",
-            Arch::Arm64 => "aarch64-unknown-linux-gnu",
-        }
-    }
-
-    fn native() -> Option<Arch> {
-        match std::env::consts::ARCH {
-            "x86_64" => Some(Arch::X86_64),
-            "aarch64" => Some(Arch::Arm64),
-            _ => None,
-        }
-    }
-
-    fn lambda_name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "arm64",
-        }
-    }
-}
 
 /// Flags of `cargo xtask package`.
 #[derive(ClapArgs)]
@@ -68,7 +37,7 @@ pub struct Args {
 
 /// Builds, checks and zips.
 pub fn run(args: Args) -> Result<()> {
-    let native = Arch::native();
+    let native = arch::native();
     let arch = match (args.arch, native) {
         (Some(a), _) => a,
         (None, Some(n)) => n,
@@ -77,10 +46,11 @@ pub fn run(args: Args) -> Result<()> {
             std::env::consts::ARCH
         ),
     };
-    let cross = Some(arch) != native;
-    if cross {
-        require_rust_target(arch)?;
-    }
+    let cross = if Some(arch) == native {
+        None
+    } else {
+        Some(Toolchain::find(arch.triple(), arch.gnu(), arch.debian())?)
+    };
     let out = if args.out.is_absolute() {
         args.out.clone()
     } else {
@@ -88,14 +58,25 @@ pub fn run(args: Args) -> Result<()> {
     };
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
 
-    eprintln!(
-        "building bootstrap and analyzer for {} (release)…",
-        arch.triple()
-    );
-    let mut cargo = cargo();
+    let mut cargo = match &cross {
+        None => {
+            eprintln!(
+                "building bootstrap and analyzer for {} (release)…",
+                arch.triple()
+            );
+            let mut cargo = cargo();
+            cargo.args(["build", "--release"]);
+            cargo
+        }
+        Some(toolchain) => {
+            eprintln!(
+                "cross-building bootstrap and analyzer (release) with {}…",
+                toolchain.describe()
+            );
+            toolchain.cargo_build()
+        }
+    };
     cargo.current_dir(root()).args([
-        "build",
-        "--release",
         "-p",
         "powersweep-host",
         "--bin",
@@ -105,25 +86,30 @@ pub fn run(args: Args) -> Result<()> {
         "--bin",
         "analyzer",
     ]);
-    if cross {
-        cargo.args(["--target", arch.triple()]);
-    }
     run_cmd(&mut cargo)?;
-    let release = if cross {
-        target_dir().join(arch.triple()).join("release")
-    } else {
-        target_dir().join("release")
+    let (release, strip) = match &cross {
+        None => (target_dir().join("release"), "strip".to_string()),
+        Some(toolchain) => (toolchain.release_dir(), toolchain.strip()),
     };
 
     // Stripped copies in a scratch folder: the release profile keeps line tables (for the
     // tests' backtraces), which make `bootstrap` ~200 MB; Lambda needs none of it.
     let scratch = tempfile::tempdir().context("no temporary folder")?;
-    let bootstrap = stripped_copy(&release.join("bootstrap"), scratch.path(), arch, cross)?;
-    let analyzer = stripped_copy(&release.join("analyzer"), scratch.path(), arch, cross)?;
-    check_glibc(&bootstrap)?;
-    check_glibc(&analyzer)?;
+    let bootstrap = stripped_copy(&release.join("bootstrap"), scratch.path(), &strip)?;
+    let analyzer = stripped_copy(&release.join("analyzer"), scratch.path(), &strip)?;
+    for binary in [&bootstrap, &analyzer] {
+        check_glibc(binary)?;
+        let built = arch::of_elf(&std::fs::read(binary)?);
+        if built != Some(arch) {
+            bail!(
+                "{} was built for {built:?}, not {}: the cross build did not take",
+                binary.display(),
+                arch.as_str()
+            );
+        }
+    }
 
-    let guests = guest_files(arch, cross)?;
+    let guests = guest_files(arch)?;
     let host_zip = out.join("host.zip");
     let mut entries = vec![Entry::executable("bootstrap", std::fs::read(&bootstrap)?)];
     entries.extend(guests);
@@ -154,57 +140,23 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     eprintln!(
-        "deploy with `sam deploy --guided --parameter-overrides Architecture={}`",
-        arch.lambda_name()
+        "check it with `cargo xtask smoke`; deploy it with `cargo xtask deploy -- --guided` \
+         (sets the template's Architecture={})",
+        arch.as_str()
     );
-    Ok(())
-}
-
-/// Fails with what to do when the Rust target of `arch` is not installed.
-fn require_rust_target(arch: Arch) -> Result<()> {
-    let listed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
-    let installed = match &listed {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .any(|l| l.trim() == arch.triple()),
-        _ => false,
-    };
-    if !installed {
-        bail!(
-            "packaging for {arch} needs the Rust target `{triple}`, which is not installed here{how}; \
-             install it with `rustup target add {triple}` (plus a linker for it, e.g. \
-             `cargo zigbuild`), or run `cargo xtask package` on an {arch} machine",
-            arch = arch.lambda_name(),
-            triple = arch.triple(),
-            how = if listed.is_err() {
-                " (no `rustup` on the PATH)"
-            } else {
-                ""
-            },
-        );
-    }
     Ok(())
 }
 
 /// Copies `binary` into `dir` and strips it (debug info and symbols; the dynamic symbols that
 /// the loader needs stay).
-fn stripped_copy(binary: &Path, dir: &Path, arch: Arch, cross: bool) -> Result<PathBuf> {
+fn stripped_copy(binary: &Path, dir: &Path, strip: &str) -> Result<PathBuf> {
     let name = binary
         .file_name()
         .context("binary path without a file name")?;
     let copy = dir.join(name);
     std::fs::copy(binary, &copy)
         .with_context(|| format!("cannot copy {} (was it built?)", binary.display()))?;
-    // The host's `strip` only knows the host's architecture; a cross build needs the target's.
-    let strip = if cross {
-        let cpu = arch.triple().split('-').next().unwrap_or_default();
-        format!("{cpu}-linux-gnu-strip")
-    } else {
-        "strip".to_string()
-    };
-    run_cmd(Command::new(&strip).arg(&copy))
+    run_cmd(Command::new(strip).arg(&copy))
         .with_context(|| format!("cannot strip {} with `{strip}`", copy.display()))?;
     Ok(copy)
 }
@@ -254,8 +206,8 @@ impl Entry {
     }
 }
 
-/// `guests/<name>.wasm` and, for a native build, `guests/<name>.cwasm` for every shipped guest.
-fn guest_files(arch: Arch, cross: bool) -> Result<Vec<Entry>> {
+/// `guests/<name>.wasm` and `guests/<name>.cwasm` (compiled for `arch`) for every shipped guest.
+fn guest_files(arch: Arch) -> Result<Vec<Entry>> {
     let dist = root().join("guests/dist");
     let mut names: Vec<String> = std::fs::read_dir(&dist)
         .with_context(|| format!("cannot list {}", dist.display()))?
@@ -273,23 +225,15 @@ fn guest_files(arch: Arch, cross: bool) -> Result<Vec<Entry>> {
             dist.display()
         );
     }
-    if cross {
-        // Precompiling for another architecture would need a second engine configuration
-        // that can drift from the host's; the host compiles the `.wasm` at cold start instead.
-        eprintln!(
-            "warning: no .cwasm for {}: precompiling only works on the target architecture; \
-             cold starts will compile the components",
-            arch.lambda_name()
-        );
-    }
     let mut entries = Vec::new();
     for name in names {
         let wasm = std::fs::read(dist.join(format!("{name}.wasm")))?;
-        if !cross {
-            let cwasm = powersweep_host::precompile(&wasm, false)
-                .map_err(|e| anyhow::anyhow!("cannot precompile guest `{name}`: {e:#}"))?;
-            entries.push(Entry::file(format!("guests/{name}.cwasm"), cwasm));
-        }
+        // For the target's baseline CPU even on a native build: the packaging machine may
+        // have features (AVX-512, say) that Lambda's CPUs lack, and the host would then refuse
+        // the `.cwasm` and compile at every cold start.
+        let cwasm = powersweep_host::precompile_for_target(&wasm, arch.triple())
+            .map_err(|e| anyhow::anyhow!("cannot precompile guest `{name}`: {e:#}"))?;
+        entries.push(Entry::file(format!("guests/{name}.cwasm"), cwasm));
         entries.push(Entry::file(format!("guests/{name}.wasm"), wasm));
     }
     Ok(entries)

@@ -66,6 +66,7 @@ async fn measure(emu: &Emulator, args: &Args, bootstrap: &Path, task_root: &Path
         memory_mb: args.memory,
         timeout_s: 30,
         environment: Default::default(),
+        architecture: None,
     };
     // Page the binary and the .cwasm files into the page cache first: a Lambda cold start
     // reads them from a warm local cache too, and the first run here would measure the disk.

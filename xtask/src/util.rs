@@ -83,6 +83,17 @@ pub fn task_root() -> Result<tempfile::TempDir> {
     Ok(root_dir)
 }
 
+/// Opens a zip `cargo xtask package` writes, saying how to make it when it is missing.
+pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
+    let file = std::fs::File::open(path).with_context(|| {
+        format!(
+            "cannot open {} (run `cargo xtask package` first)",
+            path.display()
+        )
+    })?;
+    zip::ZipArchive::new(file).with_context(|| format!("{} is not a zip", path.display()))
+}
+
 /// The median of `values` (NaN when empty).
 pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();

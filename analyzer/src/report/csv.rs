@@ -30,6 +30,12 @@ const COLUMNS: &[&str] = &[
     "modeledIoWaitMs",
     "parallelEfficiency",
     "measuredMs",
+    "durationSource",
+    "meanJobMs",
+    "meanInitMs",
+    "initCostUsd",
+    "maxMemoryUsedMb",
+    "vcpus",
     "error",
     "cause",
 ];
@@ -64,6 +70,17 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
             num(r.modeled.as_ref().map(|m| m.io_wait_ms)),
             num(r.modeled.as_ref().map(|m| m.parallel_efficiency)),
             num(r.modeled.as_ref().map(|m| m.measured_ms)),
+            serde_json::to_value(r.duration_source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            num(r.mean_job_ms),
+            num(r.mean_init_ms),
+            num(r.init_cost_usd),
+            r.max_memory_used_mb
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            r.vcpus.map(|v| v.to_string()).unwrap_or_default(),
             quote(r.error.as_deref().unwrap_or("")),
             quote(r.cause.as_deref().unwrap_or("")),
         ];
@@ -107,7 +124,7 @@ mod tests {
         // n = 1, errors = 1, no statistics; the cause's quotes are doubled.
         assert!(
             line.starts_with(
-                "128,1,1,1,0,,,,,,,,,,,,,,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
+                "128,1,1,1,0,,,,,,,,,,,,,,,,,,,job,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
             ),
             "{line}"
         );

@@ -91,6 +91,21 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
             local.host_cores
         );
     }
+    let mut sources: Vec<&str> = output
+        .rows
+        .iter()
+        .filter(|r| !r.is_error())
+        .map(|r| r.duration_source.describe())
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    if !sources.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\" id=\"figures\">Durations and costs: {}.</p>",
+            escape(&sources.join("; "))
+        );
+    }
     if output.rows.iter().any(|r| r.capped_vcpus.is_some()) {
         s.push_str("<p class=\"note\">Rows marked <em>capped</em> asked for more vCPUs than this machine has cores; on Lambda they would run faster.</p>\n");
     }
@@ -266,7 +281,7 @@ fn cost_chart(
 }
 
 fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
-    s.push_str("<table id=\"rows\">\n<tr><th>Memory (MB)</th><th>Threads</th><th>n</th><th>Errors</th><th>Trimmed mean (ms)</th><th>Mean</th><th>p50</th><th>p90</th><th>p99</th><th>Min</th><th>Max</th><th>SD</th><th>Billed (ms)</th><th>$ per million</th><th>Speed-up vs 1 thread</th></tr>\n");
+    s.push_str("<table id=\"rows\">\n<tr><th>Memory (MB)</th><th>Threads</th><th>n</th><th>Errors</th><th>Trimmed mean (ms)</th><th>Mean</th><th>p50</th><th>p90</th><th>p99</th><th>Min</th><th>Max</th><th>SD</th><th>Billed (ms)</th><th>$ per million</th><th>Speed-up vs 1 thread</th><th>Job (ms)</th><th>Cold starts</th><th>Init (ms)</th><th>Init $ per million cold starts</th><th>Max memory (MB)</th><th>Cores</th></tr>\n");
     let ms = |v: Option<f64>| {
         v.map(|v| format!("{v:.1}"))
             .unwrap_or_else(|| "—".to_owned())
@@ -297,14 +312,14 @@ fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
         if r.is_error() {
             let _ = writeln!(
                 s,
-                "<td class=\"text\" colspan=\"11\">failed: {}</td></tr>",
+                "<td class=\"text\" colspan=\"17\">failed: {}</td></tr>",
                 escape(r.error.as_deref().unwrap_or("unknown error"))
             );
             continue;
         }
         let _ = writeln!(
             s,
-            "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             ms(r.trimmed_mean_ms),
             if is_chosen { " ◀" } else { "" },
             ms(r.mean_ms),
@@ -322,6 +337,18 @@ fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
                 .unwrap_or_else(|| "—".to_owned()),
             r.speedup_vs_one_thread
                 .map(|x| format!("{x:.2}×"))
+                .unwrap_or_else(|| "—".to_owned()),
+            ms(r.mean_job_ms),
+            r.cold_starts,
+            ms(r.mean_init_ms),
+            r.init_cost_usd
+                .map(|c| money(c * 1e6))
+                .unwrap_or_else(|| "—".to_owned()),
+            r.max_memory_used_mb
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "—".to_owned()),
+            r.vcpus
+                .map(|v| v.to_string())
                 .unwrap_or_else(|| "—".to_owned()),
         );
     }

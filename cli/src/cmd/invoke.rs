@@ -167,6 +167,8 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
         memory_mb: args.memory,
         timeout_s: args.timeout.ceil() as u32,
         environment,
+        // Lambda's default; one invocation prices nothing.
+        architecture: powersweep_analyzer::Architecture::X86_64,
     };
     let lambda = LocalLambda::start(&settings).await?;
     let share = lambda.emulator().cpu_share(args.memory);

@@ -12,7 +12,8 @@ use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::{AnalyzerOutput, Architecture, LocalRun, Strategy};
 use powersweep_asl::{
-    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, StateMachine, TaskRegistry,
+    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, PAYLOAD_QUOTA_BYTES, StateMachine,
+    TaskRegistry,
 };
 use powersweep_emulator::{CpuModeChoice, CpuShare};
 use serde_json::{Value, json};
@@ -54,7 +55,8 @@ pub struct Args {
     /// MB of memory per vCPU: 1769 today, 1792 reproduces 2019 Lambda.
     #[arg(long)]
     vcpu_mb: Option<f64>,
-    /// Prices of this architecture.
+    /// Local sweeps: the architecture the host function reports, whose prices apply (it runs
+    /// on this machine's CPU either way). On AWS the deployed function's own is used.
     #[arg(long, value_enum)]
     architecture: Option<Architecture>,
     /// Where to write results.json, results.csv and report.html.
@@ -149,6 +151,15 @@ const EVENTS_PER_POLL: u64 = 11;
 /// Share of the history quota kept free for what the estimate does not count: retried
 /// invocations (throttling: three events a retry) and error rows.
 const HISTORY_HEADROOM: f64 = 0.1;
+/// The most one sample takes in the execution's state, bytes: the widest figures (10,240 MB,
+/// 64 threads, 17-digit durations) and a cold start's REPORT line with its Init Duration
+/// (the test `a_sample_fits_its_estimate` builds one).
+const SAMPLE_BYTES: u64 = 420;
+/// The state around the samples (settings, versions, rounds) beside the payload, bytes.
+const STATE_BYTES_BESIDE_SAMPLES: u64 = 4096;
+/// Share of the state quota kept free for what the estimate does not count (long error
+/// causes of failed samples).
+const STATE_HEADROOM: f64 = 0.1;
 
 /// The 2019 memory sizes (Lambda's maximum was 3,008 MB then).
 const MEMORY_2019: [u32; 5] = [512, 1024, 1792, 2368, 3008];
@@ -223,11 +234,13 @@ impl Plan {
         plan.balanced_weight = args.balanced_weight.unwrap_or(plan.balanced_weight);
         plan.discard_top_bottom = args.discard_top_bottom.unwrap_or(plan.discard_top_bottom);
         plan.vcpu_mb = args.vcpu_mb.unwrap_or(plan.vcpu_mb);
-        plan.architecture = args.architecture.unwrap_or(if local {
-            Architecture::X86_64
-        } else {
-            Architecture::Arm64
-        });
+        plan.architecture = match (args.architecture, local) {
+            (Some(_), false) => bail!(
+                "--architecture is for local sweeps: on AWS the prices follow the deployed \
+                 function's own architecture (the `Architectures` of its configuration)"
+            ),
+            (architecture, _) => architecture.unwrap_or(Architecture::X86_64),
+        };
         plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
             local_concurrency(
                 args.cpu_mode,
@@ -238,7 +251,7 @@ impl Plan {
             plan.memory.len() as u32
         });
         plan.validate()?;
-        plan.check_history(local && args.lift_quotas)?;
+        plan.check_quotas(local && args.lift_quotas)?;
         Ok(plan)
     }
 
@@ -349,27 +362,48 @@ impl Plan {
         43 + 30 * s + 6 * r + 8 * r * s + 9 * r * s * t
     }
 
-    /// Fails when the plan would not fit in one execution's history on AWS.
-    fn check_history(&self, lift_quotas: bool) -> Result<()> {
-        let most = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
-        let events = self.history_events();
-        if lift_quotas || events as f64 <= most {
+    /// The bytes of the execution's state once every sample is in: what `Sweep` hands on, and
+    /// what Step Functions caps at [`PAYLOAD_QUOTA_BYTES`].
+    fn state_bytes(&self) -> u64 {
+        self.invocations() * SAMPLE_BYTES
+            + self.payload.to_string().len() as u64
+            + STATE_BYTES_BESIDE_SAMPLES
+            + 8 * u64::from(self.repetitions)
+    }
+
+    /// Fails when the plan would not fit one execution on AWS: its history events, or its
+    /// samples in the state, naming the most repetitions that fit both.
+    fn check_quotas(&self, lift_quotas: bool) -> Result<()> {
+        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
+        let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
+        let fits = |plan: &Plan| {
+            plan.history_events() as f64 <= most_events && plan.state_bytes() as f64 <= most_bytes
+        };
+        if lift_quotas || fits(self) {
             return Ok(());
         }
-        let fits = (1..self.repetitions)
+        let advice = (1..self.repetitions)
             .rev()
             .find(|&r| {
-                let smaller = Plan {
+                fits(&Plan {
                     repetitions: r,
                     ..self.clone()
-                };
-                smaller.history_events() as f64 <= most
+                })
             })
             .map(|r| format!("--repetitions {r} fits"))
             .unwrap_or_else(|| "sweep fewer sizes or thread counts".into());
+        let events = self.history_events();
+        if events as f64 > most_events {
+            bail!(
+                "this plan makes about {events} Step Functions history events, more than one execution may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {:.0}% for retries): {advice}; locally, --lift-quotas runs it anyway",
+                HISTORY_HEADROOM * 100.0
+            )
+        }
         bail!(
-            "this plan makes about {events} Step Functions history events, more than one execution may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {:.0}% for retries): {fits}; locally, --lift-quotas runs it anyway",
-            HISTORY_HEADROOM * 100.0
+            "the samples of this plan take about {} KB of the execution's state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
+            self.state_bytes() / 1024,
+            PAYLOAD_QUOTA_BYTES / 1024,
+            STATE_HEADROOM * 100.0
         )
     }
 
@@ -389,7 +423,6 @@ impl Plan {
             "balancedWeight": self.balanced_weight,
             "discardTopBottom": self.discard_top_bottom,
             "maxConcurrency": self.max_concurrency,
-            "architecture": self.architecture.as_str(),
         });
         if let Some(name) = function_name {
             input["functionName"] = json!(name);
@@ -546,6 +579,7 @@ async fn run_local(
         duration_model: work_model
             .clone()
             .map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
+        architecture: plan.architecture,
     };
     let lambda = LocalLambda::start(&settings).await?;
     let emulator = lambda.emulator();
@@ -650,4 +684,77 @@ fn parse_output(output: Value) -> Result<AnalyzerOutput> {
     serde_json::from_value(output).context(
         "the state machine's output is not an analyzer output; is the ARN the `StateMachineArn` output of powersweep's stack?",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `Parameters` of a state of the embedded state machine, found by name at any depth.
+    fn parameters(name: &str) -> Value {
+        fn find(v: &Value, name: &str) -> Option<Value> {
+            let states = v.get("States")?.as_object()?;
+            if let Some(state) = states.get(name) {
+                return state.get("Parameters").cloned();
+            }
+            states
+                .values()
+                .find_map(|s| find(s.get("ItemProcessor").or(s.get("Iterator"))?, name))
+        }
+        let machine: Value = serde_json::from_str(crate::embedded::STATE_MACHINE).unwrap();
+        find(&machine, name).unwrap_or_else(|| panic!("no state {name}"))
+    }
+
+    #[test]
+    fn a_sample_fits_its_estimate() {
+        let widest = 123_456.789_012_345_67_f64;
+        let report = format!(
+            "REPORT RequestId: {}\tDuration: 899999.99 ms\tBilled Duration: 910000 ms\tMemory Size: 10240 MB\tMax Memory Used: 10240 MB\tInit Duration: 10000.00 ms\t",
+            "8c1e6c1a-5c1e-4d2e-9f0a-0123456789ab"
+        );
+        let sample = json!({
+            "memoryMb": 10240, "threads": 64, "durationMs": widest, "cpuMs": widest,
+            "cold": false, "initMs": widest, "maxRssMb": widest, "vcpus": 6, "errors": [],
+            "report": report,
+        });
+        // The state machine's Sample builds exactly these fields.
+        let built: Vec<String> = parameters("Sample")
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.trim_end_matches(".$").to_string())
+            .collect();
+        let mut ours: Vec<String> = sample.as_object().unwrap().keys().cloned().collect();
+        ours.sort();
+        let mut built = built;
+        built.sort();
+        assert_eq!(ours, built);
+        let bytes = sample.to_string().len() as u64;
+        assert!(bytes <= SAMPLE_BYTES, "{bytes} bytes: {sample}");
+    }
+
+    #[test]
+    fn a_plan_under_the_history_quota_can_still_overflow_the_state() {
+        let plan = Plan::base("w", json!({}), &[256, 512], 300, 1769.0);
+        assert!(plan.history_events() < 22_500);
+        let e = plan.check_quotas(false).unwrap_err().to_string();
+        assert!(e.contains("KB of the execution's state"), "{e}");
+        let fits: u32 = e
+            .split("--repetitions ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("{e}"));
+        let smaller = Plan {
+            repetitions: fits,
+            ..plan.clone()
+        };
+        smaller.check_quotas(false).unwrap();
+        let one_more = Plan {
+            repetitions: fits + 1,
+            ..plan
+        };
+        assert!(one_more.check_quotas(false).is_err());
+        assert!(one_more.check_quotas(true).is_ok());
+    }
 }

@@ -247,6 +247,23 @@ fn sweep_aws_malformed_arn() {
     assert_one_line_error(&run, &["not a state machine ARN", "StateMachineArn"]);
 }
 
+#[test]
+fn sweep_aws_takes_the_architecture_from_the_function_not_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sweep_command(
+        "arn:aws:states:us-east-1:123456789012:stateMachine:powersweep",
+        None,
+        &dir.path().join("out"),
+    )
+    .args(["--architecture", "arm64"])
+    .output()
+    .unwrap();
+    assert_one_line_error(
+        &run,
+        &["--architecture is for local sweeps", "Architectures"],
+    );
+}
+
 #[tokio::test]
 async fn ctrl_c_leaves_the_execution_running_and_names_it() {
     let definition = json!({

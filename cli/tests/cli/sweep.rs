@@ -427,6 +427,57 @@ fn testbed_sweep(out: &Path, payload: &str, memory: &str, repetitions: &str) -> 
 }
 
 #[test]
+fn prices_follow_the_architecture_the_function_reports() {
+    let echo = r#"{"tasks":[{"mode":"echo"}]}"#;
+    let mut prices = Vec::new();
+    for architecture in [None, Some("arm64")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--cpu-mode",
+            "in-process",
+            "--workload",
+            "testbed",
+            "--payload",
+            echo,
+            "--memory",
+            "1024",
+            "--threads",
+            "1",
+            "--repetitions",
+            "2",
+        ];
+        args.extend(
+            architecture
+                .map(|a| ["--architecture", a])
+                .into_iter()
+                .flatten(),
+        );
+        let out = sweep(dir.path(), &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let results = read_results(dir.path());
+        assert_eq!(
+            results["architecture"],
+            architecture.unwrap_or("x86_64"),
+            "{results}"
+        );
+        prices.push(results["pricing"]["gbSecondUsd"].as_f64().unwrap());
+        // Lambda's own figures reached the row: REPORT durations, its memory, cores and INIT.
+        let r = row(&results, 1024, 1);
+        assert_eq!(r["durationSource"], "lambdaReport", "{r}");
+        assert_eq!(
+            (r["coldStarts"].as_u64(), r["vcpus"].as_u64()),
+            (Some(1), Some(2)),
+            "{r}"
+        );
+        assert!(r["meanInitMs"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["maxMemoryUsedMb"].as_u64().unwrap() > 0, "{r}");
+        assert!(r["initCostUsd"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // Graviton's GB-second is 20% cheaper.
+    assert!(prices[1] < prices[0] * 0.85, "{prices:?}");
+}
+
+#[test]
 fn a_sweep_in_which_everything_failed_exits_1_and_keeps_its_results() {
     let dir = tempfile::tempdir().unwrap();
     let out = testbed_sweep(dir.path(), r#"{"tasks":[{"mode":"error"}]}"#, "1024", "1");

@@ -43,6 +43,8 @@ pub struct InvokeRequest {
     pub qualifier: Option<String>,
     /// The event.
     pub payload: Value,
+    /// `LogType` as given (`None` or `Tail`; the service validates it); `None` when absent.
+    pub log_type: Option<String>,
 }
 
 /// What an invocation returned.
@@ -54,6 +56,8 @@ pub struct InvokeResponse {
     pub executed_version: String,
     /// `Some("Unhandled")` (or `"Handled"`) when the function returned an error.
     pub function_error: Option<String>,
+    /// With `LogType: Tail`, base64 of the last 4 KB of the invocation's log (`LogResult`).
+    pub log_result: Option<String>,
 }
 
 /// A Lambda service error (the API call itself failed, e.g. the function does not exist).
@@ -134,11 +138,13 @@ where
                     payload,
                     executed_version,
                     function_error: None,
+                    log_result: None,
                 },
                 Err(e) => InvokeResponse {
                     payload: json!({"errorType": e.error_type, "errorMessage": e.error_message}),
                     executed_version,
                     function_error: Some("Unhandled".into()),
+                    log_result: None,
                 },
             })
         })
@@ -201,10 +207,16 @@ fn invoke_request(params: &Value) -> Result<InvokeRequest, TaskError> {
         }
         Some(v) => v.clone(),
     };
+    let log_type = match params.get("LogType") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
     Ok(InvokeRequest {
         function_name,
         qualifier,
         payload,
+        log_type,
     })
 }
 
@@ -258,13 +270,17 @@ impl TaskHandler for LambdaInvoke {
                 .as_object()
                 .map(|m| m.iter().map(|(k, v)| (k.clone(), json!([v]))).collect())
                 .unwrap_or_default();
-            Ok(json!({
+            let mut out = json!({
                 "ExecutedVersion": resp.executed_version,
                 "Payload": resp.payload,
                 "SdkHttpMetadata": {"AllHttpHeaders": all_headers, "HttpHeaders": headers, "HttpStatusCode": 200},
                 "SdkResponseMetadata": {"RequestId": request_id},
                 "StatusCode": 200,
-            }))
+            });
+            if let (Some(log), Some(m)) = (resp.log_result, out.as_object_mut()) {
+                m.insert("LogResult".into(), Value::String(log));
+            }
+            Ok(out)
         })
     }
 }
@@ -294,6 +310,9 @@ impl TaskHandler for LambdaSdk {
                 if let (Some(fe), Some(m)) = (resp.function_error, out.as_object_mut()) {
                     m.insert("FunctionError".into(), Value::String(fe));
                 }
+                if let (Some(log), Some(m)) = (resp.log_result, out.as_object_mut()) {
+                    m.insert("LogResult".into(), Value::String(log));
+                }
                 return Ok(out);
             }
             self.0
@@ -314,6 +333,7 @@ impl TaskHandler for LambdaArn {
                 function_name,
                 qualifier,
                 payload: request.parameters,
+                log_type: None,
             };
             let resp = self.0.invoke(req).await.map_err(service_error)?;
             if resp.function_error.is_some() {

@@ -124,15 +124,7 @@ impl Emulator {
             Some(Value::String(s)) => s.clone().into_bytes(),
             Some(v) => v.to_string().into_bytes(),
         };
-        let log_type = match string(p, "LogType")? {
-            None | Some("None") => LogType::None,
-            Some("Tail") => LogType::Tail,
-            Some(other) => {
-                return Err(LambdaApiError::invalid(format!(
-                    "'LogType' must be None or Tail, got {other}"
-                )));
-            }
-        };
+        let log_type = LogType::from_name(string(p, "LogType")?)?;
         match string(p, "InvocationType")? {
             None | Some("RequestResponse") => {}
             Some("DryRun") => {

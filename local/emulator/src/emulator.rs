@@ -95,6 +95,22 @@ pub enum LogType {
     Tail,
 }
 
+impl LogType {
+    /// `LogType` as Lambda's API spells it (`None` or `Tail`; absent is `None`).
+    ///
+    /// # Errors
+    /// `InvalidParameterValueException` for any other value.
+    pub fn from_name(name: Option<&str>) -> Result<Self, LambdaApiError> {
+        match name {
+            None | Some("None") => Ok(LogType::None),
+            Some("Tail") => Ok(LogType::Tail),
+            Some(other) => Err(LambdaApiError::invalid(format!(
+                "'LogType' must be None or Tail, got {other}"
+            ))),
+        }
+    }
+}
+
 /// An `Invoke` request (synchronous, `RequestResponse`).
 #[derive(Debug, Clone, Default)]
 pub struct InvokeRequest {

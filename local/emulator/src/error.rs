@@ -22,6 +22,9 @@ pub enum ErrorType {
     TooManyRequests,
     /// A parameter is outside what Lambda accepts (memory, timeout, qualifier, …).
     InvalidParameterValue,
+    /// A request field breaks the API model's constraints (an `Architectures` name Lambda
+    /// does not know); Lambda answers these before its own checks.
+    Validation,
     /// The invocation payload is not JSON.
     InvalidRequestContent,
     /// The invocation payload is larger than [`crate::MAX_REQUEST_BYTES`]. Lambda's wire name;
@@ -40,6 +43,7 @@ impl ErrorType {
             ErrorType::TooManyRequests => "TooManyRequestsException",
             ErrorType::InvalidParameterValue => "InvalidParameterValueException",
             ErrorType::InvalidRequestContent => "InvalidRequestContentException",
+            ErrorType::Validation => "ValidationException",
             ErrorType::RequestEntityTooLarge => "RequestEntityTooLargeException",
             ErrorType::Service => "ServiceException",
         }
@@ -51,7 +55,9 @@ impl ErrorType {
             ErrorType::ResourceNotFound => 404,
             ErrorType::ResourceConflict => 409,
             ErrorType::TooManyRequests => 429,
-            ErrorType::InvalidParameterValue | ErrorType::InvalidRequestContent => 400,
+            ErrorType::InvalidParameterValue
+            | ErrorType::InvalidRequestContent
+            | ErrorType::Validation => 400,
             ErrorType::RequestEntityTooLarge => 413,
             ErrorType::Service => 500,
         }

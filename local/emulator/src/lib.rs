@@ -28,6 +28,7 @@
 //!     memory_mb: 1769,
 //!     timeout_s: 60,
 //!     environment: Default::default(),
+//!     architecture: None,
 //! })?;
 //! let out = emu
 //!     .invoke(InvokeRequest {
@@ -55,7 +56,8 @@ pub use crate::emulator::{
 pub use crate::environment::{ENV_CPU_VCPUS, ENV_METER, ENV_VISIBLE_CORES};
 pub use crate::error::{ErrorType, LambdaApiError, StartError};
 pub use crate::registry::{
-    ConfigUpdate, EnvironmentResponse, FunctionConfiguration, FunctionSpec, LATEST, TIMEOUT_RANGE_S,
+    ARCHITECTURES, ConfigUpdate, EnvironmentResponse, FunctionConfiguration, FunctionSpec, LATEST,
+    TIMEOUT_RANGE_S,
 };
 pub use crate::report::{Report, billed_ms};
 pub use crate::runtime_api::{

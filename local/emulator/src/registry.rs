@@ -17,6 +17,11 @@ use crate::error::LambdaApiError;
 /// Lambda's timeout range, in seconds.
 pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
 
+/// Lambda's instruction sets as its `Architectures` field names them; the first is Lambda's
+/// default. A local function runs on this machine's CPU whatever it says; the name is what the
+/// function reports, so that prices follow it as they do on AWS.
+pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
+
 /// The qualifier of the unpublished, mutable version.
 pub const LATEST: &str = "$LATEST";
 
@@ -35,6 +40,8 @@ pub struct FunctionSpec {
     pub timeout_s: u32,
     /// The function's own environment variables.
     pub environment: BTreeMap<String, String>,
+    /// One of [`ARCHITECTURES`]; `None` is Lambda's default, `x86_64`.
+    pub architecture: Option<String>,
 }
 
 /// A configuration change (`UpdateFunctionConfiguration`); `None` keeps the current value.
@@ -78,7 +85,7 @@ pub struct FunctionConfiguration {
     pub environment: EnvironmentResponse,
     /// Always `Zip`.
     pub package_type: String,
-    /// The host's architecture (`x86_64` or `arm64`).
+    /// The architecture the function was created with (one of [`ARCHITECTURES`]).
     pub architectures: Vec<String>,
 }
 
@@ -98,6 +105,8 @@ pub(crate) struct VersionConfig {
     pub memory_mb: u32,
     pub timeout_s: u32,
     pub environment: BTreeMap<String, String>,
+    /// Fixed at creation (Lambda changes it only with the code).
+    pub architecture: String,
     pub last_modified: String,
     pub revision_id: String,
     /// Unique per configuration; environments of another generation are not reused.
@@ -168,6 +177,23 @@ fn check_timeout(s: u32) -> Result<(), LambdaApiError> {
             TIMEOUT_RANGE_S.start(),
             TIMEOUT_RANGE_S.end()
         )))
+    }
+}
+
+/// The architecture a new function gets, with Lambda's validation message for another name.
+fn check_architecture(architecture: Option<String>) -> Result<String, LambdaApiError> {
+    match architecture {
+        None => Ok(ARCHITECTURES[0].to_string()),
+        Some(a) if ARCHITECTURES.contains(&a.as_str()) => Ok(a),
+        Some(a) => Err(LambdaApiError::new(
+            crate::error::ErrorType::Validation,
+            format!(
+                "1 validation error detected: Value '[{a}]' at 'architectures' failed to satisfy \
+             constraint: Member must satisfy constraint: [Member must satisfy enum value set: \
+             [{}]]",
+                ARCHITECTURES.join(", ")
+            ),
+        )),
     }
 }
 
@@ -256,6 +282,7 @@ impl Registry {
         check_name(&spec.name)?;
         check_memory(spec.memory_mb)?;
         check_timeout(spec.timeout_s)?;
+        let architecture = check_architecture(spec.architecture)?;
         if self.functions.contains_key(&spec.name) {
             return Err(LambdaApiError::conflict(format!(
                 "Function already exist: {}",
@@ -268,6 +295,7 @@ impl Registry {
             memory_mb: spec.memory_mb,
             timeout_s: spec.timeout_s,
             environment: spec.environment,
+            architecture,
             last_modified: now_iso(),
             revision_id: uuid::Uuid::new_v4().to_string(),
             generation: self.generation(),
@@ -383,11 +411,7 @@ impl Registry {
                 variables: t.config.environment.clone(),
             },
             package_type: "Zip".into(),
-            architectures: vec![if cfg!(target_arch = "aarch64") {
-                "arm64".into()
-            } else {
-                "x86_64".into()
-            }],
+            architectures: vec![t.config.architecture.clone()],
         })
     }
 
@@ -504,7 +528,31 @@ mod tests {
             memory_mb,
             timeout_s: 3,
             environment: BTreeMap::new(),
+            architecture: None,
         }
+    }
+
+    #[test]
+    fn a_function_reports_the_architecture_it_was_created_with() {
+        let mut r = registry();
+        assert_eq!(r.create(spec(128)).unwrap().architectures, ["x86_64"]);
+        let arm = FunctionSpec {
+            name: "g".into(),
+            architecture: Some("arm64".into()),
+            ..spec(128)
+        };
+        assert_eq!(r.create(arm).unwrap().architectures, ["arm64"]);
+        let bad = FunctionSpec {
+            name: "h".into(),
+            architecture: Some("aarch64".into()),
+            ..spec(128)
+        };
+        let e = r.create(bad).unwrap_err();
+        assert_eq!(e.error_type, ErrorType::Validation);
+        assert!(
+            e.message.contains("Value '[aarch64]' at 'architectures'"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn spec(name: &str, memory_mb: u32, timeout_s: u32) -> FunctionSpec {
         memory_mb,
         timeout_s,
         environment: BTreeMap::new(),
+        architecture: None,
     }
 }
 

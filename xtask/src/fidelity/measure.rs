@@ -68,6 +68,7 @@ async fn emulated_in(
             memory_mb,
             timeout_s: 300,
             environment: Default::default(),
+            architecture: None,
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         // The cold start and the first pass over the code are not what we measure; each

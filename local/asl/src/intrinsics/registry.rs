@@ -157,9 +157,11 @@ fn base64_decode(args: &[ArgValue]) -> Result<Value, String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s)
         .map_err(|e| format!("not base64: {e}"))?;
-    String::from_utf8(bytes)
-        .map(Value::String)
-        .map_err(|_| "the decoded data is not UTF-8".into())
+    // Malformed UTF-8 becomes U+FFFD instead of an error, as a Java `String` built from bytes
+    // does (Step Functions runs on the JVM; no recorded case covers it, so this is an
+    // assumption). It matters for Lambda's `LogResult`: the last 4 KB of a log, cut on a
+    // byte boundary, may start inside a character, and the REPORT line at its end is wanted.
+    Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn base64_encode(args: &[ArgValue]) -> Result<Value, String> {

@@ -52,6 +52,12 @@ yields!(
     "States.Base64Decode('SGVsbG8gV29ybGQ=')",
     "Hello World"
 );
+// A log tail cut inside a character: the broken byte is replaced, the rest kept.
+yields!(
+    base64_decode_replaces_a_broken_first_character,
+    "States.Base64Decode('qVJFUE9SVA==')",
+    "\u{fffd}REPORT"
+);
 yields!(
     base64_encode,
     "States.Base64Encode('Hello World')",
