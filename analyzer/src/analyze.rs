@@ -112,7 +112,8 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
             }
         }
     }
-    // Lambda's figures only when every success has them: a row never mixes the two clocks.
+    // Lambda's durations only when every success has them: a row's statistics never mix the
+    // two clocks. (INIT and memory are per sample: Lambda's where the sample has a REPORT.)
     let reports: Option<Vec<LambdaReport>> = ok.iter().map(|m| m.report).collect();
     // `billed` is the billed ms of an average invocation: the trimmed mean of Lambda's
     // per-invocation Billed Durations (each already a whole ms, so the mean is not rounded
@@ -342,13 +343,13 @@ mod tests {
         assert_eq!(r.billed_ms, Some(103));
         assert_eq!((r.cold_starts, r.mean_init_ms), (1, Some(28.1)));
         assert_eq!((r.max_memory_used_mb, r.vcpus), (Some(45), Some(2)));
-        // arm64 us-east-1: 0.0000133334 × 1 GB × 0.308 s / 3 + 0.0000002
+        // x86_64 (the default) us-east-1: 0.0000166667 × 1 GB × 0.308 s / 3 + 0.0000002
         assert!(close(
             r.cost_per_invocation_usd,
-            0.0000133334 * 0.308 / 3.0 + 0.0000002
+            0.0000166667 * 0.308 / 3.0 + 0.0000002
         ));
-        // INIT 28.1 → 29 ms billed: 0.0000133334 × 1 GB × 0.029 s
-        assert!(close(r.init_cost_usd, 0.000_000_386_668_6));
+        // INIT 28.1 → 29 ms billed: 0.0000166667 × 1 GB × 0.029 s
+        assert!(close(r.init_cost_usd, 0.000_000_483_334_3));
     }
 
     #[test]

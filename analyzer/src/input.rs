@@ -202,7 +202,7 @@ fn parse_one(object: &Map<String, Value>, pointer: &str) -> Result<Sample, Error
                     threads,
                     outcome: Outcome::Failed {
                         error: "Powersweep.UnreadableReport".to_owned(),
-                        cause,
+                        cause: cause.to_string(),
                     },
                 });
             }
@@ -446,7 +446,7 @@ mod tests {
         assert_eq!(input.strategy, Strategy::Balanced);
         assert_eq!(input.balanced_weight, 0.5);
         assert_eq!(input.discard_top_bottom, 0.2);
-        assert_eq!(input.architecture, Architecture::Arm64);
+        assert_eq!(input.architecture, Architecture::X86_64);
         assert_eq!(input.region, None);
     }
 }

@@ -21,48 +21,79 @@ pub struct LambdaReport {
     pub max_memory_used_mb: u64,
 }
 
+/// Why a line is not a REPORT this module can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LambdaReportError {
+    /// Neither a text REPORT line nor a JSON `platform.report` record.
+    #[error("not a REPORT record: {0}")]
+    NotAReport(String),
+    /// The log ends with X-Ray's line after the REPORT.
+    #[error(
+        "the log ends with X-Ray's line, not Lambda's REPORT: turn active tracing off on the host function (template.yaml leaves it off)"
+    )]
+    XRay,
+    /// A JSON line that does not parse.
+    #[error("not JSON ({reason}): {line}")]
+    NotJson {
+        /// serde_json's message.
+        reason: String,
+        /// The line, shortened.
+        line: String,
+    },
+    /// A figure is absent or not a non-negative number.
+    #[error("no number `{field}` in {line}")]
+    BadField {
+        /// The field's name as the line spells it.
+        field: String,
+        /// The line, shortened.
+        line: String,
+    },
+}
+
 /// Parses a REPORT line in either log format.
 ///
 /// # Errors
-/// One line saying what is missing or malformed, for a line that is not a REPORT record.
-pub fn parse(line: &str) -> Result<LambdaReport, String> {
+/// [`LambdaReportError`] saying what is missing or malformed.
+pub fn parse(line: &str) -> Result<LambdaReport, LambdaReportError> {
     let line = line.trim();
     if line.starts_with('{') {
         parse_json(line)
     } else if line.starts_with("REPORT ") {
         parse_text(line)
     } else if line.starts_with("XRAY ") {
-        // With active tracing Lambda ends the log with an X-Ray line after the REPORT line.
-        Err(
-            "the log ends with X-Ray's line, not Lambda's REPORT: turn active tracing off on \
-             the host function (template.yaml leaves it off)"
-                .to_owned(),
-        )
+        Err(LambdaReportError::XRay)
     } else {
-        Err(format!("not a REPORT record: {}", shorten(line)))
+        Err(LambdaReportError::NotAReport(shorten(line)))
     }
 }
 
-fn parse_text(line: &str) -> Result<LambdaReport, String> {
-    // Fields are `Name: value unit`, tab-separated; X-Ray's fields may follow on the line.
+fn bad_field(field: &str, line: &str) -> LambdaReportError {
+    LambdaReportError::BadField {
+        field: field.to_owned(),
+        line: shorten(line),
+    }
+}
+
+fn parse_text(line: &str) -> Result<LambdaReport, LambdaReportError> {
+    // Fields are `Name: value unit`, tab-separated.
     let field = |name: &str| -> Option<&str> {
         line.split('\t')
             .filter_map(|f| f.trim().strip_prefix(name)?.strip_prefix(':'))
             .map(|rest| rest.split_whitespace().next().unwrap_or_default())
             .next()
     };
-    let number = |name: &str| -> Result<Option<f64>, String> {
+    let number = |name: &str| -> Result<Option<f64>, LambdaReportError> {
         field(name)
             .map(|v| {
                 v.parse::<f64>()
                     .ok()
                     .filter(|n| n.is_finite() && *n >= 0.0)
-                    .ok_or_else(|| format!("`{name}` is not a number in {}", shorten(line)))
+                    .ok_or_else(|| bad_field(name, line))
             })
             .transpose()
     };
-    let required = |name: &str| -> Result<f64, String> {
-        number(name)?.ok_or_else(|| format!("no `{name}` in {}", shorten(line)))
+    let required = |name: &str| -> Result<f64, LambdaReportError> {
+        number(name)?.ok_or_else(|| bad_field(name, line))
     };
     Ok(LambdaReport {
         duration_ms: required("Duration")?,
@@ -72,11 +103,13 @@ fn parse_text(line: &str) -> Result<LambdaReport, String> {
     })
 }
 
-fn parse_json(line: &str) -> Result<LambdaReport, String> {
-    let record: Value =
-        serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {}", shorten(line)))?;
+fn parse_json(line: &str) -> Result<LambdaReport, LambdaReportError> {
+    let record: Value = serde_json::from_str(line).map_err(|e| LambdaReportError::NotJson {
+        reason: e.to_string(),
+        line: shorten(line),
+    })?;
     if record["type"] != "platform.report" {
-        return Err(format!("not a platform.report record: {}", shorten(line)));
+        return Err(LambdaReportError::NotAReport(shorten(line)));
     }
     let metrics = &record["record"]["metrics"];
     let number = |name: &str| {
@@ -84,8 +117,7 @@ fn parse_json(line: &str) -> Result<LambdaReport, String> {
             .as_f64()
             .filter(|n| n.is_finite() && *n >= 0.0)
     };
-    let required =
-        |name: &str| number(name).ok_or_else(|| format!("no number `{name}` in {}", shorten(line)));
+    let required = |name: &str| number(name).ok_or_else(|| bad_field(name, line));
     Ok(LambdaReport {
         duration_ms: required("durationMs")?,
         billed_duration_ms: required("billedDurationMs")? as u64,
@@ -146,21 +178,25 @@ mod tests {
 
     #[test]
     fn other_lines_and_broken_fields_are_named() {
-        assert!(
-            parse("END RequestId: a")
-                .unwrap_err()
-                .contains("not a REPORT record")
-        );
+        let bad = |field: &str, e: LambdaReportError| matches!(e, LambdaReportError::BadField { field: f, .. } if f == field);
+        assert!(matches!(
+            parse("END RequestId: a"),
+            Err(LambdaReportError::NotAReport(_))
+        ));
         let e = parse("XRAY TraceId: 1-5e\tSegmentId: 07\tSampled: true").unwrap_err();
-        assert!(e.contains("turn active tracing off"), "{e}");
+        assert!(e.to_string().contains("turn active tracing off"), "{e}");
         let e = parse("REPORT RequestId: a\tDuration: fast ms\t").unwrap_err();
-        assert!(e.contains("`Duration` is not a number"), "{e}");
+        assert!(bad("Duration", e));
         let e = parse("REPORT RequestId: a\tDuration: 1 ms\t").unwrap_err();
-        assert!(e.contains("no `Billed Duration`"), "{e}");
+        assert!(bad("Billed Duration", e));
         let e = parse(r#"{"type":"platform.start","record":{}}"#).unwrap_err();
-        assert!(e.contains("not a platform.report"), "{e}");
+        assert!(matches!(e, LambdaReportError::NotAReport(_)), "{e}");
         let e = parse(r#"{"type":"platform.report","record":{"metrics":{"durationMs":1}}}"#)
             .unwrap_err();
-        assert!(e.contains("billedDurationMs"), "{e}");
+        assert!(bad("billedDurationMs", e));
+        assert!(matches!(
+            parse("{nope"),
+            Err(LambdaReportError::NotJson { .. })
+        ));
     }
 }

@@ -23,7 +23,7 @@
 //!   "strategy": "cost" | "speed" | "balanced",          // default "balanced"
 //!   "balancedWeight": 0.5,              // 0 = fastest … 1 = cheapest; default 0.5
 //!   "discardTopBottom": 0.2,            // fraction dropped at each end; [0, 0.5)
-//!   "architecture": "x86_64" | "arm64", // prices (the function's own); default "arm64"
+//!   "architecture": "x86_64" | "arm64", // prices (the function's own); default "x86_64"
 //!   "region": "us-east-1",              // prices; unknown regions fall back to us-east-1
 //!   "samples": [ … ]                    // samples, nested in arrays to any depth
 //! }
@@ -67,7 +67,7 @@
 pub use crate::analyze::{analyze, analyze_samples};
 pub use crate::error::Error;
 pub use crate::input::{AnalyzerInput, Measurement, Outcome, Sample, parse_samples};
-pub use crate::lambda_report::LambdaReport;
+pub use crate::lambda_report::{LambdaReport, LambdaReportError};
 pub use crate::output::{
     AnalyzerOutput, DurationSource, LocalRun, ModelRun, PricingInfo, Recommendation,
     Recommendations, Row, RowModel,

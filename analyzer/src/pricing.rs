@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Architecture {
-    /// Intel/AMD.
+    /// Intel/AMD; Lambda's default.
+    #[default]
     #[serde(rename = "x86_64")]
     #[cfg_attr(feature = "clap", value(name = "x86_64"))]
     X86_64,
     /// Graviton; the template's default.
-    #[default]
     #[serde(rename = "arm64")]
     #[cfg_attr(feature = "clap", value(name = "arm64"))]
     Arm64,

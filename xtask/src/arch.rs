@@ -12,6 +12,8 @@ pub trait ToolNames {
     fn gnu(self) -> &'static str;
     /// Debian's name for it (`libc6-dev-<name>-cross`).
     fn debian(self) -> &'static str;
+    /// qemu-user's emulator for it.
+    fn qemu(self) -> &'static str;
 }
 
 impl ToolNames for Arch {
@@ -33,6 +35,13 @@ impl ToolNames for Arch {
         match self {
             Arch::X86_64 => "amd64",
             Arch::Arm64 => "arm64",
+        }
+    }
+
+    fn qemu(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "qemu-x86_64",
+            Arch::Arm64 => "qemu-aarch64",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! Owns choosing the route and naming what is missing, in one line with the package that
 //! provides it. Must not decide what is packaged or check the result (package.rs does).
 
+use crate::arch::{Arch, ToolNames};
 use crate::util::{cargo, target_dir};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
@@ -33,10 +34,10 @@ pub struct Toolchain {
 }
 
 impl Toolchain {
-    /// Finds a complete toolchain for `triple` (`gnu` is the prefix of its binutils, e.g.
-    /// `aarch64-linux-gnu`; `debian_arch` Debian's name for the architecture, e.g. `arm64`),
-    /// or fails naming the first missing piece and the Debian package that provides it.
-    pub fn find(triple: &'static str, gnu: &'static str, debian_arch: &str) -> Result<Self> {
+    /// Finds a complete toolchain for `arch`, or fails naming the first missing piece and
+    /// the Debian package that provides it.
+    pub fn find(arch: Arch) -> Result<Self> {
+        let (triple, gnu, debian_arch) = (arch.triple(), arch.gnu(), arch.debian());
         let gcc_package = format!("gcc-{}", gnu.replace('_', "-"));
         for (tool, package) in [
             (format!("{gnu}-gcc"), gcc_package.clone()),

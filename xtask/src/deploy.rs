@@ -98,7 +98,7 @@ fn sam_args(arch: Arch, user: &[String]) -> Result<Vec<String>> {
             in_overrides = false;
         } else if arg == "--parameter-overrides" {
             in_overrides = true;
-        } else if in_overrides && !arg.starts_with("--") {
+        } else if in_overrides && !arg.starts_with('-') {
             overrides.push(arg.clone());
         } else {
             in_overrides = false;
@@ -143,8 +143,8 @@ mod tests {
                 "--guided",
                 "--parameter-overrides",
                 "HostTimeoutSeconds=60",
-                "--stack-name",
-                "s",
+                "-t",
+                "t.yaml",
             ]),
         )
         .unwrap();
@@ -152,8 +152,8 @@ mod tests {
             args,
             strings(&[
                 "--guided",
-                "--stack-name",
-                "s",
+                "-t",
+                "t.yaml",
                 "--parameter-overrides",
                 "HostTimeoutSeconds=60",
                 "Architecture=arm64"

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<()> {
     let cross = if Some(arch) == native {
         None
     } else {
-        Some(Toolchain::find(arch.triple(), arch.gnu(), arch.debian())?)
+        Some(Toolchain::find(arch)?)
     };
     let out = if args.out.is_absolute() {
         args.out.clone()
@@ -98,12 +98,13 @@ pub fn run(args: Args) -> Result<()> {
     let bootstrap = stripped_copy(&release.join("bootstrap"), scratch.path(), &strip)?;
     let analyzer = stripped_copy(&release.join("analyzer"), scratch.path(), &strip)?;
     for binary in [&bootstrap, &analyzer] {
-        check_glibc(binary)?;
+        check_glibc(binary, arch)?;
         let built = arch::of_elf(&std::fs::read(binary)?);
         if built != Some(arch) {
             bail!(
-                "{} was built for {built:?}, not {}: the cross build did not take",
+                "{} was built for {}, not {}: the cross build did not take",
                 binary.display(),
+                built.map_or("another instruction set", |a| a.as_str()),
                 arch.as_str()
             );
         }
@@ -162,7 +163,7 @@ fn stripped_copy(binary: &Path, dir: &Path, strip: &str) -> Result<PathBuf> {
 }
 
 /// Fails when `binary` needs a glibc newer than Amazon Linux 2023's, naming the symbols.
-fn check_glibc(binary: &Path) -> Result<()> {
+fn check_glibc(binary: &Path, arch: Arch) -> Result<()> {
     let newer = powersweep_tests::glibc_symbols_newer_than(binary, AL2023_GLIBC)
         .map_err(anyhow::Error::msg)?;
     if !newer.is_empty() {
@@ -174,8 +175,10 @@ fn check_glibc(binary: &Path) -> Result<()> {
         bail!(
             "{} needs a glibc newer than 2.34 (Amazon Linux 2023) for {list}; build against \
              glibc 2.34 with `pip install cargo-zigbuild ziglang` and \
-             `cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.34`",
-            binary.display()
+             `cargo zigbuild --release --target {}.2.34` (zig links against any glibc \
+             version; `cargo xtask package` does not do this itself)",
+            binary.display(),
+            arch.triple()
         );
     }
     Ok(())

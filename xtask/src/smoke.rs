@@ -1,7 +1,7 @@
 //! `cargo xtask smoke [build/lambda/host.zip]`: proves a packaged zip runs. Its `bootstrap`
 //! (under `qemu-<cpu>` when the zip is for the other architecture) answers a PBKDF2 job
 //! through the local emulator's Runtime API, from the zip's own precompiled guests, and the
-//! keys are checked against ring.
+//! keys are checked against ring, and that the zip's `.cwasm` are there and were used.
 //!
 //! Owns unpacking, the emulator run and the checks. Must not build anything: it tests the zip
 //! as `cargo xtask package` left it, so a stale or broken zip fails here as it would on Lambda.
@@ -44,6 +44,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let task_root = tempfile::tempdir().context("no temporary folder")?;
     unzip(&zip, task_root.path())?;
+    check_precompiled(task_root.path())?;
     let bootstrap = task_root.path().join("bootstrap");
     let arch = arch::of_elf(&std::fs::read(&bootstrap).context("the zip has no `bootstrap`")?)
         .context("`bootstrap` in the zip is not an x86_64 or arm64 executable")?;
@@ -140,6 +141,29 @@ async fn check(emu: &Emulator, runner: &Path, task_root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Every guest in the zip has its `.cwasm`: without one the host compiles the component at
+/// every cold start, silently.
+fn check_precompiled(task_root: &Path) -> Result<()> {
+    let guests = task_root.join("guests");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&guests).context("the zip has no `guests/` folder")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") && !path.with_extension("cwasm").is_file()
+        {
+            missing.push(
+                path.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    if !missing.is_empty() {
+        bail!("the zip has no precompiled code for {}", missing.join(", "));
+    }
+    Ok(())
+}
+
 /// PBKDF2-HMAC-SHA512 of `password` by ring, hex.
 fn expected_key(password: &str) -> String {
     let mut key = [0u8; KEY_LENGTH];
@@ -157,9 +181,8 @@ fn expected_key(password: &str) -> String {
 /// A script that runs `bootstrap` under qemu-user with the target's C library, written into
 /// `dir` (not the task root: that stays exactly the zip).
 fn emulated(arch: Arch, bootstrap: &Path, dir: &Path) -> Result<PathBuf> {
-    let cpu = arch.triple().split('-').next().unwrap_or_default();
-    let qemu = format!("qemu-{cpu}");
-    if !crate::cross::on_path(&qemu) {
+    let qemu = arch.qemu();
+    if !crate::cross::on_path(qemu) {
         bail!(
             "running the {} zip on this machine needs `{qemu}`; install it with \
              `apt-get install qemu-user libc6-{}-cross`",
@@ -167,7 +190,7 @@ fn emulated(arch: Arch, bootstrap: &Path, dir: &Path) -> Result<PathBuf> {
             arch.debian()
         );
     }
-    check_qemu_version(&qemu)?;
+    check_qemu_version(qemu)?;
     let sysroot = format!("/usr/{}", arch.gnu());
     let script = dir.join("bootstrap-under-qemu");
     std::fs::write(

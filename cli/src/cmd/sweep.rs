@@ -152,11 +152,16 @@ const EVENTS_PER_POLL: u64 = 11;
 /// invocations (throttling: three events a retry) and error rows.
 const HISTORY_HEADROOM: f64 = 0.1;
 /// The most one sample takes in the execution's state, bytes: the widest figures (10,240 MB,
-/// 64 threads, 17-digit durations) and a cold start's REPORT line with its Init Duration
-/// (the test `a_sample_fits_its_estimate` builds one).
-const SAMPLE_BYTES: u64 = 420;
-/// The state around the samples (settings, versions, rounds) beside the payload, bytes.
-const STATE_BYTES_BESIDE_SAMPLES: u64 = 4096;
+/// 64 threads, 17-digit durations) and a cold start's REPORT in Lambda's JSON log format (the
+/// text format's line is ~120 bytes shorter); the test `a_sample_fits_its_estimate` builds
+/// both.
+const SAMPLE_BYTES: u64 = 560;
+/// What the analyzer's output adds to the state per row (it sits beside the samples until
+/// the end), bytes; the test `the_analysis_fits_its_estimate` measures a wide one.
+const ROW_BYTES: u64 = 1024;
+/// The state around the samples and rows (settings, versions, rounds, the recommendations
+/// and the link) beside the payload, bytes.
+const STATE_BYTES_BESIDE_SAMPLES: u64 = 6144;
 /// Share of the state quota kept free for what the estimate does not count (long error
 /// causes of failed samples).
 const STATE_HEADROOM: f64 = 0.1;
@@ -362,10 +367,12 @@ impl Plan {
         43 + 30 * s + 6 * r + 8 * r * s + 9 * r * s * t
     }
 
-    /// The bytes of the execution's state once every sample is in: what `Sweep` hands on, and
-    /// what Step Functions caps at [`PAYLOAD_QUOTA_BYTES`].
+    /// The bytes of the execution's state at its largest, once every sample is in and the
+    /// analysis beside them (`Analyze`'s output): what Step Functions caps at
+    /// [`PAYLOAD_QUOTA_BYTES`].
     fn state_bytes(&self) -> u64 {
         self.invocations() * SAMPLE_BYTES
+            + (self.memory.len() * self.threads.len()) as u64 * ROW_BYTES
             + self.payload.to_string().len() as u64
             + STATE_BYTES_BESIDE_SAMPLES
             + 8 * u64::from(self.repetitions)
@@ -708,29 +715,81 @@ mod tests {
     #[test]
     fn a_sample_fits_its_estimate() {
         let widest = 123_456.789_012_345_67_f64;
-        let report = format!(
-            "REPORT RequestId: {}\tDuration: 899999.99 ms\tBilled Duration: 910000 ms\tMemory Size: 10240 MB\tMax Memory Used: 10240 MB\tInit Duration: 10000.00 ms\t",
-            "8c1e6c1a-5c1e-4d2e-9f0a-0123456789ab"
+        let id = "8c1e6c1a-5c1e-4d2e-9f0a-0123456789ab";
+        let text = format!(
+            "REPORT RequestId: {id}\tDuration: 899999.99 ms\tBilled Duration: 910000 ms\tMemory Size: 10240 MB\tMax Memory Used: 10240 MB\tInit Duration: 10000.00 ms\t"
         );
-        let sample = json!({
-            "memoryMb": 10240, "threads": 64, "durationMs": widest, "cpuMs": widest,
-            "cold": false, "initMs": widest, "maxRssMb": widest, "vcpus": 6, "errors": [],
-            "report": report,
-        });
-        // The state machine's Sample builds exactly these fields.
-        let built: Vec<String> = parameters("Sample")
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| k.trim_end_matches(".$").to_string())
+        let json_format = json!({"time": "2026-11-30T21:00:00.000Z", "type": "platform.report",
+            "record": {"requestId": id, "metrics": {"durationMs": widest,
+            "billedDurationMs": 910000, "memorySizeMB": 10240, "maxMemoryUsedMB": 10240,
+            "initDurationMs": widest}, "status": "success"}})
+        .to_string();
+        for report in [text, json_format] {
+            let sample = json!({
+                "memoryMb": 10240, "threads": 64, "durationMs": widest, "cpuMs": widest,
+                "cold": false, "initMs": widest, "maxRssMb": widest, "vcpus": 6, "errors": [],
+                "report": report,
+            });
+            // The state machine's Sample builds exactly these fields.
+            let built: Vec<String> = parameters("Sample")
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.trim_end_matches(".$").to_string())
+                .collect();
+            let mut ours: Vec<String> = sample.as_object().unwrap().keys().cloned().collect();
+            ours.sort();
+            let mut built = built.clone();
+            built.sort();
+            assert_eq!(ours, built);
+            let bytes = sample.to_string().len() as u64;
+            assert!(bytes <= SAMPLE_BYTES, "{bytes} bytes: {sample}");
+        }
+    }
+
+    #[test]
+    fn the_analysis_fits_its_estimate() {
+        // 10 sizes × 6 threads, every row with every figure and a cold start.
+        let report = "REPORT RequestId: 8c1e6c1a-5c1e-4d2e-9f0a-0123456789ab\tDuration: 123456.78 ms\tBilled Duration: 123600 ms\tMemory Size: 10240 MB\tMax Memory Used: 10240 MB\tInit Duration: 123.45 ms\t";
+        let memory: Vec<u32> = (1..=10).map(|i| 128 + i * 1011).collect();
+        let threads = [1u32, 2, 3, 4, 5, 6];
+        let samples: Vec<Value> = memory
+            .iter()
+            .flat_map(|&m| threads.iter().map(move |&t| (m, t)))
+            .map(|(m, t)| {
+                json!({"memoryMb": m, "threads": t, "durationMs": 123_456.789_012_345_67_f64 / f64::from(t),
+                       "cpuMs": 98_765.432_109_876_54, "cold": true, "initMs": 12.345_678_901_234_567,
+                       "maxRssMb": 1_234.567_890_123_456_7, "vcpus": 6, "errors": [], "report": report})
+            })
             .collect();
-        let mut ours: Vec<String> = sample.as_object().unwrap().keys().cloned().collect();
-        ours.sort();
-        let mut built = built;
-        built.sort();
-        assert_eq!(ours, built);
-        let bytes = sample.to_string().len() as u64;
-        assert!(bytes <= SAMPLE_BYTES, "{bytes} bytes: {sample}");
+        let input: powersweep_analyzer::AnalyzerInput = serde_json::from_value(json!({
+            "workload": "a-workload-with-a-long-name", "memorySizes": memory, "threads": threads,
+            "samples": samples}))
+        .unwrap();
+        let output = powersweep_analyzer::analyze(&input).unwrap();
+        let bytes = json!({"output": output}).to_string().len() as u64;
+        let rows = (memory.len() * threads.len()) as u64;
+        assert!(
+            bytes <= rows * ROW_BYTES + STATE_BYTES_BESIDE_SAMPLES / 2,
+            "{bytes} bytes for {rows} rows"
+        );
+    }
+
+    #[test]
+    fn the_emulator_knows_every_architecture_the_prices_do() {
+        // Two lists by necessity (the emulator validates Lambda's API, the analyzer prices);
+        // this keeps them the same.
+        for a in [Architecture::X86_64, Architecture::Arm64] {
+            assert!(
+                powersweep_emulator::ARCHITECTURES.contains(&a.as_str()),
+                "{a}"
+            );
+        }
+        assert_eq!(powersweep_emulator::ARCHITECTURES.len(), 2);
+        assert_eq!(
+            powersweep_emulator::ARCHITECTURES[0],
+            Architecture::default().as_str()
+        );
     }
 
     #[test]

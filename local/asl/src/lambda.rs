@@ -3,7 +3,8 @@
 //!
 //! Owns the translation between Task parameters/results and [`LambdaService`] calls for
 //! `arn:aws:states:::lambda:invoke` (the optimised integration, with its
-//! `{ExecutedVersion, Payload, StatusCode, SdkHttpMetadata, SdkResponseMetadata}` envelope),
+//! `{ExecutedVersion, Payload, StatusCode, SdkHttpMetadata, SdkResponseMetadata}` envelope,
+//! and `LogResult` when `LogType: Tail` asked for the log),
 //! `arn:aws:states:::aws-sdk:lambda:*` (the SDK integration: PascalCase parameters passed
 //! through, service errors named `Lambda.<ExceptionName>`), and plain function ARNs
 //! (`arn:aws:lambda:…:function:…`, the legacy form: the result is the payload itself).
