@@ -9,10 +9,9 @@
 //! Builds must be reproducible across checkouts (CI compares `dist/` byte for byte), so paths
 //! are remapped out of the binaries. Must not decide anything about how the host runs guests.
 
-use crate::util::{cargo, root, run_cmd, target_dir};
+use crate::util::{DEBIAN_RUST_SRC, DEBIAN_RUSTC, cargo, root, run_cmd, rustup_has, target_dir};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
 };
@@ -77,21 +76,13 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn route() -> Result<Route> {
-    let rustup_has_wasip2 = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l.trim() == "wasm32-wasip2")
-        })
-        .unwrap_or(false);
+    let rustup_has_wasip2 = rustup_has("wasm32-wasip2");
     if rustup_has_wasip2 {
         return Ok(Route::Wasip2);
     }
     let debian = [
-        "/usr/bin/rustc",
-        "/usr/lib/rustlib/src/rust/library",
+        DEBIAN_RUSTC,
+        DEBIAN_RUST_SRC,
         "/usr/bin/wasm-ld-19",
         "/usr/lib/wasm32-wasi/libc.a",
     ];
@@ -151,7 +142,7 @@ fn build_debian(guests: &Path, out: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     run_cmd(
         cargo()
             .current_dir(guests)
-            .env("RUSTC", "/usr/bin/rustc")
+            .env("RUSTC", DEBIAN_RUSTC)
             // rustc-web is a stable compiler; build-std needs its unstable flags.
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_DIR", out)

@@ -7,7 +7,7 @@
 //! provides it. Must not decide what is packaged or check the result (package.rs does).
 
 use crate::arch::{Arch, ToolNames};
-use crate::util::{cargo, target_dir};
+use crate::util::{DEBIAN_RUST_SRC, DEBIAN_RUSTC, cargo, on_path, rustup_has, target_dir};
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,10 +20,6 @@ enum Route {
     /// Debian's stable rustc, building std from `rust-web-src` (needs `RUSTC_BOOTSTRAP`).
     DebianBuildStd,
 }
-
-/// Debian's compiler and the standard library's source, as build_guests.rs uses them.
-const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
-const DEBIAN_RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library";
 
 /// A cross toolchain for one target triple, checked to be complete.
 pub struct Toolchain {
@@ -127,30 +123,4 @@ impl Toolchain {
             Route::DebianBuildStd => target_dir().join("debian-cross"),
         }
     }
-}
-
-/// Whether rustup has the standard library of `triple` installed.
-fn rustup_has(triple: &str) -> bool {
-    Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| {
-            o.status.success()
-                && String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .any(|l| l.trim() == triple)
-        })
-        .unwrap_or(false)
-}
-
-/// Whether `tool` is an executable file in a folder of `PATH`.
-pub fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join(tool)).is_ok_and(|m| {
-                m.is_file()
-                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
-            })
-        })
-    })
 }

@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let arch = zips_architecture(&dir)?;
     let sam_args = sam_args(arch, &args.sam)?;
-    if !crate::cross::on_path("sam") {
+    if !crate::util::on_path("sam") {
         bail!(
             "deploying needs the AWS SAM CLI (`sam`), which is not on the PATH; install it with `pip install aws-sam-cli`"
         );

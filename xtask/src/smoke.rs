@@ -182,7 +182,7 @@ fn expected_key(password: &str) -> String {
 /// `dir` (not the task root: that stays exactly the zip).
 fn emulated(arch: Arch, bootstrap: &Path, dir: &Path) -> Result<PathBuf> {
     let qemu = arch.qemu();
-    if !crate::cross::on_path(qemu) {
+    if !crate::util::on_path(qemu) {
         bail!(
             "running the {} zip on this machine needs `{qemu}`; install it with \
              `apt-get install qemu-user libc6-{}-cross`",

@@ -94,6 +94,38 @@ pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
     zip::ZipArchive::new(file).with_context(|| format!("{} is not a zip", path.display()))
 }
 
+/// Debian's stable compiler (`rustc-web`) and the standard library's source
+/// (`rust-web-src`): the route to wasm and to the other Lambda architecture where rustup
+/// lacks the target.
+pub const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
+pub const DEBIAN_RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library";
+
+/// Whether rustup has the standard library of `triple` installed.
+pub fn rustup_has(triple: &str) -> bool {
+    Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.trim() == triple)
+        })
+        .unwrap_or(false)
+}
+
+/// Whether `tool` is an executable file in a folder of `PATH`.
+pub fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(tool)).is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            })
+        })
+    })
+}
+
 /// The median of `values` (NaN when empty).
 pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
