@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use crate::recommend::recommend;
 use crate::visualization::{BASE_URL, Series, encode_url};
 use crate::{
-    AnalyzerInput, AnalyzerOutput, DurationSource, Error, LambdaReport, Measurement, Outcome,
-    Pricing, PricingInfo, Row, Sample, parse_samples, summarize,
+    AnalyzerInput, AnalyzerOutput, DurationSource, Error, LambdaReport, Measurement, OptimizeTo,
+    Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing, summarize,
 };
 
 /// Analyzes what the state machine sent.
@@ -20,7 +20,7 @@ use crate::{
 /// - [`Error::InvalidSample`] for a malformed sample (see [`parse_samples`]);
 /// - [`Error::NoSamples`] when there is neither a sample nor a configuration listed.
 pub fn analyze(input: &AnalyzerInput) -> Result<AnalyzerOutput, Error> {
-    let samples = parse_samples(&input.samples)?;
+    let samples = parse_samples_allowing(&input.samples, &input.allowed_exceptions)?;
     analyze_samples(input, &samples)
 }
 
@@ -72,6 +72,18 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
     fill_speedups(&mut rows);
 
     let recommendation = recommend(&rows, input.strategy, weight);
+    let optimize_to = match (input.auto_optimize, recommendation.chosen()) {
+        (true, Some(chosen)) => Some(OptimizeTo {
+            memory_mb: chosen.memory_mb,
+            threads: chosen.threads,
+            variables: [(
+                crate::plan::THREADS_VARIABLE.to_owned(),
+                chosen.threads.to_string(),
+            )]
+            .into(),
+        }),
+        _ => None,
+    };
     let visualization = visualization(&rows);
     let Pricing {
         region,
@@ -96,7 +108,42 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
         recommendation,
         visualization,
         local: None,
+        samples: input
+            .include_samples
+            .then(|| samples.iter().map(record).collect()),
+        optimize_to,
+        auto_optimized: None,
     })
+}
+
+/// One sample as `includeSamples` shows it.
+fn record(sample: &Sample) -> SampleRecord {
+    let (memory_mb, threads) = (sample.memory_mb, sample.threads);
+    match &sample.outcome {
+        Outcome::Ok(m) => SampleRecord {
+            memory_mb,
+            threads,
+            duration_ms: Some(m.report.map_or(m.duration_ms, |r| r.duration_ms)),
+            billed_duration_ms: m.report.map(|r| r.billed_duration_ms),
+            cold: Some(m.cold),
+            init_ms: m
+                .cold
+                .then(|| m.report.and_then(|r| r.init_duration_ms).or(m.init_ms))
+                .flatten(),
+            error: m.allowed_error.clone(),
+            cause: None,
+        },
+        Outcome::Failed { error, cause } => SampleRecord {
+            memory_mb,
+            threads,
+            duration_ms: None,
+            billed_duration_ms: None,
+            cold: None,
+            init_ms: None,
+            error: Some(error.clone()),
+            cause: Some(cause.clone()),
+        },
+    }
 }
 
 fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &Pricing) -> Row {
@@ -165,6 +212,8 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         threads,
         n: u32::try_from(group.len()).unwrap_or(u32::MAX),
         errors,
+        allowed_errors: u32::try_from(ok.iter().filter(|m| m.allowed_error.is_some()).count())
+            .unwrap_or(u32::MAX),
         cold_starts: u32::try_from(ok.iter().filter(|m| m.cold).count()).unwrap_or(u32::MAX),
         mean_ms: summary.map(|s| s.mean),
         trimmed_mean_ms: summary.map(|s| s.trimmed_mean),

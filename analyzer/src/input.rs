@@ -41,6 +41,16 @@ pub struct AnalyzerInput {
     /// The samples, nested in arrays to any depth (see [`parse_samples`]).
     #[serde(default)]
     pub samples: Value,
+    /// Error names whose samples count as measurements (power-tuning's `allowedExceptions`):
+    /// a job error such as `Job.guest` that the function is expected to raise.
+    #[serde(default)]
+    pub allowed_exceptions: Vec<String>,
+    /// Copy every sample into the output's `samples` (power-tuning's `includeOutputResults`).
+    #[serde(default)]
+    pub include_samples: bool,
+    /// Say what `autoOptimize` should apply: the output's `optimizeTo`.
+    #[serde(default)]
+    pub auto_optimize: bool,
 }
 
 fn default_balanced_weight() -> f64 {
@@ -93,6 +103,8 @@ pub struct Measurement {
     pub vcpus: Option<u32>,
     /// Lambda's REPORT for the invocation, when the state machine passed its log's last line.
     pub report: Option<LambdaReport>,
+    /// The job's error, when it failed with one of the allowed exceptions (counted anyway).
+    pub allowed_error: Option<String>,
 }
 
 /// Flattens `samples` (arrays nested to any depth, objects at the leaves) into [`Sample`]s.
@@ -104,13 +116,28 @@ pub struct Measurement {
 /// a missing or zero `memoryMb`/`threads`, a success without a finite, non-negative
 /// `durationMs`, or a value that is neither an array nor an object.
 pub fn parse_samples(samples: &Value) -> Result<Vec<Sample>, Error> {
+    parse_samples_allowing(samples, &[])
+}
+
+/// [`parse_samples`], where a job that failed with an error named in `allowed` still counts
+/// as a measurement (its `allowed_error` names it). A failed invocation (`error`) has no
+/// duration, so it stays a failure whatever its name.
+///
+/// # Errors
+/// As [`parse_samples`].
+pub fn parse_samples_allowing(samples: &Value, allowed: &[String]) -> Result<Vec<Sample>, Error> {
     let mut out = Vec::new();
     let mut pointer = String::new();
-    walk(samples, &mut pointer, &mut out)?;
+    walk(samples, &mut pointer, allowed, &mut out)?;
     Ok(out)
 }
 
-fn walk(value: &Value, pointer: &mut String, out: &mut Vec<Sample>) -> Result<(), Error> {
+fn walk(
+    value: &Value,
+    pointer: &mut String,
+    allowed: &[String],
+    out: &mut Vec<Sample>,
+) -> Result<(), Error> {
     match value {
         Value::Null => Ok(()),
         Value::Array(items) => {
@@ -118,13 +145,13 @@ fn walk(value: &Value, pointer: &mut String, out: &mut Vec<Sample>) -> Result<()
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&index.to_string());
-                walk(item, pointer, out)?;
+                walk(item, pointer, allowed, out)?;
                 pointer.truncate(len);
             }
             Ok(())
         }
         Value::Object(object) => {
-            out.push(parse_one(object, pointer)?);
+            out.push(parse_one(object, pointer, allowed)?);
             Ok(())
         }
         other => Err(invalid(
@@ -145,7 +172,11 @@ fn invalid(pointer: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-fn parse_one(object: &Map<String, Value>, pointer: &str) -> Result<Sample, Error> {
+fn parse_one(
+    object: &Map<String, Value>,
+    pointer: &str,
+    allowed: &[String],
+) -> Result<Sample, Error> {
     let memory_mb = positive_u32(object, "memoryMb", pointer)?;
     let threads = positive_u32(object, "threads", pointer)?;
 
@@ -160,13 +191,22 @@ fn parse_one(object: &Map<String, Value>, pointer: &str) -> Result<Sample, Error
         });
     }
 
-    // The job ran but a task failed: the host reports it in `errors`.
+    // The job ran but a task failed: the host reports it in `errors`. An allowed error
+    // leaves the sample a measurement that names it.
+    let mut allowed_error = None;
     if let Some(outcome) = job_failure(object.get("errors"), pointer)? {
-        return Ok(Sample {
-            memory_mb,
-            threads,
-            outcome,
-        });
+        match outcome {
+            Outcome::Failed { error, .. } if allowed.contains(&error) => {
+                allowed_error = Some(error);
+            }
+            outcome => {
+                return Ok(Sample {
+                    memory_mb,
+                    threads,
+                    outcome,
+                });
+            }
+        }
     }
 
     let duration_ms = match object.get("durationMs").and_then(Value::as_f64) {
@@ -222,6 +262,7 @@ fn parse_one(object: &Map<String, Value>, pointer: &str) -> Result<Sample, Error
                 .and_then(Value::as_u64)
                 .and_then(|n| u32::try_from(n).ok()),
             report,
+            allowed_error,
         }),
     })
 }
@@ -359,6 +400,37 @@ mod tests {
         assert_eq!(
             causes,
             ["{\"errorMessage\":\"timed out\"}", "", "{\"other\":1}"]
+        );
+    }
+
+    #[test]
+    fn an_allowed_job_error_is_a_measurement_and_another_is_not() {
+        let samples = json!([
+            {"memoryMb": 128, "threads": 1, "durationMs": 3.0,
+             "errors": [{"task": 0, "kind": "guest", "message": "expected"}]},
+            {"memoryMb": 128, "threads": 1, "durationMs": 4.0,
+             "errors": [{"task": 0, "kind": "trap", "message": "unreachable"}]},
+            {"memoryMb": 128, "threads": 1, "error": "Job.guest", "cause": "no duration"}
+        ]);
+        let allowed = ["Job.guest".to_owned()];
+        let parsed = parse_samples_allowing(&samples, &allowed).unwrap();
+        match &parsed[0].outcome {
+            Outcome::Ok(m) => {
+                assert_eq!(m.duration_ms, 3.0);
+                assert_eq!(m.allowed_error.as_deref(), Some("Job.guest"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&parsed[1].outcome, Outcome::Failed { error, .. } if error == "Job.trap"));
+        assert!(
+            matches!(&parsed[2].outcome, Outcome::Failed { error, .. } if error == "Job.guest")
+        );
+        // Without the list, the same samples all fail.
+        let strict = parse_samples(&samples).unwrap();
+        assert!(
+            strict
+                .iter()
+                .all(|s| matches!(s.outcome, Outcome::Failed { .. }))
         );
     }
 

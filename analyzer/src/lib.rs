@@ -25,9 +25,15 @@
 //!   "discardTopBottom": 0.2,            // fraction dropped at each end; [0, 0.5)
 //!   "architecture": "x86_64" | "arm64", // prices (the function's own); default "x86_64"
 //!   "region": "us-east-1",              // prices; unknown regions fall back to us-east-1
+//!   "allowedExceptions": ["Job.guest"], // job errors that count as measurements
+//!   "includeSamples": false,            // copy every sample into the output's `samples`
+//!   "autoOptimize": false,              // write `optimizeTo` for the state machine
 //!   "samples": [ … ]                    // samples, nested in arrays to any depth
 //! }
 //! ```
+//!
+//! The same Lambda answers the state machine's `Plan` step, `{"plan": <settings>}`, with the
+//! sweep's layout ([`plan`], [`event::answer`]).
 //! A sample is one of
 //! - a measurement: `{"memoryMb", "threads", "durationMs", "cpuMs"?, "cold"?, "initMs"?,
 //!   "maxRssMb"?, "vcpus"?, "errors"?, "report"?}`, where `errors` is the host's error list
@@ -66,12 +72,15 @@
 
 pub use crate::analyze::{analyze, analyze_samples};
 pub use crate::error::Error;
-pub use crate::input::{AnalyzerInput, Measurement, Outcome, Sample, parse_samples};
+pub use crate::input::{
+    AnalyzerInput, Measurement, Outcome, Sample, parse_samples, parse_samples_allowing,
+};
 pub use crate::lambda_report::{LambdaReport, LambdaReportError};
 pub use crate::output::{
-    AnalyzerOutput, DurationSource, LocalRun, ModelRun, PricingInfo, Recommendation,
-    Recommendations, Row, RowModel,
+    AnalyzerOutput, AutoOptimized, DurationSource, LocalRun, ModelRun, OptimizeTo, PricingInfo,
+    Recommendation, Recommendations, Row, RowModel, SampleRecord,
 };
+pub use crate::plan::{PlanInput, SweepLayout, plan};
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
 pub use crate::report::{REPORT_FILES, ReportError, render_csv, render_html, write_report};
@@ -83,9 +92,11 @@ pub use crate::visualization::{
 
 mod analyze;
 mod error;
+pub mod event;
 mod input;
 pub mod lambda_report;
 mod output;
+pub mod plan;
 mod pricing;
 mod recommend;
 mod report;

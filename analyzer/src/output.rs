@@ -28,6 +28,76 @@ pub struct AnalyzerOutput {
     /// How a local sweep emulated Lambda; `None` for a sweep on AWS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<LocalRun>,
+    /// Every invocation, in the order the samples came (asked for with `includeSamples`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Vec<SampleRecord>>,
+    /// With `autoOptimize`: what the state machine applies to the function (the chosen
+    /// strategy's recommendation); absent when nothing qualified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimize_to: Option<OptimizeTo>,
+    /// Written by the state machine after `autoOptimize`: what it applied, or why it could
+    /// not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_optimized: Option<AutoOptimized>,
+}
+
+/// One invocation as the analyzer read it (`includeSamples`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleRecord {
+    /// Memory size, MB.
+    pub memory_mb: u32,
+    /// Thread count.
+    pub threads: u32,
+    /// The duration the row's statistics use (Lambda's REPORT, else the job time), ms.
+    pub duration_ms: Option<f64>,
+    /// Lambda's Billed Duration, when a REPORT came with the sample.
+    pub billed_duration_ms: Option<u64>,
+    /// Whether the invocation was a cold start.
+    pub cold: Option<bool>,
+    /// Init Duration of a cold start, ms.
+    pub init_ms: Option<f64>,
+    /// The error of a failed invocation, or an allowed one.
+    pub error: Option<String>,
+    /// What the failure said.
+    pub cause: Option<String>,
+}
+
+/// What `autoOptimize` applies: the memory size, and the thread count as the host's
+/// environment variable (merged into the function's own variables by the state machine).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OptimizeTo {
+    /// Memory size, MB.
+    pub memory_mb: u32,
+    /// Thread count.
+    pub threads: u32,
+    /// `{"POWERSWEEP_THREADS": "<threads>"}`.
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+/// What the state machine's `autoOptimize` steps did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoOptimized {
+    /// The memory size the function now has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u32>,
+    /// The default thread count it now has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    /// The version published with it (with an alias).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The alias pointed at that version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// Why optimizing failed (the sweep's results stand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the failure said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// The emulation behind a local sweep's figures, so a results file says how it was made.
@@ -103,6 +173,9 @@ pub struct Row {
     pub n: u32,
     /// Failed samples.
     pub errors: u32,
+    /// Samples whose job failed with an allowed exception, counted as measurements.
+    #[serde(default)]
+    pub allowed_errors: u32,
     /// Successful samples that were cold starts.
     pub cold_starts: u32,
     /// Mean duration, ms.

@@ -204,6 +204,7 @@ mod tests {
             threads,
             n: 3,
             errors: 0,
+            allowed_errors: 0,
             cold_starts: 0,
             mean_ms: Some(time),
             trimmed_mean_ms: Some(time),

@@ -125,7 +125,7 @@ fn sample_and_error_rows_parse_as_samples() {
 #[test]
 fn every_task_that_can_fail_mid_sweep_is_caught() {
     for (name, state) in states() {
-        if state["Type"] != "Task" || name == "GetOriginalConfiguration" {
+        if state["Type"] != "Task" || name == "GetOriginalConfiguration" || name == "Plan" {
             // Before anything changed there is nothing to clean up.
             continue;
         }
@@ -148,11 +148,17 @@ fn every_task_that_can_fail_mid_sweep_is_caught() {
 fn nothing_uncatchable_runs_between_the_first_change_and_cleanup() {
     let def = definition();
     let top = def["States"].as_object().expect("States");
-    let mut name = "PublishVersions".to_string();
-    let mut seen = Vec::new();
-    while name != "Cleanup" {
+    // Every path from PublishVersions to Cleanup, through Choices' branches too.
+    let mut todo = vec!["PublishVersions".to_string()];
+    let mut seen = BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if name == "Cleanup" || !seen.insert(name.clone()) {
+            continue;
+        }
         let state = &top[&name];
         let catches = state["Catch"].as_array().is_some_and(|c| !c.is_empty());
+        // A Map's ItemSelector indexes with States.ArrayGetItem the plan's own lists (its
+        // indices come from the same plan), so only Pass and Choice states are held to it.
         let text = state.to_string();
         assert!(
             catches || !text.contains("States."),
@@ -162,13 +168,45 @@ fn nothing_uncatchable_runs_between_the_first_change_and_cleanup() {
             matches!(state["Type"].as_str(), Some("Task" | "Map" | "Parallel")) || !catches,
             "{name}"
         );
-        seen.push(name.clone());
-        name = state["Next"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name} has no Next on the way to Cleanup"))
-            .to_string();
+        let mut next: Vec<&str> = state["Next"].as_str().into_iter().collect();
+        next.extend(state["Default"].as_str());
+        for choice in state["Choices"].as_array().into_iter().flatten() {
+            next.extend(choice["Next"].as_str());
+        }
+        assert!(!next.is_empty(), "{name} ends before Cleanup");
+        todo.extend(next.into_iter().map(str::to_owned));
     }
-    assert!(seen.contains(&"Sweep".to_string()), "{seen:?}");
+    assert!(
+        seen.contains("Sweep") && seen.contains("DryRunOutput"),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn the_plan_step_gets_every_setting_the_planner_reads() {
+    let defaults = &state("Defaults")["Parameters"]["defaults"];
+    for option in [
+        "dryRun",
+        "onlyColdStarts",
+        "sleepBetweenRunsMs",
+        "allowedExceptions",
+        "includeSamples",
+        "autoOptimize",
+    ] {
+        assert!(defaults.get(option).is_some(), "no default for {option}");
+    }
+    assert_eq!(
+        state("Plan")["Parameters"]["Payload"],
+        json!({"plan.$": "$.config"})
+    );
+    // The defaults plus the required fields make a plan.
+    let mut settings = defaults.clone();
+    settings["memorySizes"] = json!([128]);
+    settings["threads"] = json!([1]);
+    let input: powersweep_analyzer::PlanInput =
+        serde_json::from_value(settings).expect("the defaults are plan settings");
+    let layout = powersweep_analyzer::plan(&input).expect("the defaults plan");
+    assert_eq!(layout.invocations, 5);
 }
 
 #[test]
@@ -182,7 +220,7 @@ fn the_rounds_are_planned_before_anything_is_changed() {
         name = top[&name]["Next"].as_str().expect("Next").to_string();
     }
     assert!(
-        before_change.contains(&"PlanRounds".to_string()),
+        before_change.contains(&"Plan".to_string()),
         "{before_change:?}"
     );
 }

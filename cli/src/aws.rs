@@ -87,7 +87,11 @@ pub async fn run_execution(
 /// (repetitions default to the state machine's 5); 0 when the lists are missing.
 pub fn total_invocations(input: &Value) -> u64 {
     let len = |key: &str| input[key].as_array().map_or(0, |a| a.len() as u64);
-    let repetitions = input["repetitions"].as_u64().unwrap_or(DEFAULT_REPETITIONS);
+    // power-tuning's dryRun invokes each configuration once.
+    let repetitions = match input["dryRun"].as_bool() {
+        Some(true) => 1,
+        _ => input["repetitions"].as_u64().unwrap_or(DEFAULT_REPETITIONS),
+    };
     len("memorySizes") * len("threads") * repetitions
 }
 
@@ -105,7 +109,7 @@ fn poll_interval() -> Result<Duration> {
 }
 
 /// The region field of `arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME[:QUALIFIER]`.
-fn arn_region(arn: &str) -> Result<&str> {
+pub(crate) fn arn_region(arn: &str) -> Result<&str> {
     let parts: Vec<&str> = arn.split(':').collect();
     match parts.as_slice() {
         ["arn", _, "states", region, _, "stateMachine", name, ..]
@@ -491,6 +495,9 @@ mod tests {
             5
         );
         assert_eq!(total_invocations(&json!({})), 0);
+        let probe =
+            json!({"memorySizes": [512, 1024], "threads": [1], "repetitions": 9, "dryRun": true});
+        assert_eq!(total_invocations(&probe), 2);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use anyhow::{Context, Result};
 use powersweep_analyzer::Architecture;
 use powersweep_asl::lambda::{
-    FunctionError, InvokeRequest, InvokeResponse, LambdaFuture, LambdaService, ServiceError,
+    InvokeRequest, InvokeResponse, LambdaFuture, LambdaService, ServiceError,
 };
 use powersweep_emulator::{
     CpuModeChoice, DurationModel, Emulator, EmulatorConfig, FunctionSpec, LambdaApiError, LogType,
@@ -253,28 +253,16 @@ fn is_analyzer(function_name: &str) -> bool {
     function_name == ANALYZER_ARN || function_name.rsplit(':').next() == Some("powersweep-analyzer")
 }
 
-/// The analyzer Lambda, in-process: same library, same error types as the deployed one.
+/// The analyzer Lambda, in-process: same entry point, same error types as the deployed one.
 fn analyze(payload: Value) -> InvokeResponse {
-    let result = serde_json::from_value::<powersweep_analyzer::AnalyzerInput>(payload)
-        .map_err(|e| FunctionError {
-            error_type: "Analyzer.InvalidInput".into(),
-            error_message: e.to_string(),
-        })
-        .and_then(|input| {
-            powersweep_analyzer::analyze(&input).map_err(|e| FunctionError {
-                error_type: e.error_type().into(),
-                error_message: e.to_string(),
-            })
-        });
-    match result.map(|out| serde_json::to_value(&out)) {
-        Ok(Ok(output)) => InvokeResponse {
+    match powersweep_analyzer::event::answer(payload) {
+        Ok(output) => InvokeResponse {
             payload: output,
             executed_version: "$LATEST".into(),
             function_error: None,
             log_result: None,
         },
-        Ok(Err(e)) => function_error("Analyzer.Serialization", e.to_string()),
-        Err(e) => function_error(&e.error_type, e.error_message),
+        Err(e) => function_error(&e.error_type, e.message),
     }
 }
 

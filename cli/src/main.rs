@@ -6,6 +6,7 @@
 mod aws;
 mod cmd;
 mod embedded;
+mod estimate;
 mod input;
 mod local;
 mod modeled;
@@ -38,7 +39,7 @@ enum Command {
     /// Run any ASL state machine file on the local engine.
     Exec(cmd::exec::Args),
     /// Sweep memory sizes × thread counts and recommend one (the main job).
-    Sweep(cmd::sweep::Args),
+    Sweep(Box<cmd::sweep::Args>),
     /// Render the report again from a results.json file.
     Report(cmd::report::Args),
 }
@@ -76,7 +77,7 @@ fn main() -> ExitCode {
             Command::Invoke(args) => cmd::invoke::run(args).await,
             Command::Guests(args) => cmd::guests::run(args).await,
             Command::Exec(args) => cmd::exec::run(args).await,
-            Command::Sweep(args) => cmd::sweep::run(args).await,
+            Command::Sweep(args) => cmd::sweep::run(*args).await,
             Command::Report(args) => cmd::report::run(args).await,
         }
     });

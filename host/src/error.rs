@@ -103,6 +103,16 @@ pub enum ConfigError {
         #[source]
         source: std::num::ParseFloatError,
     },
+    /// A thread count outside `1..=MAX_THREADS`.
+    #[error("{var} must be a thread count from 1 to {most}, got `{value}`")]
+    BadThreadCount {
+        /// The variable.
+        var: &'static str,
+        /// What it holds.
+        value: String,
+        /// [`crate::MAX_THREADS`].
+        most: usize,
+    },
     /// A switch that must be `1`/`true` or `0`/`false`.
     #[error("{var} must be 1 or 0, got `{value}`")]
     NotASwitch {

@@ -31,6 +31,8 @@ pub struct HostConfig {
     pub cpu_vcpus: Option<f64>,
     /// A job's time limit when neither the event nor the invocation sets one.
     pub default_timeout_ms: u64,
+    /// The thread count of an event without `threads` (`POWERSWEEP_THREADS`, else 1).
+    pub default_threads: usize,
     /// Meter each task's work (fuel, host calls) and report it in the response's `work`.
     /// Excludes `cpu_vcpus`: the throttle's pauses would be metered as waits.
     pub meter: bool,
@@ -54,6 +56,7 @@ impl HostConfig {
             dynamodb_endpoint: None,
             cpu_vcpus: None,
             default_timeout_ms: 15 * 60 * 1000,
+            default_threads: 1,
             meter: false,
             dry_io: false,
             trust_precompiled: false,
@@ -86,6 +89,9 @@ impl HostConfig {
                 source,
             })?);
         }
+        if let Some(threads) = var(crate::env::THREADS) {
+            config.default_threads = thread_count(&threads)?;
+        }
         if let Some(meter) = var(crate::env::METER) {
             config.meter = match meter.as_str() {
                 "1" | "true" => true,
@@ -100,6 +106,20 @@ impl HostConfig {
         }
         Ok(config)
     }
+}
+
+/// `POWERSWEEP_THREADS`: a thread count in `1..=MAX_THREADS`.
+fn thread_count(value: &str) -> Result<usize, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=crate::MAX_THREADS).contains(n))
+        .ok_or_else(|| ConfigError::BadThreadCount {
+            var: crate::env::THREADS,
+            value: value.to_owned(),
+            most: crate::MAX_THREADS,
+        })
 }
 
 /// The per-process host: one engine, one linker, the workloads loaded so far.
@@ -266,5 +286,23 @@ impl Host {
         self.workloads
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_thread_count_is_checked() {
+        assert_eq!(thread_count("2").unwrap(), 2);
+        assert_eq!(thread_count(" 64 ").unwrap(), 64);
+        for bad in ["0", "65", "-1", "two", "1.5"] {
+            let e = thread_count(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("POWERSWEEP_THREADS must be a thread count from 1 to 64"),
+                "{e}"
+            );
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! `lambda_runtime` until the environment is shut down. The `bootstrap` binary is this and
 //! nothing else; `powersweep` runs the same code when started as `bootstrap` locally.
 //!
-//! A bad event is a function error (`BadEvent`) and the process serves the next invocation;
+//! An event without `threads` runs on `POWERSWEEP_THREADS` (else 1) threads. A bad event is a function error (`BadEvent`) and the process serves the next invocation;
 //! a job whose tasks failed is a normal response whose `errors` say so.
 
 use crate::{Host, HostConfig, JobEvent, JobResponse};
@@ -49,10 +49,15 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
 
 async fn handle(host: Arc<Host>, event: LambdaEvent<Value>) -> Result<JobResponse, Diagnostic> {
     let (payload, context) = event.into_parts();
-    let job: JobEvent = serde_path_to_error::deserialize(payload).map_err(|e| Diagnostic {
+    let names_threads = payload.get("threads").is_some();
+    let mut job: JobEvent = serde_path_to_error::deserialize(payload).map_err(|e| Diagnostic {
         error_type: "BadEvent".into(),
         error_message: format!("invalid job event at `{}`: {}", e.path(), e.inner()),
     })?;
+    // An event without `threads` runs on the function's configured count (autoOptimize's).
+    if !names_threads {
+        job.threads = host.config.default_threads;
+    }
     let deadline = instant_of(context.deadline)
         .checked_sub(RESPONSE_MARGIN)
         .unwrap_or_else(Instant::now);

@@ -61,4 +61,7 @@ pub mod env {
     /// When `1`, the host meters each task's work (fuel and host calls) and reports it in
     /// the response's `work`; the emulator sets it in its `model` CPU mode.
     pub const METER: &str = "POWERSWEEP_METER";
+    /// The thread count of an event that names none (1 when unset); the state machine's
+    /// `autoOptimize` sets it to the winning count.
+    pub const THREADS: &str = "POWERSWEEP_THREADS";
 }

@@ -1,12 +1,13 @@
-//! The analyzer as a Lambda function: the state machine's `Analyze` step invokes it with
-//! an [`AnalyzerInput`] and gets the [`powersweep_analyzer::AnalyzerOutput`] back. It owns
+//! The analyzer as a Lambda function: the state machine's `Plan` step invokes it with the
+//! sweep's settings (`{"plan": …}`) and its `Analyze` step with an analyzer input, and gets
+//! the layout or the [`powersweep_analyzer::AnalyzerOutput`] back. It owns
 //! the Lambda wiring and JSON logging only; every figure comes from the library.
 //!
 //! Errors reach the state machine as `errorType` `Analyzer.InvalidInput` (the event is
 //! not an input), or the library's [`powersweep_analyzer::Error::error_type`].
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use powersweep_analyzer::{AnalyzerInput, analyze};
+use powersweep_analyzer::event::answer;
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
@@ -24,35 +25,25 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(handle)).await
 }
 
-/// One invocation: parse, analyze, answer. Takes a raw `Value` so that a bad event gets
-/// our error type and message instead of the runtime's generic deserialization error.
+/// One invocation: a plan request or an analysis (see [`powersweep_analyzer::event`]).
+/// Takes a raw `Value` so that a bad event gets our error type and message instead of the
+/// runtime's generic deserialization error.
 pub(crate) async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let (payload, context) = event.into_parts();
-    let input: AnalyzerInput = serde_json::from_value(payload).map_err(|e| {
-        tracing::warn!(request_id = %context.request_id, error = %e, "event is not an analyzer input");
+    let planning = payload.get("plan").is_some();
+    let output = answer(payload).map_err(|e| {
+        tracing::warn!(request_id = %context.request_id, error = %e, "event refused");
         Diagnostic {
-            error_type: "Analyzer.InvalidInput".to_owned(),
-            error_message: format!("the event is not an analyzer input: {e}"),
-        }
-    })?;
-    let output = analyze(&input).map_err(|e| {
-        tracing::warn!(request_id = %context.request_id, error = %e, "analysis failed");
-        Diagnostic {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
+            error_type: e.error_type,
+            error_message: e.message,
         }
     })?;
     tracing::info!(
         request_id = %context.request_id,
-        workload = %output.workload,
-        rows = output.rows.len(),
-        error_rows = output.rows.iter().filter(|r| r.is_error()).count(),
-        "analyzed"
+        event = if planning { "plan" } else { "analysis" },
+        "answered"
     );
-    serde_json::to_value(&output).map_err(|e| Diagnostic {
-        error_type: "Analyzer.Serialize".to_owned(),
-        error_message: e.to_string(),
-    })
+    Ok(output)
 }
 
 #[cfg(test)]

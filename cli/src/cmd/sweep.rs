@@ -5,15 +5,17 @@
 //! Two layers of arguments: clap's raw [`Args`], then a validated [`Plan`] built before any
 //! invocation, so a bad flag never costs a sweep.
 
+use crate::estimate::{Optimize, Shape};
 use crate::input::{guests_dir, json_arg};
 use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
 use crate::modeled::{ModelArgs, Setup, WorkModel};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
-use powersweep_analyzer::{AnalyzerOutput, Architecture, LocalRun, Strategy};
+use powersweep_analyzer::{
+    AnalyzerOutput, Architecture, LocalRun, PlanInput, Pricing, Strategy, SweepLayout,
+};
 use powersweep_asl::{
-    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, PAYLOAD_QUOTA_BYTES, StateMachine,
-    TaskRegistry,
+    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, StateMachine, TaskRegistry,
 };
 use powersweep_emulator::{CpuModeChoice, CpuShare};
 use serde_json::{Value, json};
@@ -105,6 +107,37 @@ pub struct Args {
     /// The host function to sweep on AWS (default: the one deployed with the state machine).
     #[arg(long)]
     function_name: Option<String>,
+    /// Print what the sweep would invoke and cost, and start nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// power-tuning's `dryRun`: invoke every configuration once, no analysis (checks
+    /// permissions and that every configuration runs).
+    #[arg(long)]
+    probe: bool,
+    /// power-tuning's `onlyColdStarts`: a fresh version for every invocation, so each is a
+    /// cold start.
+    #[arg(long)]
+    only_cold_starts: bool,
+    /// power-tuning's `sleepBetweenRunsMs`: a pause before each invocation (Step Functions
+    /// waits in whole seconds, so it is rounded up).
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+    sleep_between_runs_ms: Option<f64>,
+    /// power-tuning's `allowedExceptions`: job errors that count as measurements, e.g.
+    /// `Job.guest` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ERRORS")]
+    allowed_exceptions: Vec<String>,
+    /// power-tuning's `autoOptimize`: give the function the chosen memory size and, as its
+    /// `POWERSWEEP_THREADS`, the chosen thread count.
+    #[arg(long)]
+    auto_optimize: bool,
+    /// power-tuning's `autoOptimizeAlias`: also publish that configuration as a version and
+    /// point this alias at it.
+    #[arg(long, requires = "auto_optimize", value_name = "ALIAS")]
+    auto_optimize_alias: Option<String>,
+    /// power-tuning's `includeOutputResults`, per invocation: every sample in results.json's
+    /// `samples`.
+    #[arg(long)]
+    include_samples: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -140,31 +173,22 @@ struct Plan {
     vcpu_mb: f64,
     architecture: Architecture,
     max_concurrency: u32,
+    options: Options,
+    /// What the state machine's `Plan` step will lay out (the same function, run here first).
+    layout: SweepLayout,
 }
 
-/// Polls of `getFunctionConfiguration` allowed per memory size on AWS, where an update takes
-/// a second or more (locally the first check finds it done).
-const AWS_POLLS_PER_SIZE: u64 = 3;
-/// Events of one poll: `WaitForUpdate`, `CountPoll` and `IsUpdateDone` (entered and exited
-/// each) and `CheckUpdate` (entered, scheduled, started, succeeded, exited).
-const EVENTS_PER_POLL: u64 = 11;
-/// Share of the history quota kept free for what the estimate does not count: retried
-/// invocations (throttling: three events a retry) and error rows.
-const HISTORY_HEADROOM: f64 = 0.1;
-/// The most one sample takes in the execution's state, bytes: the widest figures (10,240 MB,
-/// 64 threads, 17-digit durations) and a cold start's REPORT in Lambda's JSON log format (the
-/// text format's line is ~120 bytes shorter); the test `a_sample_fits_its_estimate` builds
-/// both.
-const SAMPLE_BYTES: u64 = 560;
-/// What the analyzer's output adds to the state per row (it sits beside the samples until
-/// the end), bytes; the test `the_analysis_fits_its_estimate` measures a wide one.
-const ROW_BYTES: u64 = 1024;
-/// The state around the samples and rows (settings, versions, rounds, the recommendations
-/// and the link) beside the payload, bytes.
-const STATE_BYTES_BESIDE_SAMPLES: u64 = 6144;
-/// Share of the state quota kept free for what the estimate does not count (long error
-/// causes of failed samples).
-const STATE_HEADROOM: f64 = 0.1;
+/// power-tuning's execution options, as the state machine's input names them.
+#[derive(Debug, Clone, Default)]
+struct Options {
+    dry_run: bool,
+    only_cold_starts: bool,
+    sleep_between_runs_ms: Option<f64>,
+    allowed_exceptions: Vec<String>,
+    auto_optimize: bool,
+    auto_optimize_alias: Option<String>,
+    include_samples: bool,
+}
 
 /// The 2019 memory sizes (Lambda's maximum was 3,008 MB then).
 const MEMORY_2019: [u32; 5] = [512, 1024, 1792, 2368, 3008];
@@ -246,6 +270,20 @@ impl Plan {
             ),
             (architecture, _) => architecture.unwrap_or(Architecture::X86_64),
         };
+        if args.probe && (args.auto_optimize || args.cross_check) {
+            bail!(
+                "--probe invokes each configuration once and analyzes nothing: there is nothing for --auto-optimize or --cross-check to use"
+            );
+        }
+        plan.options = Options {
+            dry_run: args.probe,
+            only_cold_starts: args.only_cold_starts,
+            sleep_between_runs_ms: args.sleep_between_runs_ms,
+            allowed_exceptions: args.allowed_exceptions.clone(),
+            auto_optimize: args.auto_optimize,
+            auto_optimize_alias: args.auto_optimize_alias.clone(),
+            include_samples: args.include_samples,
+        };
         plan.max_concurrency = args.max_concurrency.unwrap_or(if local {
             local_concurrency(
                 args.cpu_mode,
@@ -256,6 +294,7 @@ impl Plan {
             plan.memory.len() as u32
         });
         plan.validate()?;
+        plan.layout = plan.lay_out()?;
         plan.check_quotas(local && args.lift_quotas)?;
         Ok(plan)
     }
@@ -279,6 +318,14 @@ impl Plan {
             vcpu_mb,
             architecture: Architecture::X86_64,
             max_concurrency: 1,
+            options: Options::default(),
+            layout: SweepLayout {
+                payloads: Vec::new(),
+                publish: Vec::new(),
+                rounds: Vec::new(),
+                sleep_seconds: 0,
+                invocations: 0,
+            },
         }
     }
 
@@ -306,13 +353,6 @@ impl Plan {
         }
         if self.repetitions == 0 {
             bail!("--repetitions must be at least 1");
-        }
-        let most = powersweep_asl::ARRAY_RANGE_MAX_ITEMS;
-        if self.repetitions as usize > most {
-            bail!(
-                "--repetitions {} is more than {most}: the state machine plans its rounds with States.ArrayRange, which makes at most {most} items",
-                self.repetitions
-            );
         }
         if !(0.0..=1.0).contains(&self.balanced_weight) {
             bail!(
@@ -344,78 +384,59 @@ impl Plan {
         Ok(())
     }
 
-    /// The history events an execution of this plan makes, with AWS's allowances: counted on
-    /// the local engine (its history has AWS's event types; not yet checked against AWS) for
-    /// 1–3 sizes, thread counts and rounds, all successful (the CLI test
-    /// `a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs` compares
-    /// it with the engine's count), plus [`AWS_POLLS_PER_SIZE`] extra polls per size for the
-    /// updates AWS applies in the background. See [`HISTORY_HEADROOM`] for what it leaves out.
-    fn history_events(&self) -> u64 {
-        self.local_history_events()
-            + AWS_POLLS_PER_SIZE * EVENTS_PER_POLL * self.memory.len() as u64
+    /// The layout the state machine's `Plan` step will make, by the same function: a bad
+    /// option fails here, named by its flag, before anything starts.
+    fn lay_out(&self) -> Result<SweepLayout> {
+        let input: PlanInput = serde_json::from_value(self.input(None))
+            .context("the sweep's settings do not make a plan input")?;
+        powersweep_analyzer::plan(&input).map_err(|e| match e {
+            powersweep_analyzer::Error::InvalidSetting { field, reason } => {
+                anyhow::anyhow!("{}: {reason}", flag_of(field))
+            }
+            other => anyhow::anyhow!(other),
+        })
     }
 
-    /// The history events of this plan on the local engine, where every update is done at the
-    /// first check and no invocation fails: 43 for the execution, 30 per size (publish and
-    /// clean up), 6 per round, 8 per size in a round and 9 per invocation.
-    fn local_history_events(&self) -> u64 {
-        let (s, t, r) = (
-            self.memory.len() as u64,
-            self.threads.len() as u64,
-            u64::from(self.repetitions),
+    /// The size of one execution of this plan.
+    fn shape(&self) -> Shape {
+        let mut shape = Shape::new(
+            &self.layout,
+            (self.memory.len() * self.threads.len()) as u64,
         );
-        43 + 30 * s + 6 * r + 8 * r * s + 9 * r * s * t
-    }
-
-    /// The bytes of the execution's state at its largest, once every sample is in and the
-    /// analysis beside them (`Analyze`'s output): what Step Functions caps at
-    /// [`PAYLOAD_QUOTA_BYTES`].
-    fn state_bytes(&self) -> u64 {
-        self.invocations() * SAMPLE_BYTES
-            + (self.memory.len() * self.threads.len()) as u64 * ROW_BYTES
-            + self.payload.to_string().len() as u64
-            + STATE_BYTES_BESIDE_SAMPLES
-            + 8 * u64::from(self.repetitions)
-    }
-
-    /// Fails when the plan would not fit one execution on AWS: its history events, or its
-    /// samples in the state, naming the most repetitions that fit both.
-    fn check_quotas(&self, lift_quotas: bool) -> Result<()> {
-        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
-        let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
-        let fits = |plan: &Plan| {
-            plan.history_events() as f64 <= most_events && plan.state_bytes() as f64 <= most_bytes
+        shape.dry_run = self.options.dry_run;
+        shape.include_samples = self.options.include_samples;
+        shape.optimize = match (
+            self.options.auto_optimize,
+            &self.options.auto_optimize_alias,
+        ) {
+            (false, _) => Optimize::No,
+            (true, None) => Optimize::Latest,
+            (true, Some(_)) => Optimize::WithAlias,
         };
-        if lift_quotas || fits(self) {
-            return Ok(());
-        }
-        let advice = (1..self.repetitions)
-            .rev()
-            .find(|&r| {
-                fits(&Plan {
-                    repetitions: r,
-                    ..self.clone()
-                })
-            })
-            .map(|r| format!("--repetitions {r} fits"))
-            .unwrap_or_else(|| "sweep fewer sizes or thread counts".into());
-        let events = self.history_events();
-        if events as f64 > most_events {
-            bail!(
-                "this plan makes about {events} Step Functions history events, more than one execution may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {:.0}% for retries): {advice}; locally, --lift-quotas runs it anyway",
-                HISTORY_HEADROOM * 100.0
-            )
-        }
-        bail!(
-            "the samples of this plan take about {} KB of the execution's state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
-            self.state_bytes() / 1024,
-            PAYLOAD_QUOTA_BYTES / 1024,
-            STATE_HEADROOM * 100.0
-        )
+        shape.payload_bytes = self.payload.to_string().len() as u64;
+        shape
     }
 
     fn invocations(&self) -> u64 {
-        (self.memory.len() * self.threads.len()) as u64 * u64::from(self.repetitions)
+        self.layout.invocations
+    }
+
+    /// Fails when one execution of this plan would pass AWS's quotas (see
+    /// [`Shape::check_quotas`]), unless they are lifted.
+    fn check_quotas(&self, lift_quotas: bool) -> Result<()> {
+        if lift_quotas {
+            return Ok(());
+        }
+        self.shape().check_quotas(self.repetitions, |repetitions| {
+            let fewer = Plan {
+                repetitions,
+                ..self.clone()
+            };
+            fewer
+                .lay_out()
+                .ok()
+                .map(|layout| Plan { layout, ..fewer }.shape())
+        })
     }
 
     /// The state machine's input.
@@ -430,7 +451,16 @@ impl Plan {
             "balancedWeight": self.balanced_weight,
             "discardTopBottom": self.discard_top_bottom,
             "maxConcurrency": self.max_concurrency,
+            "dryRun": self.options.dry_run,
+            "onlyColdStarts": self.options.only_cold_starts,
+            "sleepBetweenRunsMs": self.options.sleep_between_runs_ms.unwrap_or(0.0),
+            "allowedExceptions": self.options.allowed_exceptions,
+            "autoOptimize": self.options.auto_optimize,
+            "includeSamples": self.options.include_samples,
         });
+        if let Some(alias) = &self.options.auto_optimize_alias {
+            input["autoOptimizeAlias"] = json!(alias);
+        }
         if let Some(name) = function_name {
             input["functionName"] = json!(name);
         }
@@ -438,14 +468,88 @@ impl Plan {
     }
 }
 
+/// The flag of a state machine input field, for errors found by the planner.
+fn flag_of(field: &str) -> &'static str {
+    match field {
+        "payload" => "--payload",
+        "memorySizes" => "--memory",
+        "threads" => "--threads",
+        "repetitions" => "--repetitions",
+        "sleepBetweenRunsMs" => "--sleep-between-runs-ms",
+        "allowedExceptions" => "--allowed-exceptions",
+        "autoOptimizeAlias" => "--auto-optimize-alias",
+        _ => "a setting",
+    }
+}
+
+/// What the sweep will invoke and cost, before it starts (stderr; stdout with `--dry-run`).
+fn estimate(args: &Args, plan: &Plan) -> String {
+    let shape = plan.shape();
+    let layout = &plan.layout;
+    let mut text = format!(
+        "plan: {} invocations of {} ({} sizes × {} thread counts × {} rounds{}), {} versions published{}\n",
+        layout.invocations,
+        plan.workload,
+        plan.memory.len(),
+        plan.threads.len(),
+        layout.rounds.len(),
+        if layout.payloads.len() > 1 {
+            format!(", {} weighted payloads", layout.payloads.len())
+        } else {
+            String::new()
+        },
+        layout.publish.len(),
+        if layout.sleep_seconds > 0 {
+            format!(
+                ", a {} s pause before each invocation",
+                layout.sleep_seconds
+            )
+        } else {
+            String::new()
+        },
+    );
+    let region = args
+        .state_machine_arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(3))
+        .filter(|r| !r.is_empty());
+    let pricing = Pricing::lookup(region, plan.architecture);
+    let timeout = (!args.aws).then_some(args.timeout);
+    text.push_str(&format!(
+        "estimate on AWS{}:\n",
+        if args.aws {
+            ""
+        } else {
+            " (locally nothing is billed)"
+        }
+    ));
+    for line in shape.cost_lines(&pricing, timeout) {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text.push_str(&format!(
+        "  history: about {} events of AWS's {HISTORY_EVENTS_QUOTA}, state at most {} KB of 256\n",
+        shape.history_events(),
+        shape.state_bytes().div_ceil(1024)
+    ));
+    text
+}
+
 pub async fn run(args: Args) -> Result<ExitCode> {
     let local = !args.aws;
     let plan = Plan::from_args(&args, local)?;
+    if args.dry_run {
+        print!("{}", estimate(&args, &plan));
+        return Ok(ExitCode::SUCCESS);
+    }
     crate::cmd::report::check_out(&args.out)?;
     if !local {
+        // A malformed ARN is refused before anything is printed.
+        if let Some(arn) = &args.state_machine_arn {
+            crate::aws::arn_region(arn)?;
+        }
+        eprint!("{}", estimate(&args, &plan));
         let output = run_aws(&args, &plan).await?;
-        crate::cmd::report::show(&output, &args.out)?;
-        return all_failed(&output);
+        return finish(output, &args);
     }
     if args.cross_check && args.cpu_mode != CpuModeChoice::Model {
         bail!("--cross-check compares the `model` mode with a CPU cap: leave --cpu-mode at model");
@@ -453,6 +557,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let choice = args.cpu_mode;
     let guests = guests_dir(args.guests.clone());
     check_workload(&guests, &plan.workload)?;
+    eprint!("{}", estimate(&args, &plan));
     // Calibration is part of the model mode's cost: the wall time includes it.
     let started = std::time::Instant::now();
     let setup = match choice {
@@ -460,7 +565,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             let event = powersweep_host::JobEvent {
                 workload: plan.workload.clone(),
                 threads: 1,
-                payload: plan.payload.clone(),
+                // Calibrated on the first payload the sweep sends (weighted: the first listed).
+                payload: plan.layout.payloads.first().cloned().unwrap_or(Value::Null),
                 timeout_ms: None,
             };
             let config = crate::modeled::host_config(&guests, &args.allow_table);
@@ -468,7 +574,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let output = run_local(&args, &plan, choice, setup.as_ref()).await?;
+    let output = match run_local(&args, &plan, choice, setup.as_ref()).await? {
+        Finished::Probe(samples) => return probe_result(&samples),
+        Finished::Analysis(output) => output,
+    };
     let wall = started.elapsed();
     crate::cmd::report::show(&output, &args.out)?;
     if args.cross_check {
@@ -482,7 +591,11 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             )),
             ..plan.clone()
         };
-        let capped = run_local(&args, &capped_plan, CpuModeChoice::Auto, None).await?;
+        let Finished::Analysis(capped) =
+            run_local(&args, &capped_plan, CpuModeChoice::Auto, None).await?
+        else {
+            bail!("the capped run answered a probe, not an analysis");
+        };
         let capped_wall = started.elapsed();
         let dir = args.out.join("cross-check");
         powersweep_analyzer::write_report(&capped, &dir)
@@ -493,7 +606,104 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         );
         println!("wrote the capped run's results to {}", dir.display());
     }
+    optimized(&output, plan.options.auto_optimize)?;
     all_failed(&output)
+}
+
+/// What a sweep's execution answered: an analysis, or (power-tuning's `dryRun`) the samples
+/// of one invocation per configuration.
+enum Finished {
+    Analysis(Box<AnalyzerOutput>),
+    Probe(Value),
+}
+
+impl Finished {
+    fn parse(output: Value) -> Result<Finished> {
+        if output.get("dryRun").and_then(Value::as_bool) == Some(true) {
+            return Ok(Finished::Probe(
+                output.get("samples").cloned().unwrap_or(Value::Null),
+            ));
+        }
+        Ok(Finished::Analysis(Box::new(parse_output(output)?)))
+    }
+}
+
+/// Shows an execution's answer; the exit code says whether it was a success.
+fn finish(output: Finished, args: &Args) -> Result<ExitCode> {
+    match output {
+        Finished::Probe(samples) => probe_result(&samples),
+        Finished::Analysis(output) => {
+            crate::cmd::report::show(&output, &args.out)?;
+            optimized(&output, args.auto_optimize)?;
+            all_failed(&output)
+        }
+    }
+}
+
+/// `--probe`: one line per configuration, and exit 1 when any failed.
+fn probe_result(samples: &Value) -> Result<ExitCode> {
+    let samples = powersweep_analyzer::parse_samples(samples)
+        .context("the probe's samples cannot be read")?;
+    let mut failed = 0;
+    println!("probe: each configuration invoked once, nothing analyzed");
+    for sample in &samples {
+        let what = match &sample.outcome {
+            powersweep_analyzer::Outcome::Ok(m) => format!(
+                "ok, {:.1} ms{}",
+                m.report.map_or(m.duration_ms, |r| r.duration_ms),
+                if m.cold { " (cold)" } else { "" }
+            ),
+            powersweep_analyzer::Outcome::Failed { error, cause } => {
+                failed += 1;
+                format!(
+                    "{}: {}",
+                    crate::terminal::escape(error),
+                    crate::terminal::escape(cause)
+                )
+            }
+        };
+        println!(
+            "  {:>5} MB × {:>2} threads  {what}",
+            sample.memory_mb, sample.threads
+        );
+    }
+    if failed > 0 {
+        bail!("{failed} of {} configurations failed", samples.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says what `--auto-optimize` applied; fails (the results are written) when it could not.
+fn optimized(output: &AnalyzerOutput, asked: bool) -> Result<()> {
+    let Some(done) = &output.auto_optimized else {
+        if asked {
+            // The state machine applies nothing when no configuration qualified.
+            bail!(
+                "auto-optimize applied nothing: no configuration succeeded in every invocation (the results are written)"
+            );
+        }
+        return Ok(());
+    };
+    if let Some(error) = &done.error {
+        bail!(
+            "auto-optimize failed (the sweep's results are written): {}: {}",
+            crate::terminal::escape(error),
+            crate::terminal::escape(done.cause.as_deref().unwrap_or(""))
+        );
+    }
+    let what = format!(
+        "{} MB, {}={}",
+        done.memory_mb.map(|m| m.to_string()).unwrap_or_default(),
+        powersweep_host::env::THREADS,
+        done.threads.map(|t| t.to_string()).unwrap_or_default()
+    );
+    match (&done.alias, &done.version) {
+        (Some(alias), Some(version)) => {
+            println!("auto-optimized: $LATEST and version {version} (alias {alias}) have {what}")
+        }
+        _ => println!("auto-optimized: $LATEST has {what}"),
+    }
+    Ok(())
 }
 
 /// Success unless every invocation of the sweep failed: then there is nothing to recommend,
@@ -547,7 +757,7 @@ fn check_workload(guests: &std::path::Path, workload: &str) -> Result<()> {
     );
 }
 
-async fn run_aws(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
+async fn run_aws(args: &Args, plan: &Plan) -> Result<Finished> {
     let arn = args
         .state_machine_arn
         .as_deref()
@@ -556,7 +766,7 @@ async fn run_aws(args: &Args, plan: &Plan) -> Result<AnalyzerOutput> {
     let result =
         crate::aws::run_execution(arn, &plan.input(args.function_name.as_deref()), &progress).await;
     progress.finish();
-    parse_output(result?)
+    Finished::parse(result?)
 }
 
 async fn run_local(
@@ -564,7 +774,7 @@ async fn run_local(
     plan: &Plan,
     cpu_mode: CpuModeChoice,
     model: Option<&Setup>,
-) -> Result<AnalyzerOutput> {
+) -> Result<Finished> {
     let guests = guests_dir(args.guests.clone());
     let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
     let text = text
@@ -645,25 +855,61 @@ async fn run_local(
         signal = crate::signals::interrupted() => Err(signal),
     };
     progress.finish();
-    let left = lambda.versions_left();
+    // autoOptimize left a version behind an alias on purpose; everything else must be gone.
+    let optimized = match &outcome {
+        Ok(Outcome::Succeeded(output)) => output.get("autoOptimized").cloned(),
+        _ => None,
+    };
+    let kept = optimized
+        .as_ref()
+        .and_then(|o| o["version"].as_str())
+        .map(str::to_owned);
+    let mut left = lambda.versions_left();
+    left.retain(|v| Some(v) != kept.as_ref());
     let memory = lambda.memory_mb();
+    let alias_check = match (&optimized, plan.layout.payloads.first()) {
+        (Some(o), Some(payload)) => match o["alias"].as_str() {
+            Some(alias) => Some(check_alias(&lambda, alias, &plan.workload, payload).await),
+            None => None,
+        },
+        _ => None,
+    };
     lambda.shutdown().await;
     // A signal ends here: "interrupted by SIGTERM; every local environment was stopped".
     let outcome = outcome?;
     eprintln!(
-        "cleanup: {} published versions left, host memory back at {} MB",
+        "cleanup: {} published versions left{}, host memory {} {} MB",
         left.len(),
+        if kept.is_some() {
+            " (and the auto-optimized one)"
+        } else {
+            ""
+        },
+        if optimized.is_some() {
+            "now"
+        } else {
+            "back at"
+        },
         memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
     );
+    if let Some(line) = alias_check {
+        eprintln!("{line}");
+    }
+    let shape = plan.shape();
     eprintln!(
-        "history: {} events, {} estimated (on AWS about {} with update polls; AWS's quota: {HISTORY_EVENTS_QUOTA} per execution)",
+        "history: {} events, {} state transitions; estimated {} and {} (on AWS about {} events with update polls; AWS's quota: {HISTORY_EVENTS_QUOTA} per execution)",
         history.last_id(),
-        plan.local_history_events(),
-        plan.history_events()
+        history.transitions(),
+        shape.local_history_events(),
+        shape.local_transitions(),
+        shape.history_events()
     );
     match outcome {
         Outcome::Succeeded(output) => {
-            let mut output = parse_output(output)?;
+            let mut output = match Finished::parse(output)? {
+                Finished::Analysis(output) => output,
+                probe @ Finished::Probe(_) => return Ok(probe),
+            };
             for row in &mut output.rows {
                 row.capped_vcpus = capped
                     .iter()
@@ -677,12 +923,44 @@ async fn run_local(
                 }
             }
             output.local = Some(local);
-            Ok(output)
+            Ok(Finished::Analysis(output))
         }
         Outcome::Failed { error, cause } => bail!(
             "the sweep failed: {}: {}",
             error.unwrap_or_else(|| "unknown error".into()),
             cause.unwrap_or_default()
+        ),
+    }
+}
+
+/// One job through the alias `--auto-optimize-alias` pointed, without `threads`: the line
+/// says what it ran with, so a local sweep shows that the optimized configuration works.
+async fn check_alias(lambda: &LocalLambda, alias: &str, workload: &str, payload: &Value) -> String {
+    let request = powersweep_emulator::InvokeRequest {
+        function_name: HOST_FUNCTION.into(),
+        qualifier: Some(alias.into()),
+        payload: json!({"workload": workload, "payload": payload})
+            .to_string()
+            .into_bytes(),
+        log_type: powersweep_emulator::LogType::None,
+    };
+    match lambda.emulator().invoke(request).await {
+        Ok(out) => {
+            let answer: Value = serde_json::from_slice(&out.payload).unwrap_or(Value::Null);
+            match (answer["threads"].as_u64(), answer["memoryMb"].as_u64()) {
+                (Some(threads), Some(memory)) => format!(
+                    "checked: a job through alias {alias} (version {}) without `threads` ran on {threads} thread(s) at {memory} MB",
+                    out.executed_version
+                ),
+                _ => format!(
+                    "check of alias {alias} failed: {}",
+                    crate::terminal::escape(&String::from_utf8_lossy(&out.payload))
+                ),
+            }
+        }
+        Err(e) => format!(
+            "check of alias {alias} failed: {}: {}",
+            e.error_type, e.message
         ),
     }
 }
@@ -743,7 +1021,10 @@ mod tests {
             built.sort();
             assert_eq!(ours, built);
             let bytes = sample.to_string().len() as u64;
-            assert!(bytes <= SAMPLE_BYTES, "{bytes} bytes: {sample}");
+            assert!(
+                bytes <= crate::estimate::SAMPLE_BYTES,
+                "{bytes} bytes: {sample}"
+            );
         }
     }
 
@@ -769,8 +1050,26 @@ mod tests {
         let output = powersweep_analyzer::analyze(&input).unwrap();
         let bytes = json!({"output": output}).to_string().len() as u64;
         let rows = (memory.len() * threads.len()) as u64;
+        // What includeSamples adds per sample: one record each, an allowed error named.
+        let mut with_samples = input.clone();
+        with_samples.include_samples = true;
+        with_samples.allowed_exceptions = vec!["Job.a-long-error-kind-name".into()];
+        let records = powersweep_analyzer::analyze(&with_samples)
+            .unwrap()
+            .samples
+            .unwrap();
+        for mut record in records {
+            record.error = Some("Job.a-long-error-kind-name".into());
+            let record_bytes = serde_json::to_string(&record).unwrap().len() as u64;
+            assert!(
+                record_bytes < crate::estimate::SAMPLE_RECORD_BYTES,
+                "{record_bytes}"
+            );
+        }
         assert!(
-            bytes <= rows * ROW_BYTES + STATE_BYTES_BESIDE_SAMPLES / 2,
+            bytes
+                <= rows * crate::estimate::ROW_BYTES
+                    + crate::estimate::STATE_BYTES_BESIDE_SAMPLES / 2,
             "{bytes} bytes for {rows} rows"
         );
     }
@@ -794,8 +1093,9 @@ mod tests {
 
     #[test]
     fn a_plan_under_the_history_quota_can_still_overflow_the_state() {
-        let plan = Plan::base("w", json!({}), &[256, 512], 300, 1769.0);
-        assert!(plan.history_events() < 22_500);
+        let mut plan = Plan::base("w", json!({}), &[256, 512], 300, 1769.0);
+        plan.layout = plan.lay_out().unwrap();
+        assert!(plan.shape().history_events() < 22_500);
         let e = plan.check_quotas(false).unwrap_err().to_string();
         assert!(e.contains("KB of the execution's state"), "{e}");
         let fits: u32 = e
@@ -804,15 +1104,16 @@ mod tests {
             .and_then(|r| r.split(' ').next())
             .and_then(|r| r.parse().ok())
             .unwrap_or_else(|| panic!("{e}"));
-        let smaller = Plan {
-            repetitions: fits,
-            ..plan.clone()
+        let with = |repetitions| {
+            let mut p = Plan {
+                repetitions,
+                ..plan.clone()
+            };
+            p.layout = p.lay_out().unwrap();
+            p
         };
-        smaller.check_quotas(false).unwrap();
-        let one_more = Plan {
-            repetitions: fits + 1,
-            ..plan
-        };
+        with(fits).check_quotas(false).unwrap();
+        let one_more = with(fits + 1);
         assert!(one_more.check_quotas(false).is_err());
         assert!(one_more.check_quotas(true).is_ok());
     }

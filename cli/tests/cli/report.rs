@@ -72,7 +72,8 @@ pub fn assert_rendered(output: &AnalyzerOutput, stdout: &str, dir: &Path) {
     assert_eq!(&back, output);
 }
 
-/// Exit 1, nothing on stdout, one `error: …` line on stderr containing `expected`.
+/// Exit 1, nothing on stdout, one `error: …` line on stderr containing `expected`: the last,
+/// after at most the estimate `sweep` prints before it starts an execution.
 pub fn assert_one_line_error(out: &Output, expected: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
@@ -81,7 +82,15 @@ pub fn assert_one_line_error(out: &Output, expected: &[&str]) {
         "stdout: {}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let (last, before) = lines.split_last().expect("an error line");
+    assert!(
+        before.iter().all(|l| l.starts_with("plan: ")
+            || l.starts_with("estimate on AWS")
+            || l.starts_with("  ")),
+        "one line after the estimate: {stderr}"
+    );
+    let stderr = last.to_string();
     assert!(stderr.starts_with("error: "), "{stderr}");
     for part in expected {
         assert!(stderr.contains(part), "`{part}` not in: {stderr}");

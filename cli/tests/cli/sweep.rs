@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn sweep(out: &Path, args: &[&str]) -> Output {
+pub(crate) fn sweep(out: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_powersweep"))
         .current_dir(powersweep_tests::root())
         .arg("sweep")
@@ -16,16 +16,16 @@ fn sweep(out: &Path, args: &[&str]) -> Output {
         .expect("run powersweep")
 }
 
-fn read_results(out: &Path) -> Value {
+pub(crate) fn read_results(out: &Path) -> Value {
     let text = std::fs::read_to_string(out.join("results.json")).expect("results.json");
     serde_json::from_str(&text).expect("results.json is JSON")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn row(results: &Value, memory: u64, threads: u64) -> &Value {
+pub(crate) fn row(results: &Value, memory: u64, threads: u64) -> &Value {
     results["rows"]
         .as_array()
         .and_then(|rows| {
@@ -349,7 +349,38 @@ fn bad_plans_are_rejected_before_any_invocation() {
         ),
         (
             vec!["--repetitions", "1001"],
-            "States.ArrayRange, which makes at most 1000 items",
+            "Step Functions history events",
+        ),
+        (
+            vec!["--auto-optimize", "--auto-optimize-alias", "42"],
+            "--auto-optimize-alias: \"42\" is all digits",
+        ),
+        (
+            vec!["--auto-optimize", "--auto-optimize-alias", "my alias"],
+            "may hold only letters, digits",
+        ),
+        (
+            vec![
+                "--payload",
+                r#"[{"payload": {}, "weight": 1}, {"payload": {}, "weight": 0}]"#,
+            ],
+            "--payload: weighted payload 1: `weight` must be a number above 0, found 0",
+        ),
+        (
+            vec!["--payload", r#"[{"payload": {}, "weight": -2}]"#],
+            "`weight` must be a number above 0, found -2",
+        ),
+        (
+            vec!["--allowed-exceptions", "Job.guest,,Job.trap"],
+            "--allowed-exceptions: item 1 must be a non-empty error name",
+        ),
+        (
+            vec!["--probe", "--auto-optimize"],
+            "nothing for --auto-optimize or --cross-check to use",
+        ),
+        (
+            vec!["--sleep-between-runs-ms", "-1"],
+            "--sleep-between-runs-ms: must be a number of ms from 0",
         ),
         (vec!["--vcpu-mb", "1e300"], "got 1e300"),
         (vec!["--vcpu-mb", "NaN"], "--vcpu-mb must be a number of MB"),
@@ -406,7 +437,7 @@ fn a_bad_out_is_refused_before_any_invocation() {
 }
 
 /// An in-process sweep of the testbed at one thread: fast, and whatever `payload` asks of it.
-fn testbed_sweep(out: &Path, payload: &str, memory: &str, repetitions: &str) -> Output {
+pub(crate) fn testbed_sweep(out: &Path, payload: &str, memory: &str, repetitions: &str) -> Output {
     sweep(
         out,
         &[
@@ -509,8 +540,9 @@ fn a_sweep_with_one_good_row_exits_0() {
     assert_eq!(row(&results, 1024, 1)["errors"], 0, "{results}");
 }
 
-/// `history: N events, M estimated …` of a sweep's stderr.
-fn history_line(stderr: &str) -> (u64, u64) {
+/// `history: N events, T state transitions; estimated N' and T' …` of a sweep's stderr:
+/// (N, T, N', T').
+pub(crate) fn history_line(stderr: &str) -> (u64, u64, u64, u64) {
     let line = stderr
         .lines()
         .find(|l| l.starts_with("history: "))
@@ -519,7 +551,7 @@ fn history_line(stderr: &str) -> (u64, u64) {
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|w| w.parse().ok())
         .collect();
-    (numbers[0], numbers[1])
+    (numbers[0], numbers[1], numbers[2], numbers[3])
 }
 
 #[test]
@@ -542,9 +574,10 @@ fn a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs() 
     let ran = testbed_sweep(dir.path(), echo, "256,512", &fits);
     let stderr = text(&ran.stderr);
     assert!(ran.status.success(), "--repetitions {fits}: {stderr}");
-    let (events, estimated) = history_line(&stderr);
+    let (events, transitions, estimated, estimated_transitions) = history_line(&stderr);
     assert_eq!(
-        events, estimated,
+        (events, transitions),
+        (estimated, estimated_transitions),
         "the estimate is the engine's count: {stderr}"
     );
     assert!(events <= 25_000, "{stderr}");

@@ -148,6 +148,9 @@ pub struct History {
     limit: Option<u64>,
     /// Set when an event was refused for the limit: the execution must fail now.
     exhausted: AtomicBool,
+    /// States entered so far: what Step Functions bills for a Standard workflow (a state
+    /// transition), counted whether or not events are recorded.
+    transitions: AtomicU64,
 }
 
 impl History {
@@ -159,7 +162,13 @@ impl History {
             changed: watch::Sender::new(0),
             limit,
             exhausted: AtomicBool::new(false),
+            transitions: AtomicU64::new(0),
         }
+    }
+
+    /// States entered so far (Step Functions bills a Standard workflow per state transition).
+    pub fn transitions(&self) -> u64 {
+        self.transitions.load(Ordering::Relaxed)
     }
 
     /// The limit, once an event was refused for it. As on AWS, the last event the machine
@@ -199,6 +208,9 @@ impl History {
                 return id - 1;
             }
             self.next_id.store(id + 1, Ordering::Relaxed);
+            if matches!(event_type, EventType::StateEntered(_)) {
+                self.transitions.fetch_add(1, Ordering::Relaxed);
+            }
             if !self.record {
                 return id;
             }

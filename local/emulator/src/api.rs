@@ -52,9 +52,11 @@ impl Emulator {
     /// Actions (camelCase as in Step Functions' `aws-sdk:lambda:<action>`, PascalCase also
     /// accepted): `getFunctionConfiguration` {FunctionName, Qualifier?},
     /// `updateFunctionConfiguration` {FunctionName, MemorySize?, Timeout?,
-    /// Environment?: {Variables}}, `publishVersion` {FunctionName}, `deleteFunction`
-    /// {FunctionName, Qualifier?}, and `invoke` {FunctionName, Qualifier?, Payload?, LogType?,
-    /// InvocationType?}.
+    /// Environment?: {Variables}, Description?}, `publishVersion` {FunctionName, Description?},
+    /// `deleteFunction` {FunctionName, Qualifier?}, `createAlias` {FunctionName, Name,
+    /// FunctionVersion, Description?}, `updateAlias` {FunctionName, Name, FunctionVersion?,
+    /// Description?}, `getAlias` / `deleteAlias` {FunctionName, Name}, and `invoke`
+    /// {FunctionName, Qualifier? (a version or an alias), Payload?, LogType?, InvocationType?}.
     ///
     /// `invoke` answers {StatusCode, ExecutedVersion, FunctionError?, LogResult?, Payload}.
     /// `Payload` may be given as a JSON value or as a string holding JSON; it is answered as the
@@ -95,13 +97,34 @@ impl Emulator {
                     memory_mb: number(p, "MemorySize")?,
                     timeout_s: number(p, "Timeout")?,
                     environment,
+                    description: string(p, "Description")?.map(str::to_owned),
                 };
                 let c = self.update_function_configuration(required(p, "FunctionName")?, update)?;
                 to_value(&c)
             }
             "publishVersion" | "PublishVersion" => {
-                let c = self.publish_version(required(p, "FunctionName")?)?;
+                let c =
+                    self.publish_version(required(p, "FunctionName")?, string(p, "Description")?)?;
                 to_value(&c)
+            }
+            "createAlias" | "CreateAlias" => to_value(&self.create_alias(
+                required(p, "FunctionName")?,
+                required(p, "Name")?,
+                required(p, "FunctionVersion")?,
+                string(p, "Description")?.unwrap_or_default(),
+            )?),
+            "updateAlias" | "UpdateAlias" => to_value(&self.update_alias(
+                required(p, "FunctionName")?,
+                required(p, "Name")?,
+                string(p, "FunctionVersion")?,
+                string(p, "Description")?,
+            )?),
+            "getAlias" | "GetAlias" => {
+                to_value(&self.get_alias(required(p, "FunctionName")?, required(p, "Name")?)?)
+            }
+            "deleteAlias" | "DeleteAlias" => {
+                self.delete_alias(required(p, "FunctionName")?, required(p, "Name")?)?;
+                Ok(json!({}))
             }
             "deleteFunction" | "DeleteFunction" => {
                 self.delete_function(required(p, "FunctionName")?, string(p, "Qualifier")?)
@@ -111,7 +134,8 @@ impl Emulator {
             "invoke" | "Invoke" => self.call_invoke(p).await,
             other => Err(LambdaApiError::invalid(format!(
                 "unsupported action `{other}`; supported: getFunctionConfiguration, \
-                 updateFunctionConfiguration, publishVersion, deleteFunction, invoke"
+                 updateFunctionConfiguration, publishVersion, deleteFunction, invoke, \
+                 createAlias, updateAlias, getAlias, deleteAlias"
             ))),
         }
     }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use tokio::sync::oneshot;
 
+use crate::aliases::AliasConfiguration;
 use crate::cgroup::{
     CgroupV1, CgroupV2, CpuMode, DEFAULT_CFS_PERIOD_US, EnvLimits, NoCgroup, ResourceControl,
 };
@@ -373,9 +374,62 @@ impl Emulator {
     pub fn publish_version(
         &self,
         function_name: &str,
+        description: Option<&str>,
     ) -> Result<FunctionConfiguration, LambdaApiError> {
         self.check_running()?;
-        lock(&self.inner.registry).publish(function_name)
+        lock(&self.inner.registry).publish(function_name, description)
+    }
+
+    /// `CreateAlias`: `alias` of `function_name` points at `version` (`$LATEST` or published).
+    ///
+    /// # Errors
+    /// `ValidationException` (a name Lambda rejects), `ResourceConflictException` (exists),
+    /// `ResourceNotFoundException` (function or version).
+    pub fn create_alias(
+        &self,
+        function_name: &str,
+        alias: &str,
+        version: &str,
+        description: &str,
+    ) -> Result<AliasConfiguration, LambdaApiError> {
+        self.check_running()?;
+        lock(&self.inner.registry).create_alias(function_name, alias, version, description)
+    }
+
+    /// `UpdateAlias`: point it elsewhere and/or change its description. Invocations through
+    /// the alias run the new version from then on.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` (function, alias or version).
+    pub fn update_alias(
+        &self,
+        function_name: &str,
+        alias: &str,
+        version: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<AliasConfiguration, LambdaApiError> {
+        self.check_running()?;
+        lock(&self.inner.registry).update_alias(function_name, alias, version, description)
+    }
+
+    /// `GetAlias`.
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException`.
+    pub fn get_alias(
+        &self,
+        function_name: &str,
+        alias: &str,
+    ) -> Result<AliasConfiguration, LambdaApiError> {
+        lock(&self.inner.registry).get_alias(function_name, alias)
+    }
+
+    /// `DeleteAlias` (a missing alias is not an error, as in Lambda).
+    ///
+    /// # Errors
+    /// `ResourceNotFoundException` (function).
+    pub fn delete_alias(&self, function_name: &str, alias: &str) -> Result<(), LambdaApiError> {
+        lock(&self.inner.registry).delete_alias(function_name, alias)
     }
 
     /// `DeleteFunction`: the whole function (no qualifier) or one version. Its environments are

@@ -45,6 +45,7 @@
 
 #![deny(missing_docs)]
 
+pub use crate::aliases::AliasConfiguration;
 pub use crate::cgroup::{CgroupError, CgroupVersion, CpuMode, DEFAULT_CFS_PERIOD_US};
 pub use crate::cpu_model::{
     CpuShare, DEFAULT_VCPU_MB, MEMORY_RANGE_MB, cpu_share, host_cores, lambda_visible_cores,
@@ -65,6 +66,7 @@ pub use crate::runtime_api::{
     MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
 };
 
+mod aliases;
 mod api;
 mod cgroup;
 mod cpu_model;

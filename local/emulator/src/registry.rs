@@ -1,5 +1,6 @@
-//! Functions and their versions: configuration, `LastUpdateStatus`, publishing, deletion, and
-//! name/ARN/qualifier resolution, with Lambda's validation and error types.
+//! Functions and their versions: configuration, `LastUpdateStatus`, publishing, deletion,
+//! aliases (the table is `aliases.rs`), and name/ARN/qualifier resolution, with Lambda's
+//! validation and error types.
 //!
 //! Owns configuration state only. It must not start or stop environments; it tells the invoker
 //! which configuration to run (and a `generation` that changes whenever a configuration that
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::aliases::{AliasConfiguration, Aliases};
 use crate::cpu_model::MEMORY_RANGE_MB;
 use crate::error::LambdaApiError;
 
@@ -53,6 +55,8 @@ pub struct ConfigUpdate {
     pub timeout_s: Option<u32>,
     /// New environment (replaces the whole map, as in Lambda).
     pub environment: Option<BTreeMap<String, String>>,
+    /// New description.
+    pub description: Option<String>,
 }
 
 /// `GetFunctionConfiguration`'s answer, in AWS's PascalCase when serialized.
@@ -83,6 +87,8 @@ pub struct FunctionConfiguration {
     pub revision_id: String,
     /// `{"Variables": {…}}`.
     pub environment: EnvironmentResponse,
+    /// Free text; part of the configuration, so a new one lets `PublishVersion` publish.
+    pub description: String,
     /// Always `Zip`.
     pub package_type: String,
     /// The architecture the function was created with (one of [`ARCHITECTURES`]).
@@ -105,6 +111,7 @@ pub(crate) struct VersionConfig {
     pub memory_mb: u32,
     pub timeout_s: u32,
     pub environment: BTreeMap<String, String>,
+    pub description: String,
     /// Fixed at creation (Lambda changes it only with the code).
     pub architecture: String,
     pub last_modified: String,
@@ -120,6 +127,7 @@ impl VersionConfig {
             && self.memory_mb == other.memory_mb
             && self.timeout_s == other.timeout_s
             && self.environment == other.environment
+            && self.description == other.description
     }
 }
 
@@ -148,6 +156,7 @@ pub(crate) struct Registry {
     account: String,
     update_delay: Duration,
     next_generation: u64,
+    aliases: Aliases,
 }
 
 fn now_iso() -> String {
@@ -220,6 +229,7 @@ impl Registry {
             account,
             update_delay,
             next_generation: 1,
+            aliases: Aliases::default(),
         }
     }
 
@@ -295,6 +305,7 @@ impl Registry {
             memory_mb: spec.memory_mb,
             timeout_s: spec.timeout_s,
             environment: spec.environment,
+            description: String::new(),
             architecture,
             last_modified: now_iso(),
             revision_id: uuid::Uuid::new_v4().to_string(),
@@ -338,6 +349,7 @@ impl Registry {
             memory_mb,
             timeout_s,
             environment,
+            description,
         } = update;
         if let Some(mb) = memory_mb {
             check_memory(mb)?;
@@ -365,6 +377,9 @@ impl Registry {
         }
         if let Some(env) = environment {
             f.latest.environment = env;
+        }
+        if let Some(d) = description {
+            f.latest.description = d;
         }
         f.latest.last_modified = now_iso();
         f.latest.revision_id = uuid::Uuid::new_v4().to_string();
@@ -410,17 +425,27 @@ impl Registry {
             environment: EnvironmentResponse {
                 variables: t.config.environment.clone(),
             },
+            description: t.config.description.clone(),
             package_type: "Zip".into(),
             architectures: vec![t.config.architecture.clone()],
         })
     }
 
-    /// The configuration to run for `name` at `qualifier` (`None` = `$LATEST`).
+    /// The configuration to run for `name` at `qualifier` (`None` = `$LATEST`; an alias runs
+    /// the version it points at, and reports that version).
     pub fn target(&self, name: &str, qualifier: Option<&str>) -> Result<Target, LambdaApiError> {
         let f = self
             .functions
             .get(name)
             .ok_or_else(|| self.not_found(name, qualifier))?;
+        let qualifier = match qualifier {
+            Some(q) if q.parse::<u64>().is_err() && q != LATEST => Some(
+                self.aliases
+                    .resolve(name, q)
+                    .ok_or_else(|| self.not_found(name, Some(q)))?,
+            ),
+            other => other,
+        };
         match qualifier {
             None | Some(LATEST) => Ok(Target {
                 name: name.to_string(),
@@ -442,9 +467,11 @@ impl Registry {
         }
     }
 
+    /// `PublishVersion`; `description` labels the new version (not `$LATEST`).
     pub fn publish(
         &mut self,
         function_name: &str,
+        description: Option<&str>,
     ) -> Result<FunctionConfiguration, LambdaApiError> {
         let (name, q) = self.parse_name(function_name, None)?;
         if q.is_some() {
@@ -474,6 +501,9 @@ impl Registry {
         f.next_version += 1;
         let mut config = f.latest.clone();
         config.generation = generation;
+        if let Some(d) = description {
+            config.description = d.to_owned();
+        }
         config.last_modified = now_iso();
         f.versions.insert(n, config);
         self.configuration(&name, Some(&n.to_string()))
@@ -494,16 +524,108 @@ impl Registry {
                 let mut removed: Vec<String> = f.versions.keys().map(u64::to_string).collect();
                 removed.push(LATEST.to_string());
                 self.functions.remove(&name);
+                self.aliases.forget(&name);
                 Ok((name, removed))
             }
             Some(LATEST) => Err(LambdaApiError::invalid(
                 "$LATEST version cannot be deleted without deleting the function.",
             )),
-            Some(v) => match v.parse::<u64>().ok().and_then(|n| f.versions.remove(&n)) {
-                Some(_) => Ok((name, vec![v.to_string()])),
-                None => Err(self.not_found(&name, Some(v))),
-            },
+            Some(v) => {
+                let aliases = self.aliases.pointing_at(&name, v);
+                if !aliases.is_empty() {
+                    return Err(LambdaApiError::conflict(format!(
+                        "Unable to delete version because the following aliases reference it: {aliases:?}"
+                    )));
+                }
+                let Some(f) = self.functions.get_mut(&name) else {
+                    return Err(self.not_found(&name, Some(v)));
+                };
+                match v.parse::<u64>().ok().and_then(|n| f.versions.remove(&n)) {
+                    Some(_) => Ok((name, vec![v.to_string()])),
+                    None => Err(self.not_found(&name, Some(v))),
+                }
+            }
         }
+    }
+
+    /// The function of an alias call (an unqualified name) and the alias's ARN.
+    fn alias_target(
+        &self,
+        function_name: &str,
+        alias: &str,
+    ) -> Result<(String, String), LambdaApiError> {
+        let (name, q) = self.parse_name(function_name, None)?;
+        if q.is_some() {
+            return Err(LambdaApiError::invalid(
+                "alias calls take an unqualified function name",
+            ));
+        }
+        if !self.functions.contains_key(&name) {
+            return Err(self.not_found(&name, None));
+        }
+        let arn = self.arn(&name, Some(alias));
+        Ok((name, arn))
+    }
+
+    /// A version an alias may point at: `$LATEST` or a published one.
+    fn check_version(&self, name: &str, version: &str) -> Result<(), LambdaApiError> {
+        let known = version == LATEST
+            || version.parse::<u64>().ok().is_some_and(|n| {
+                self.functions
+                    .get(name)
+                    .is_some_and(|f| f.versions.contains_key(&n))
+            });
+        if known {
+            Ok(())
+        } else {
+            Err(self.not_found(name, Some(version)))
+        }
+    }
+
+    /// `CreateAlias`.
+    pub fn create_alias(
+        &mut self,
+        function_name: &str,
+        alias: &str,
+        version: &str,
+        description: &str,
+    ) -> Result<AliasConfiguration, LambdaApiError> {
+        let (name, arn) = self.alias_target(function_name, alias)?;
+        crate::aliases::check_name(alias)?;
+        self.check_version(&name, version)?;
+        self.aliases.create(&name, alias, version, description, arn)
+    }
+
+    /// `UpdateAlias`.
+    pub fn update_alias(
+        &mut self,
+        function_name: &str,
+        alias: &str,
+        version: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<AliasConfiguration, LambdaApiError> {
+        let (name, arn) = self.alias_target(function_name, alias)?;
+        if let Some(v) = version {
+            self.check_version(&name, v)?;
+        }
+        self.aliases.update(&name, alias, version, description, arn)
+    }
+
+    /// `GetAlias`.
+    pub fn get_alias(
+        &self,
+        function_name: &str,
+        alias: &str,
+    ) -> Result<AliasConfiguration, LambdaApiError> {
+        let (name, arn) = self.alias_target(function_name, alias)?;
+        self.aliases.get(&name, alias, arn)
+    }
+
+    /// `DeleteAlias`.
+    pub fn delete_alias(&mut self, function_name: &str, alias: &str) -> Result<(), LambdaApiError> {
+        let (name, _) = self.alias_target(function_name, alias)?;
+        self.aliases.delete(&name, alias);
+        Ok(())
     }
 }
 
@@ -612,17 +734,68 @@ mod tests {
         let e = r.update("f", ConfigUpdate::default()).unwrap_err();
         assert_eq!(e.error_type, ErrorType::ResourceConflict);
         assert_eq!(
-            r.publish("f").unwrap_err().error_type,
+            r.publish("f", None).unwrap_err().error_type,
             ErrorType::ResourceConflict
         );
+    }
+
+    #[test]
+    fn an_alias_runs_its_version_and_protects_it_from_deletion() {
+        let mut r = Registry::new("us-east-1".into(), "1".into(), Duration::ZERO);
+        r.create(spec(128)).unwrap();
+        r.publish("f", None).unwrap();
+        let one = |description: &str| ConfigUpdate {
+            description: Some(description.into()),
+            ..Default::default()
+        };
+        r.update("f", one("second")).unwrap();
+        assert_eq!(
+            r.publish("f", None).unwrap().version,
+            "2",
+            "a new description publishes"
+        );
+        let a = r.create_alias("f", "live", "1", "").unwrap();
+        assert_eq!(a.alias_arn, "arn:aws:lambda:us-east-1:1:function:f:live");
+        assert_eq!(r.target("f", Some("live")).unwrap().version, "1");
+        assert_eq!(
+            r.create_alias("f", "live", "2", "").unwrap_err().error_type,
+            ErrorType::ResourceConflict
+        );
+        r.update_alias("f", "live", Some("2"), None).unwrap();
+        assert_eq!(r.configuration("f", Some("live")).unwrap().version, "2");
+        assert_eq!(
+            r.delete("f", Some("2")).unwrap_err().error_type,
+            ErrorType::ResourceConflict
+        );
+        r.delete("f", Some("1")).unwrap();
+        for bad in ["42", "no.dots", ""] {
+            let e = r.create_alias("f", bad, "2", "").unwrap_err();
+            assert_eq!(e.error_type, ErrorType::Validation, "{bad}");
+        }
+        assert_eq!(
+            r.create_alias("f", "old", "9", "").unwrap_err().error_type,
+            ErrorType::ResourceNotFound
+        );
+        assert_eq!(
+            r.update_alias("f", "nope", Some("2"), None)
+                .unwrap_err()
+                .error_type,
+            ErrorType::ResourceNotFound
+        );
+        assert_eq!(
+            r.target("f", Some("nope")).unwrap_err().error_type,
+            ErrorType::ResourceNotFound
+        );
+        r.delete_alias("f", "live").unwrap();
+        r.delete("f", Some("2")).unwrap();
     }
 
     #[test]
     fn publish_reuses_an_unchanged_version_and_delete_removes_it() {
         let mut r = Registry::new("us-east-1".into(), "1".into(), Duration::ZERO);
         r.create(spec(128)).unwrap();
-        assert_eq!(r.publish("f").unwrap().version, "1");
-        assert_eq!(r.publish("f").unwrap().version, "1");
+        assert_eq!(r.publish("f", None).unwrap().version, "1");
+        assert_eq!(r.publish("f", None).unwrap().version, "1");
         r.update(
             "f",
             ConfigUpdate {
@@ -631,7 +804,7 @@ mod tests {
             },
         )
         .unwrap();
-        let v2 = r.publish("f").unwrap();
+        let v2 = r.publish("f", None).unwrap();
         assert_eq!((v2.version.as_str(), v2.memory_size), ("2", 512));
         assert_eq!(r.configuration("f", Some("1")).unwrap().memory_size, 128);
         r.delete("f", Some("1")).unwrap();

@@ -1,0 +1,95 @@
+//! The analyzer Lambda's one entry point, shared by the deployed binary and the CLI's
+//! in-process stand-in so that both answer the same event the same way: `{"plan": {…}}` is
+//! the state machine's `Plan` step ([`crate::plan`]), anything else an analysis
+//! ([`crate::analyze`]). It owns the dispatch and the error names; it must not log or do I/O.
+
+use serde_json::Value;
+
+use crate::{AnalyzerInput, PlanInput, analyze, plan};
+
+/// A failed event, as the Lambda answers it (`errorType`, `errorMessage`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error_type}: {message}")]
+pub struct EventError {
+    /// `Analyzer.InvalidInput` (the event has the wrong shape), or the library's
+    /// [`crate::Error::error_type`].
+    pub error_type: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl EventError {
+    fn new(error_type: &str, message: impl Into<String>) -> Self {
+        EventError {
+            error_type: error_type.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::Error> for EventError {
+    fn from(e: crate::Error) -> Self {
+        EventError::new(e.error_type(), e.to_string())
+    }
+}
+
+/// Answers one event: a plan request or an analysis.
+///
+/// # Errors
+/// [`EventError`] with the Lambda error type the state machine sees.
+pub fn answer(event: Value) -> Result<Value, EventError> {
+    let serialize = |e: serde_json::Error| EventError::new("Analyzer.Serialization", e.to_string());
+    if let Some(settings) = event.get("plan") {
+        let input: PlanInput = serde_json::from_value(settings.clone()).map_err(|e| {
+            EventError::new(
+                "Analyzer.InvalidInput",
+                format!("the settings are not a sweep's: {e}"),
+            )
+        })?;
+        return serde_json::to_value(plan(&input)?).map_err(serialize);
+    }
+    let input: AnalyzerInput = serde_json::from_value(event).map_err(|e| {
+        EventError::new(
+            "Analyzer.InvalidInput",
+            format!("the event is not an analyzer input: {e}"),
+        )
+    })?;
+    serde_json::to_value(analyze(&input)?).map_err(serialize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_plan_request_is_planned_and_its_errors_are_named() {
+        let out = answer(
+            json!({"plan": {"memorySizes": [128], "threads": [1], "repetitions": 2,
+                                         "workload": "ignored"}}),
+        )
+        .unwrap();
+        assert_eq!(out["publish"], json!([128]));
+        assert_eq!(out["invocations"], 2);
+        let e = answer(json!({"plan": {"memorySizes": [128], "threads": [1], "repetitions": 0}}))
+            .unwrap_err();
+        assert_eq!(e.error_type, "Analyzer.InvalidSetting");
+        let e = answer(json!({"plan": {"threads": [1]}})).unwrap_err();
+        assert_eq!(e.error_type, "Analyzer.InvalidInput");
+        assert!(e.message.contains("memorySizes"), "{e}");
+    }
+
+    #[test]
+    fn anything_else_is_an_analysis() {
+        let out = answer(
+            json!({"samples": [{"memoryMb": 128, "threads": 1, "durationMs": 5.0}],
+                                "autoOptimize": true, "includeSamples": true}),
+        )
+        .unwrap();
+        assert_eq!(out["rows"][0]["memoryMb"], 128);
+        assert_eq!(out["optimizeTo"]["variables"]["POWERSWEEP_THREADS"], "1");
+        assert_eq!(out["samples"][0]["durationMs"], 5.0);
+        let e = answer(json!({"strategy": "cheapest"})).unwrap_err();
+        assert_eq!(e.error_type, "Analyzer.InvalidInput");
+    }
+}

@@ -1,0 +1,531 @@
+//! The sweep's layout: which versions to publish, which payload each round sends, which
+//! thread counts run on which version, and how long to pause between invocations; with the
+//! checks of every execution option that needs one (power-tuning's `dryRun`,
+//! `onlyColdStarts`, weighted payloads, `allowedExceptions`, `sleepBetweenRunsMs`,
+//! `autoOptimize`, `autoOptimizeAlias`).
+//!
+//! It exists because Amazon States Language has no multiplication or division: the state
+//! machine's `Plan` step hands its merged settings to the analyzer Lambda, which answers with
+//! [`plan`]'s [`SweepLayout`], and the CLI calls the same function before it starts anything,
+//! so a bad option fails in one line either way. It must not invoke, read the clock or do
+//! I/O.
+//!
+//! # Layout
+//! - `publish`: the memory size of every version to publish, one per *slot*. Normally a slot
+//!   per memory size; with `onlyColdStarts`, one per (round, memory size, thread count), so
+//!   every invocation is its version's first, a cold start (as power-tuning publishes a
+//!   version per invocation).
+//! - `rounds`: one per repetition (one with `dryRun`). Each names its payload (an index into
+//!   `payloads`) and its groups; a group is one slot and the thread counts run on it one
+//!   after another. `firstUse` marks the group that reports the slot's publishing error.
+//! - `payloads`: one payload, or power-tuning's weighted list spread over the rounds: payload
+//!   `i` gets `floor(weight_i × rounds ÷ Σweight)` consecutive rounds and the last gets the
+//!   rest (power-tuning's rule, so the same input means the same invocations).
+//! - `sleepSeconds`: `sleepBetweenRunsMs` rounded up to whole seconds, the unit of a Step
+//!   Functions `Wait`; the pause comes before each invocation.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Error;
+
+/// The most invocations one plan may lay out: far past what one execution on AWS can hold
+/// (its 25,000 history events allow about 2,000), low enough that a typo in `repetitions`
+/// cannot make the planner allocate without bound.
+pub const MAX_INVOCATIONS: u64 = 100_000;
+
+/// The environment variable the host reads its default thread count from (an event without
+/// `threads`); `autoOptimize` sets it to the winning thread count.
+pub const THREADS_VARIABLE: &str = "POWERSWEEP_THREADS";
+
+/// Lambda's alias names: 1–128 of `[a-zA-Z0-9-_]`, not all digits (that would be a version).
+pub const ALIAS_MAX_CHARS: usize = 128;
+
+/// What the planner reads from the state machine's merged settings (other fields are
+/// ignored: the settings carry the analyzer's too).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanInput {
+    /// One payload, or power-tuning's weighted list `[{"payload", "weight"}, …]`.
+    #[serde(default)]
+    pub payload: Value,
+    /// Memory sizes, MB.
+    pub memory_sizes: Vec<u32>,
+    /// Thread counts.
+    pub threads: Vec<u32>,
+    /// Invocations per configuration.
+    pub repetitions: u32,
+    /// One invocation per configuration and no analysis (checks permissions and that every
+    /// configuration runs).
+    #[serde(default)]
+    pub dry_run: bool,
+    /// A fresh version for every invocation, so that each is a cold start.
+    #[serde(default)]
+    pub only_cold_starts: bool,
+    /// A pause before each invocation, ms (a number ≥ 0).
+    #[serde(default)]
+    pub sleep_between_runs_ms: Value,
+    /// Error names that count as a normal measurement (a list of strings).
+    #[serde(default)]
+    pub allowed_exceptions: Value,
+    /// Apply the recommendation to the function afterwards.
+    #[serde(default)]
+    pub auto_optimize: bool,
+    /// With `autoOptimize`: publish the optimized configuration and point this alias at it.
+    #[serde(default)]
+    pub auto_optimize_alias: Option<Value>,
+}
+
+/// What the state machine runs; see the module documentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepLayout {
+    /// The distinct payloads, in the order the rounds use them.
+    pub payloads: Vec<Value>,
+    /// The memory size of each version to publish, by slot.
+    pub publish: Vec<u32>,
+    /// The rounds, in order.
+    pub rounds: Vec<Round>,
+    /// Whole seconds to wait before each invocation; 0 for none.
+    pub sleep_seconds: u64,
+    /// Invocations in all.
+    pub invocations: u64,
+}
+
+/// One round: every configuration once, with one payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Round {
+    /// 1-based, as the results name it.
+    pub round: u32,
+    /// Index into [`SweepLayout::payloads`].
+    pub payload: usize,
+    /// The versions invoked in this round.
+    pub groups: Vec<Group>,
+}
+
+/// One version's invocations in a round, run one after another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// Index into [`SweepLayout::publish`] (and the published versions).
+    pub slot: usize,
+    /// The thread counts, in order.
+    pub threads: Vec<u32>,
+    /// Whether this is the slot's first group: it reports a failure to publish.
+    pub first_use: bool,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidSetting {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// Checks the options and lays the sweep out.
+///
+/// # Errors
+/// [`Error::InvalidSetting`] naming the field: empty `memorySizes` or `threads`,
+/// `repetitions` 0, more than [`MAX_INVOCATIONS`], a weighted payload with a weight that is
+/// not a positive number (or too small to get one round), fewer rounds than weighted
+/// payloads, a negative or non-numeric `sleepBetweenRunsMs`, `allowedExceptions` that is not
+/// a list of strings, or an `autoOptimizeAlias` Lambda would reject (or given without
+/// `autoOptimize`).
+pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
+    if input.memory_sizes.is_empty() {
+        return Err(invalid("memorySizes", "give at least one memory size"));
+    }
+    if input.threads.is_empty() {
+        return Err(invalid("threads", "give at least one thread count"));
+    }
+    if input.repetitions == 0 {
+        return Err(invalid("repetitions", "must be at least 1"));
+    }
+    allowed_exceptions(&input.allowed_exceptions)?;
+    let sleep_ms = sleep_ms(&input.sleep_between_runs_ms)?;
+    if let Some(alias) = &input.auto_optimize_alias {
+        let Value::String(alias) = alias else {
+            return Err(invalid(
+                "autoOptimizeAlias",
+                format!("must be a string, found {alias}"),
+            ));
+        };
+        check_alias(alias).map_err(|reason| invalid("autoOptimizeAlias", reason))?;
+        if !input.auto_optimize {
+            return Err(invalid(
+                "autoOptimizeAlias",
+                "is only used with `autoOptimize`: set it to true too",
+            ));
+        }
+    }
+    let rounds = if input.dry_run { 1 } else { input.repetitions };
+    let (sizes, counts) = (input.memory_sizes.len(), input.threads.len());
+    let invocations = u64::from(rounds) * (sizes * counts) as u64;
+    if invocations > MAX_INVOCATIONS {
+        return Err(invalid(
+            "repetitions",
+            format!("{invocations} invocations is more than one plan may hold ({MAX_INVOCATIONS})"),
+        ));
+    }
+    let (payloads, per_round) = spread_payloads(&input.payload, rounds)?;
+
+    let mut publish = Vec::new();
+    let mut layout = Vec::with_capacity(rounds as usize);
+    if !input.only_cold_starts {
+        publish.extend_from_slice(&input.memory_sizes);
+    }
+    for (index, payload) in per_round.into_iter().enumerate() {
+        let groups = if input.only_cold_starts {
+            let mut groups = Vec::with_capacity(sizes * counts);
+            for &memory in &input.memory_sizes {
+                for &threads in &input.threads {
+                    groups.push(Group {
+                        slot: publish.len(),
+                        threads: vec![threads],
+                        first_use: true,
+                    });
+                    publish.push(memory);
+                }
+            }
+            groups
+        } else {
+            (0..sizes)
+                .map(|slot| Group {
+                    slot,
+                    threads: input.threads.clone(),
+                    first_use: index == 0,
+                })
+                .collect()
+        };
+        layout.push(Round {
+            round: index as u32 + 1,
+            payload,
+            groups,
+        });
+    }
+    Ok(SweepLayout {
+        payloads,
+        publish,
+        rounds: layout,
+        sleep_seconds: sleep_ms.div_ceil(1000),
+        invocations,
+    })
+}
+
+/// Whether `payload` is power-tuning's weighted list: a non-empty array whose every item is
+/// an object with exactly `payload` and `weight`.
+pub fn is_weighted(payload: &Value) -> bool {
+    let Value::Array(items) = payload else {
+        return false;
+    };
+    !items.is_empty()
+        && items.iter().all(|item| {
+            item.as_object().is_some_and(|o| {
+                o.len() == 2 && o.contains_key("payload") && o.contains_key("weight")
+            })
+        })
+}
+
+/// The distinct payloads and each round's index into them.
+fn spread_payloads(payload: &Value, rounds: u32) -> Result<(Vec<Value>, Vec<usize>), Error> {
+    if !is_weighted(payload) {
+        return Ok((vec![payload.clone()], vec![0; rounds as usize]));
+    }
+    let items: Vec<&Map<String, Value>> = payload
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .collect();
+    let mut weights = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item.get("weight").and_then(Value::as_f64) {
+            Some(w) if w.is_finite() && w > 0.0 => weights.push(w),
+            _ => {
+                return Err(invalid(
+                    "payload",
+                    format!(
+                        "weighted payload {i}: `weight` must be a number above 0, found {}",
+                        item.get("weight").unwrap_or(&Value::Null)
+                    ),
+                ));
+            }
+        }
+    }
+    if (rounds as usize) < items.len() {
+        return Err(invalid(
+            "payload",
+            format!(
+                "{} weighted payloads need at least as many repetitions, found {rounds}",
+                items.len()
+            ),
+        ));
+    }
+    let total: f64 = weights.iter().sum();
+    let mut per_round = Vec::with_capacity(rounds as usize);
+    for (i, w) in weights.iter().enumerate() {
+        let count = if i + 1 == weights.len() {
+            rounds as usize - per_round.len()
+        } else {
+            (w * f64::from(rounds) / total).floor() as usize
+        };
+        if count == 0 {
+            return Err(invalid(
+                "payload",
+                format!(
+                    "weighted payload {i} (weight {w} of {total}) gets no round of {rounds}: \
+                     raise its weight or the repetitions"
+                ),
+            ));
+        }
+        per_round.extend(std::iter::repeat_n(i, count));
+    }
+    let payloads = items
+        .iter()
+        .map(|item| item.get("payload").cloned().unwrap_or(Value::Null))
+        .collect();
+    Ok((payloads, per_round))
+}
+
+/// `sleepBetweenRunsMs` as a number of ms: absent or null is 0.
+fn sleep_ms(value: &Value) -> Result<u64, Error> {
+    match value {
+        Value::Null => Ok(0),
+        Value::Number(n) => match n.as_f64() {
+            Some(ms) if (0.0..=86_400_000.0).contains(&ms) => Ok(ms.ceil() as u64),
+            _ => Err(invalid(
+                "sleepBetweenRunsMs",
+                format!("must be a number of ms from 0 to 86,400,000, found {n}"),
+            )),
+        },
+        other => Err(invalid(
+            "sleepBetweenRunsMs",
+            format!("must be a number of ms, found {other}"),
+        )),
+    }
+}
+
+/// `allowedExceptions` as a list of error names: absent or null is none.
+///
+/// # Errors
+/// [`Error::InvalidSetting`] unless it is a list of non-empty strings.
+pub fn allowed_exceptions(value: &Value) -> Result<Vec<String>, Error> {
+    let items = match value {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        other => {
+            return Err(invalid(
+                "allowedExceptions",
+                format!("must be a list of error names, found {other}"),
+            ));
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(s) if !s.is_empty() => Ok(s.clone()),
+            other => Err(invalid(
+                "allowedExceptions",
+                format!("item {i} must be a non-empty error name (a string), found {other}"),
+            )),
+        })
+        .collect()
+}
+
+/// Lambda's rule for an alias name, with the reason it fails.
+///
+/// # Errors
+/// Why Lambda would reject `alias`.
+pub fn check_alias(alias: &str) -> Result<(), String> {
+    if alias.is_empty() || alias.chars().count() > ALIAS_MAX_CHARS {
+        return Err(format!(
+            "{alias:?} must be 1 to {ALIAS_MAX_CHARS} characters long"
+        ));
+    }
+    if let Some(c) = alias
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(format!(
+            "{alias:?} may hold only letters, digits, `-` and `_` (Lambda's alias names), not {c:?}"
+        ));
+    }
+    if alias.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "{alias:?} is all digits, which Lambda reads as a version number"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(extra: Value) -> PlanInput {
+        let mut base = json!({"payload": {"n": 1}, "memorySizes": [512, 1024], "threads": [1, 2],
+                              "repetitions": 3});
+        if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn error(extra: Value) -> String {
+        plan(&input(extra)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn by_default_one_version_per_size_and_every_thread_count_in_every_round() {
+        let l = plan(&input(json!({}))).unwrap();
+        assert_eq!(l.publish, [512, 1024]);
+        assert_eq!(l.payloads, [json!({"n": 1})]);
+        assert_eq!(l.rounds.len(), 3);
+        assert_eq!(l.invocations, 12);
+        assert_eq!(l.sleep_seconds, 0);
+        for (i, r) in l.rounds.iter().enumerate() {
+            assert_eq!(r.round, i as u32 + 1);
+            assert_eq!(r.payload, 0);
+            let slots: Vec<usize> = r.groups.iter().map(|g| g.slot).collect();
+            assert_eq!(slots, [0, 1]);
+            assert!(
+                r.groups
+                    .iter()
+                    .all(|g| g.threads == [1, 2] && g.first_use == (i == 0))
+            );
+        }
+    }
+
+    #[test]
+    fn only_cold_starts_gives_every_invocation_its_own_version() {
+        let l = plan(&input(json!({"onlyColdStarts": true}))).unwrap();
+        assert_eq!(l.publish.len(), 12);
+        assert_eq!(l.invocations, 12);
+        let mut slots: Vec<usize> = l
+            .rounds
+            .iter()
+            .flat_map(|r| &r.groups)
+            .inspect(|g| assert!(g.threads.len() == 1 && g.first_use))
+            .map(|g| g.slot)
+            .collect();
+        slots.sort_unstable();
+        assert_eq!(slots, (0..12).collect::<Vec<_>>());
+        assert_eq!(&l.publish[..4], [512, 512, 1024, 1024]);
+    }
+
+    #[test]
+    fn a_dry_run_is_one_round() {
+        let l = plan(&input(json!({"dryRun": true, "repetitions": 50}))).unwrap();
+        assert_eq!((l.rounds.len(), l.invocations), (1, 4));
+    }
+
+    #[test]
+    fn weighted_payloads_follow_power_tunings_rule() {
+        let weighted = json!([{"payload": "a", "weight": 1}, {"payload": "b", "weight": 2},
+                              {"payload": "c", "weight": 1}]);
+        let l = plan(&input(json!({"payload": weighted, "repetitions": 10}))).unwrap();
+        assert_eq!(l.payloads, [json!("a"), json!("b"), json!("c")]);
+        let used: Vec<usize> = l.rounds.iter().map(|r| r.payload).collect();
+        // floor(1×10/4) = 2, floor(2×10/4) = 5, the last gets the other 3.
+        assert_eq!(used, [0, 0, 1, 1, 1, 1, 1, 2, 2, 2]);
+    }
+
+    #[test]
+    fn a_list_that_is_not_exactly_payload_and_weight_is_one_payload() {
+        for p in [
+            json!([]),
+            json!([{"payload": 1}]),
+            json!([{"payload": 1, "weight": 1, "x": 2}]),
+        ] {
+            let l = plan(&input(json!({"payload": p.clone()}))).unwrap();
+            assert_eq!(l.payloads, [p]);
+        }
+    }
+
+    #[test]
+    fn bad_weights_are_named() {
+        for (w, expect) in [
+            (json!(0), "above 0"),
+            (json!(-1), "above 0"),
+            (json!("2"), "above 0"),
+            (json!(null), "above 0"),
+        ] {
+            let p = json!([{"payload": 1, "weight": 1}, {"payload": 2, "weight": w}]);
+            let e = error(json!({"payload": p}));
+            assert!(
+                e.contains("weighted payload 1") && e.contains(expect),
+                "{e}"
+            );
+        }
+        let p = json!([{"payload": 1, "weight": 1}, {"payload": 2, "weight": 1}]);
+        let e = error(json!({"payload": p.clone(), "repetitions": 1}));
+        assert!(e.contains("at least as many repetitions"), "{e}");
+        let p = json!([{"payload": 1, "weight": 1}, {"payload": 2, "weight": 100}]);
+        let e = error(json!({"payload": p, "repetitions": 3}));
+        assert!(e.contains("gets no round"), "{e}");
+    }
+
+    #[test]
+    fn sleep_is_rounded_up_to_whole_seconds_and_checked() {
+        let s =
+            |ms: Value| plan(&input(json!({"sleepBetweenRunsMs": ms}))).map(|l| l.sleep_seconds);
+        assert_eq!(s(json!(0)).unwrap(), 0);
+        assert_eq!(s(json!(1)).unwrap(), 1);
+        assert_eq!(s(json!(1000)).unwrap(), 1);
+        assert_eq!(s(json!(1500.5)).unwrap(), 2);
+        for bad in [json!(-1), json!("100"), json!(1e12), json!([1])] {
+            let e = s(bad).unwrap_err().to_string();
+            assert!(e.contains("sleepBetweenRunsMs"), "{e}");
+        }
+    }
+
+    #[test]
+    fn allowed_exceptions_must_be_names() {
+        assert_eq!(
+            allowed_exceptions(&json!(["Job.guest", "Sandbox.Timedout"])).unwrap(),
+            ["Job.guest", "Sandbox.Timedout"]
+        );
+        assert!(allowed_exceptions(&Value::Null).unwrap().is_empty());
+        for bad in [
+            json!("Job.guest"),
+            json!([1]),
+            json!([""]),
+            json!([null]),
+            json!({}),
+        ] {
+            let e = error(json!({"allowedExceptions": bad}));
+            assert!(e.contains("allowedExceptions"), "{e}");
+        }
+    }
+
+    #[test]
+    fn alias_names_follow_lambda() {
+        for good in ["live", "prod-2", "a_b", "v1"] {
+            assert!(check_alias(good).is_ok(), "{good}");
+            plan(&input(
+                json!({"autoOptimize": true, "autoOptimizeAlias": good}),
+            ))
+            .unwrap();
+        }
+        let long = "a".repeat(129);
+        for bad in ["", "42", "has space", "dot.ted", "ünï", long.as_str()] {
+            let e = error(json!({"autoOptimize": true, "autoOptimizeAlias": bad}));
+            assert!(e.contains("autoOptimizeAlias"), "{bad}: {e}");
+        }
+        let e = error(json!({"autoOptimize": true, "autoOptimizeAlias": 7}));
+        assert!(e.contains("must be a string"), "{e}");
+        let e = error(json!({"autoOptimizeAlias": "live"}));
+        assert!(e.contains("only used with `autoOptimize`"), "{e}");
+    }
+
+    #[test]
+    fn empty_lists_zero_repetitions_and_huge_plans_are_refused() {
+        assert!(error(json!({"memorySizes": []})).contains("memorySizes"));
+        assert!(error(json!({"threads": []})).contains("threads"));
+        assert!(error(json!({"repetitions": 0})).contains("repetitions"));
+        assert!(error(json!({"repetitions": 4_000_000_000u32})).contains("more than one plan"));
+    }
+}

@@ -1,0 +1,305 @@
+//! What one execution of a sweep will take before it starts: Step Functions history events
+//! and state bytes (AWS's quotas for one Standard execution), state transitions, and what it
+//! costs on AWS (Lambda requests and GB-s, Step Functions transitions).
+//!
+//! It owns the counting model of `statemachine/powersweep.asl.json` (checked against the
+//! local engine's own count by the CLI tests) and the wording of the estimate. It must not
+//! start anything: `sweep` calls it first, and `sweep --dry-run` calls nothing else.
+
+use anyhow::{Result, bail};
+use powersweep_analyzer::{Pricing, SweepLayout};
+use powersweep_asl::{HISTORY_EVENTS_QUOTA, PAYLOAD_QUOTA_BYTES};
+
+/// Polls of `getFunctionConfiguration` allowed per published version on AWS, where an update
+/// takes a second or more (locally the first check finds it done).
+const AWS_POLLS_PER_SLOT: u64 = 3;
+/// Events of one poll: `WaitForUpdate`, `CountPoll` and `IsUpdateDone` (entered and exited
+/// each) and `CheckUpdate` (entered, scheduled, started, succeeded, exited).
+const EVENTS_PER_POLL: u64 = 11;
+/// Share of the history quota kept free for what the estimate does not count: retried
+/// invocations (throttling: three events a retry) and error rows.
+const HISTORY_HEADROOM: f64 = 0.1;
+/// The most one sample takes in the execution's state, bytes: the widest figures (10,240 MB,
+/// 64 threads, 17-digit durations) and a cold start's REPORT in Lambda's JSON log format (the
+/// text format's line is ~120 bytes shorter); the test `a_sample_fits_its_estimate` builds
+/// both.
+pub const SAMPLE_BYTES: u64 = 560;
+/// What `includeSamples` adds to the analyzer's output per sample, bytes (the test
+/// `the_analysis_fits_its_estimate` measures a wide one).
+pub const SAMPLE_RECORD_BYTES: u64 = 220;
+/// What the analyzer's output adds to the state per row (it sits beside the samples until
+/// the end), bytes; the test `the_analysis_fits_its_estimate` measures a wide one.
+pub const ROW_BYTES: u64 = 1024;
+/// What the plan's layout takes per group and per published version, bytes (`{"slot":123,
+/// "threads":[1,2,3,4,5,6],"firstUse":false}` and a version entry `{"memoryMb":10240,
+/// "version":"123"}`).
+const GROUP_BYTES: u64 = 64;
+const SLOT_BYTES: u64 = 48;
+/// The state around the samples and rows (settings, the recommendations and the link)
+/// beside the payload, bytes.
+pub const STATE_BYTES_BESIDE_SAMPLES: u64 = 6144;
+/// Share of the state quota kept free for what the estimate does not count (long error
+/// causes of failed samples).
+const STATE_HEADROOM: f64 = 0.1;
+/// Step Functions Standard workflows, USD per state transition ($0.025 per 1,000 in
+/// us-east-1, <https://aws.amazon.com/step-functions/pricing/>; other regions differ by a
+/// few percent; the 4,000 free transitions a month are not subtracted).
+pub const TRANSITION_USD: f64 = 0.000_025;
+
+/// What `autoOptimize` adds at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimize {
+    /// No `autoOptimize`.
+    No,
+    /// Memory and thread count of `$LATEST`.
+    Latest,
+    /// And a version behind an alias.
+    WithAlias,
+}
+
+/// The size of one execution, from the plan's layout.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Memory size of every invocation, MB, for the GB-s.
+    pub invocation_memory_mb: Vec<u32>,
+    /// Configurations (rows of the analysis).
+    pub rows: u64,
+    /// Rounds.
+    pub rounds: u64,
+    /// Groups over all rounds (a version's invocations in one round).
+    pub groups: u64,
+    /// Versions published.
+    pub slots: u64,
+    /// Invocations of the host.
+    pub invocations: u64,
+    /// Whether a `Wait` comes before each invocation.
+    pub sleeping: bool,
+    /// power-tuning's `dryRun`: no analysis.
+    pub dry_run: bool,
+    /// What `autoOptimize` adds.
+    pub optimize: Optimize,
+    /// Whether the analysis copies every sample into its output.
+    pub include_samples: bool,
+    /// The payload as JSON text, bytes (weighted payloads: the whole list).
+    pub payload_bytes: u64,
+}
+
+impl Shape {
+    /// The shape of `layout`, a plan of `rows` configurations.
+    pub fn new(layout: &SweepLayout, rows: u64) -> Self {
+        let invocation_memory_mb = layout
+            .rounds
+            .iter()
+            .flat_map(|r| &r.groups)
+            .flat_map(|g| {
+                let mb = layout.publish.get(g.slot).copied().unwrap_or(0);
+                g.threads.iter().map(move |_| mb)
+            })
+            .collect();
+        Shape {
+            invocation_memory_mb,
+            rows,
+            rounds: layout.rounds.len() as u64,
+            groups: layout.rounds.iter().map(|r| r.groups.len() as u64).sum(),
+            slots: layout.publish.len() as u64,
+            invocations: layout.invocations,
+            sleeping: layout.sleep_seconds > 0,
+            dry_run: false,
+            optimize: Optimize::No,
+            include_samples: false,
+            payload_bytes: 2,
+        }
+    }
+
+    /// The history events of this plan on the local engine, where every update is done at
+    /// the first check and no invocation fails: 50 for the execution (47 with `dryRun`),
+    /// 30 per published version (publish and clean up), 6 per round, 8 per group, 11 per
+    /// invocation (13 with a pause), and 9 (19 with an alias) for `autoOptimize`.
+    pub fn local_history_events(&self) -> u64 {
+        let execution = if self.dry_run { 47 } else { 50 };
+        let per_invocation = if self.sleeping { 13 } else { 11 };
+        let optimize = match self.optimize {
+            Optimize::No => 0,
+            Optimize::Latest => 9,
+            Optimize::WithAlias => 19,
+        };
+        execution
+            + 30 * self.slots
+            + 6 * self.rounds
+            + 8 * self.groups
+            + per_invocation * self.invocations
+            + optimize
+    }
+
+    /// The history events on AWS: [`Shape::local_history_events`] plus
+    /// [`AWS_POLLS_PER_SLOT`] polls per published version for the updates AWS applies in
+    /// the background. See [`HISTORY_HEADROOM`] for what it leaves out.
+    pub fn history_events(&self) -> u64 {
+        self.local_history_events() + AWS_POLLS_PER_SLOT * EVENTS_PER_POLL * self.slots
+    }
+
+    /// The states entered (what a Standard workflow is billed for) on the local engine: 15
+    /// for the execution, 7 per published version, 1 per round, 2 per group, 3 per
+    /// invocation (4 with a pause), and 3 (5 with an alias) for `autoOptimize`.
+    pub fn local_transitions(&self) -> u64 {
+        let per_invocation = if self.sleeping { 4 } else { 3 };
+        let optimize = match self.optimize {
+            Optimize::No => 0,
+            Optimize::Latest => 3,
+            Optimize::WithAlias => 5,
+        };
+        15 + 7 * self.slots
+            + self.rounds
+            + 2 * self.groups
+            + per_invocation * self.invocations
+            + optimize
+    }
+
+    /// The transitions on AWS: with [`AWS_POLLS_PER_SLOT`] polls of 4 states per version.
+    pub fn transitions(&self) -> u64 {
+        self.local_transitions() + AWS_POLLS_PER_SLOT * 4 * self.slots
+    }
+
+    /// The bytes of the execution's state at its largest, once every sample is in and the
+    /// analysis beside them: what Step Functions caps at [`PAYLOAD_QUOTA_BYTES`]. The payload
+    /// is there twice (the settings and the plan's payloads).
+    pub fn state_bytes(&self) -> u64 {
+        let records = if self.include_samples {
+            SAMPLE_RECORD_BYTES
+        } else {
+            0
+        };
+        self.invocations * (SAMPLE_BYTES + records)
+            + self.rows * ROW_BYTES
+            + 2 * self.payload_bytes
+            + self.groups * GROUP_BYTES
+            + self.slots * SLOT_BYTES
+            + STATE_BYTES_BESIDE_SAMPLES
+    }
+
+    fn fits(&self) -> bool {
+        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
+        let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
+        self.history_events() as f64 <= most_events && self.state_bytes() as f64 <= most_bytes
+    }
+
+    /// Fails when the plan would not fit one execution on AWS: its history events, or its
+    /// samples in the state, naming the most repetitions that fit both (`with_repetitions`
+    /// makes the shape of the same plan with fewer).
+    pub fn check_quotas(
+        &self,
+        repetitions: u32,
+        with_repetitions: impl Fn(u32) -> Option<Shape>,
+    ) -> Result<()> {
+        if self.fits() {
+            return Ok(());
+        }
+        let advice = (1..repetitions)
+            .rev()
+            .find(|&r| with_repetitions(r).is_some_and(|s| s.fits()))
+            .map(|r| format!("--repetitions {r} fits"))
+            .unwrap_or_else(|| "sweep fewer sizes or thread counts".into());
+        let events = self.history_events();
+        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
+        if events as f64 > most_events {
+            bail!(
+                "this plan makes about {events} Step Functions history events, more than one execution may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {:.0}% for retries): {advice}; locally, --lift-quotas runs it anyway",
+                HISTORY_HEADROOM * 100.0
+            )
+        }
+        bail!(
+            "the samples of this plan take about {} KB of the execution's state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
+            self.state_bytes() / 1024,
+            PAYLOAD_QUOTA_BYTES / 1024,
+            STATE_HEADROOM * 100.0
+        )
+    }
+
+    /// GB-s of compute for every second a job takes (Σ memory in GB over invocations).
+    pub fn gb_per_job_second(&self) -> f64 {
+        self.invocation_memory_mb
+            .iter()
+            .map(|&mb| f64::from(mb) / 1024.0)
+            .sum()
+    }
+
+    /// What one execution costs on AWS, in lines: requests, compute per second of a job (and
+    /// at most, when the function's timeout is known), and state transitions.
+    pub fn cost_lines(&self, pricing: &Pricing, timeout_s: Option<u32>) -> Vec<String> {
+        // The analyzer is invoked twice (plan and analysis) and runs for milliseconds.
+        let requests = self.invocations + if self.dry_run { 1 } else { 2 };
+        let gb_s = self.gb_per_job_second();
+        let per_second = gb_s * pricing.gb_second_usd;
+        let at_most = timeout_s
+            .map(|t| {
+                format!(
+                    "; at most ${:.4} if every job ran to the {t} s timeout",
+                    per_second * f64::from(t)
+                )
+            })
+            .unwrap_or_default();
+        let transitions = self.transitions();
+        vec![
+            format!(
+                "Lambda: {requests} requests (${:.6}), and ${per_second:.6} of compute per second a job takes ({gb_s:.2} GB-s per second at ${}/GB-s, {} in {}){at_most}",
+                requests as f64 * pricing.request_usd,
+                pricing.gb_second_usd,
+                pricing.architecture,
+                pricing.price_region,
+            ),
+            format!(
+                "Step Functions: about {transitions} state transitions (${:.4} at $0.025 per 1,000, Standard workflows)",
+                transitions as f64 * TRANSITION_USD
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use powersweep_analyzer::{Architecture, PlanInput, plan};
+    use serde_json::json;
+
+    fn shape(extra: serde_json::Value) -> Shape {
+        let mut input = json!({"memorySizes": [512, 1024], "threads": [1, 2], "repetitions": 3});
+        if let (Some(i), Some(e)) = (input.as_object_mut(), extra.as_object()) {
+            i.extend(e.clone());
+        }
+        let input: PlanInput = serde_json::from_value(input).unwrap();
+        Shape::new(&plan(&input).unwrap(), 4)
+    }
+
+    #[test]
+    fn cold_starts_publish_a_version_per_invocation() {
+        let warm = shape(json!({}));
+        let cold = shape(json!({"onlyColdStarts": true}));
+        assert_eq!((warm.slots, warm.groups, warm.invocations), (2, 6, 12));
+        assert_eq!((cold.slots, cold.groups, cold.invocations), (12, 12, 12));
+        assert!(cold.history_events() > warm.history_events());
+        assert_eq!(warm.gb_per_job_second(), cold.gb_per_job_second());
+        // 6 invocations at 0.5 GB and 6 at 1 GB.
+        assert_eq!(warm.gb_per_job_second(), 9.0);
+    }
+
+    #[test]
+    fn a_pause_costs_two_events_and_a_transition_per_invocation() {
+        let plain = shape(json!({}));
+        let paused = shape(json!({"sleepBetweenRunsMs": 10}));
+        assert_eq!(
+            paused.local_history_events() - plain.local_history_events(),
+            24
+        );
+        assert_eq!(paused.local_transitions() - plain.local_transitions(), 12);
+    }
+
+    #[test]
+    fn the_cost_lines_name_every_figure() {
+        let pricing = Pricing::lookup(Some("us-east-1"), Architecture::Arm64);
+        let lines = shape(json!({})).cost_lines(&pricing, Some(10)).join("\n");
+        assert!(lines.contains("14 requests"), "{lines}");
+        assert!(lines.contains("9.00 GB-s per second"), "{lines}");
+        assert!(lines.contains("10 s timeout"), "{lines}");
+        assert!(lines.contains("state transitions"), "{lines}");
+    }
+}
