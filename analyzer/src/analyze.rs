@@ -12,6 +12,30 @@ use crate::{
     Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing, summarize,
 };
 
+/// Checks the settings of `input` (not its samples): what the state machine's `Plan` step
+/// checks before a sweep starts, so that a bad one never costs a sweep.
+///
+/// # Errors
+/// [`Error::InvalidSetting`] when `discardTopBottom` is not in `[0, 0.5)` or
+/// `balancedWeight` not in `[0, 1]`.
+pub fn check_settings(input: &AnalyzerInput) -> Result<(), Error> {
+    let discard = input.discard_top_bottom;
+    if !(0.0..0.5).contains(&discard) {
+        return Err(Error::InvalidSetting {
+            field: "discardTopBottom",
+            reason: format!("must be at least 0 and below 0.5, found {discard}"),
+        });
+    }
+    let weight = input.balanced_weight;
+    if !(0.0..=1.0).contains(&weight) {
+        return Err(Error::InvalidSetting {
+            field: "balancedWeight",
+            reason: format!("must be between 0 and 1, found {weight}"),
+        });
+    }
+    Ok(())
+}
+
 /// Analyzes what the state machine sent.
 ///
 /// # Errors
@@ -30,20 +54,8 @@ pub fn analyze(input: &AnalyzerInput) -> Result<AnalyzerOutput, Error> {
 /// # Errors
 /// As [`analyze`], except for sample parsing.
 pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<AnalyzerOutput, Error> {
-    let discard = input.discard_top_bottom;
-    if !(0.0..0.5).contains(&discard) {
-        return Err(Error::InvalidSetting {
-            field: "discardTopBottom",
-            reason: format!("must be at least 0 and below 0.5, found {discard}"),
-        });
-    }
-    let weight = input.balanced_weight;
-    if !(0.0..=1.0).contains(&weight) {
-        return Err(Error::InvalidSetting {
-            field: "balancedWeight",
-            reason: format!("must be between 0 and 1, found {weight}"),
-        });
-    }
+    check_settings(input)?;
+    let (discard, weight) = (input.discard_top_bottom, input.balanced_weight);
 
     // BTreeMap: rows come out ordered by memory, then threads.
     let mut groups: BTreeMap<(u32, u32), Vec<&Sample>> = BTreeMap::new();

@@ -40,13 +40,20 @@ impl From<crate::Error> for EventError {
 pub fn answer(event: Value) -> Result<Value, EventError> {
     let serialize = |e: serde_json::Error| EventError::new("Analyzer.Serialization", e.to_string());
     if let Some(settings) = event.get("plan") {
-        let input: PlanInput = serde_json::from_value(settings.clone()).map_err(|e| {
+        let not_a_sweep = |e: serde_json::Error| {
             EventError::new(
                 "Analyzer.InvalidInput",
                 format!("the settings are not a sweep's: {e}"),
             )
-        })?;
-        return serde_json::to_value(plan(&input)?).map_err(serialize);
+        };
+        let input: PlanInput = serde_json::from_value(settings.clone()).map_err(not_a_sweep)?;
+        let layout = plan(&input)?;
+        // What the analysis will read of the same settings, checked now rather than after
+        // every invocation has run.
+        let analysis: AnalyzerInput =
+            serde_json::from_value(settings.clone()).map_err(not_a_sweep)?;
+        crate::analyze::check_settings(&analysis)?;
+        return serde_json::to_value(layout).map_err(serialize);
     }
     let input: AnalyzerInput = serde_json::from_value(event).map_err(|e| {
         EventError::new(
@@ -77,6 +84,19 @@ mod tests {
         let e = answer(json!({"plan": {"threads": [1]}})).unwrap_err();
         assert_eq!(e.error_type, "Analyzer.InvalidInput");
         assert!(e.message.contains("memorySizes"), "{e}");
+        // The analysis's own settings are checked before the sweep, not after it.
+        let base = json!({"memorySizes": [128], "threads": [1], "repetitions": 1});
+        for (field, bad, error_type) in [
+            ("strategy", json!("cheapest"), "Analyzer.InvalidInput"),
+            ("includeSamples", json!(null), "Analyzer.InvalidInput"),
+            ("discardTopBottom", json!(0.7), "Analyzer.InvalidSetting"),
+            ("balancedWeight", json!(2), "Analyzer.InvalidSetting"),
+        ] {
+            let mut settings = base.clone();
+            settings[field] = bad;
+            let e = answer(json!({ "plan": settings })).unwrap_err();
+            assert_eq!(e.error_type, error_type, "{field}: {e}");
+        }
     }
 
     #[test]

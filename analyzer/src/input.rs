@@ -196,7 +196,7 @@ fn parse_one(
     let mut allowed_error = None;
     if let Some(outcome) = job_failure(object.get("errors"), pointer)? {
         match outcome {
-            Outcome::Failed { error, .. } if allowed.contains(&error) => {
+            Outcome::Failed { error, .. } if every_error_allowed(object.get("errors"), allowed) => {
                 allowed_error = Some(error);
             }
             outcome => {
@@ -265,6 +265,19 @@ fn parse_one(
             allowed_error,
         }),
     })
+}
+
+/// Whether every error of the host's list is named (`Job.<kind>`) in `allowed`; a bare
+/// count names none.
+fn every_error_allowed(errors: Option<&Value>, allowed: &[String]) -> bool {
+    let Some(Value::Array(list)) = errors else {
+        return false;
+    };
+    !allowed.is_empty()
+        && list.iter().all(|e| {
+            let kind = e.get("kind").map(text).unwrap_or_default();
+            allowed.contains(&format!("Job.{kind}"))
+        })
 }
 
 /// `errors` is the host's list of `{task, kind, message}`, or (from a slimmer state
@@ -410,7 +423,10 @@ mod tests {
              "errors": [{"task": 0, "kind": "guest", "message": "expected"}]},
             {"memoryMb": 128, "threads": 1, "durationMs": 4.0,
              "errors": [{"task": 0, "kind": "trap", "message": "unreachable"}]},
-            {"memoryMb": 128, "threads": 1, "error": "Job.guest", "cause": "no duration"}
+            {"memoryMb": 128, "threads": 1, "error": "Job.guest", "cause": "no duration"},
+            {"memoryMb": 128, "threads": 2, "durationMs": 5.0,
+             "errors": [{"task": 0, "kind": "guest", "message": "expected"},
+                        {"task": 1, "kind": "trap", "message": "not allowed"}]}
         ]);
         let allowed = ["Job.guest".to_owned()];
         let parsed = parse_samples_allowing(&samples, &allowed).unwrap();
@@ -425,6 +441,8 @@ mod tests {
         assert!(
             matches!(&parsed[2].outcome, Outcome::Failed { error, .. } if error == "Job.guest")
         );
+        // One error that is not allowed fails the sample, whichever comes first.
+        assert!(matches!(&parsed[3].outcome, Outcome::Failed { .. }));
         // Without the list, the same samples all fail.
         let strict = parse_samples(&samples).unwrap();
         assert!(

@@ -19,10 +19,13 @@
 //!   `payloads`) and its groups; a group is one slot and the thread counts run on it one
 //!   after another. `firstUse` marks the group that reports the slot's publishing error.
 //! - `payloads`: one payload, or power-tuning's weighted list spread over the rounds: payload
-//!   `i` gets `floor(weight_i × rounds ÷ Σweight)` consecutive rounds and the last gets the
-//!   rest (power-tuning's rule, so the same input means the same invocations).
+//!   `i` gets `floor(weight_i × rounds ÷ Σweight)` consecutive rounds (each must earn at
+//!   least one) and the last gets the rest (power-tuning's rule, so the same input means the
+//!   same invocations).
 //! - `sleepSeconds`: `sleepBetweenRunsMs` rounded up to whole seconds, the unit of a Step
 //!   Functions `Wait`; the pause comes before each invocation.
+//! - `discardTopBottom`: the trim the analysis uses: 0 with `onlyColdStarts` (power-tuning's
+//!   rule: every sample is a cold start, none is an outlier to drop), else the setting.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -55,6 +58,9 @@ pub struct PlanInput {
     pub threads: Vec<u32>,
     /// Invocations per configuration.
     pub repetitions: u32,
+    /// The analysis's trim at each end (the analyzer checks its range).
+    #[serde(default = "default_discard")]
+    pub discard_top_bottom: f64,
     /// One invocation per configuration and no analysis (checks permissions and that every
     /// configuration runs).
     #[serde(default)]
@@ -66,14 +72,23 @@ pub struct PlanInput {
     #[serde(default)]
     pub sleep_between_runs_ms: Value,
     /// Error names that count as a normal measurement (a list of strings).
-    #[serde(default)]
+    #[serde(default = "empty_list")]
     pub allowed_exceptions: Value,
     /// Apply the recommendation to the function afterwards.
     #[serde(default)]
     pub auto_optimize: bool,
-    /// With `autoOptimize`: publish the optimized configuration and point this alias at it.
+    /// With `autoOptimize`: publish the optimized configuration and point this alias at it
+    /// (`null` is none, as the state machine's `HasAlias` reads it).
     #[serde(default)]
     pub auto_optimize_alias: Option<Value>,
+}
+
+fn default_discard() -> f64 {
+    0.2
+}
+
+fn empty_list() -> Value {
+    Value::Array(Vec::new())
 }
 
 /// What the state machine runs; see the module documentation.
@@ -90,6 +105,8 @@ pub struct SweepLayout {
     pub sleep_seconds: u64,
     /// Invocations in all.
     pub invocations: u64,
+    /// The trim at each end the analysis uses.
+    pub discard_top_bottom: f64,
 }
 
 /// One round: every configuration once, with one payload.
@@ -144,7 +161,7 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
     }
     allowed_exceptions(&input.allowed_exceptions)?;
     let sleep_ms = sleep_ms(&input.sleep_between_runs_ms)?;
-    if let Some(alias) = &input.auto_optimize_alias {
+    if let Some(alias) = input.auto_optimize_alias.as_ref().filter(|a| !a.is_null()) {
         let Value::String(alias) = alias else {
             return Err(invalid(
                 "autoOptimizeAlias",
@@ -210,20 +227,26 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
         rounds: layout,
         sleep_seconds: sleep_ms.div_ceil(1000),
         invocations,
+        discard_top_bottom: if input.only_cold_starts {
+            0.0
+        } else {
+            input.discard_top_bottom
+        },
     })
 }
 
 /// Whether `payload` is power-tuning's weighted list: a non-empty array whose every item is
-/// an object with exactly `payload` and `weight`.
+/// an object with a `payload` and a `weight` (other keys are allowed, as power-tuning allows
+/// them). power-tuning reads a list with a weight of 0 as one plain payload; here it is
+/// weighted and the weight refused, so a typo never becomes a literal payload.
 pub fn is_weighted(payload: &Value) -> bool {
     let Value::Array(items) = payload else {
         return false;
     };
     !items.is_empty()
         && items.iter().all(|item| {
-            item.as_object().is_some_and(|o| {
-                o.len() == 2 && o.contains_key("payload") && o.contains_key("weight")
-            })
+            item.as_object()
+                .is_some_and(|o| o.contains_key("payload") && o.contains_key("weight"))
         })
 }
 
@@ -257,7 +280,8 @@ fn spread_payloads(payload: &Value, rounds: u32) -> Result<(Vec<Value>, Vec<usiz
         return Err(invalid(
             "payload",
             format!(
-                "{} weighted payloads need at least as many repetitions, found {rounds}",
+                "{} weighted payloads need at least as many rounds, found {rounds} (the \
+                 repetitions; one with dryRun)",
                 items.len()
             ),
         ));
@@ -265,12 +289,15 @@ fn spread_payloads(payload: &Value, rounds: u32) -> Result<(Vec<Value>, Vec<usiz
     let total: f64 = weights.iter().sum();
     let mut per_round = Vec::with_capacity(rounds as usize);
     for (i, w) in weights.iter().enumerate() {
+        // Every payload, the last included, must earn a round by its weight; the last then
+        // takes whatever the rounding left over.
+        let earned = (w * f64::from(rounds) / total).floor() as usize;
         let count = if i + 1 == weights.len() {
             rounds as usize - per_round.len()
         } else {
-            (w * f64::from(rounds) / total).floor() as usize
+            earned
         };
-        if count == 0 {
+        if earned == 0 || count == 0 {
             return Err(invalid(
                 "payload",
                 format!(
@@ -306,13 +333,13 @@ fn sleep_ms(value: &Value) -> Result<u64, Error> {
     }
 }
 
-/// `allowedExceptions` as a list of error names: absent or null is none.
+/// `allowedExceptions` as a list of error names.
 ///
 /// # Errors
-/// [`Error::InvalidSetting`] unless it is a list of non-empty strings.
+/// [`Error::InvalidSetting`] unless it is a list of non-empty strings (`null` included: the
+/// analysis reads a list).
 pub fn allowed_exceptions(value: &Value) -> Result<Vec<String>, Error> {
     let items = match value {
-        Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items,
         other => {
             return Err(invalid(
@@ -434,15 +461,26 @@ mod tests {
     }
 
     #[test]
-    fn a_list_that_is_not_exactly_payload_and_weight_is_one_payload() {
+    fn a_list_without_payload_and_weight_in_every_item_is_one_payload() {
         for p in [
             json!([]),
             json!([{"payload": 1}]),
-            json!([{"payload": 1, "weight": 1, "x": 2}]),
+            json!([{"payload": 1, "weight": 1}, 3]),
         ] {
             let l = plan(&input(json!({"payload": p.clone()}))).unwrap();
             assert_eq!(l.payloads, [p]);
         }
+        // Other keys beside them are allowed, as power-tuning allows them.
+        let named = json!([{"payload": 1, "weight": 1, "name": "small"}]);
+        let l = plan(&input(json!({"payload": named}))).unwrap();
+        assert_eq!(l.payloads, [json!(1)]);
+    }
+
+    #[test]
+    fn cold_starts_are_not_trimmed() {
+        assert_eq!(plan(&input(json!({}))).unwrap().discard_top_bottom, 0.2);
+        let cold = json!({"onlyColdStarts": true, "discardTopBottom": 0.3});
+        assert_eq!(plan(&input(cold)).unwrap().discard_top_bottom, 0.0);
     }
 
     #[test]
@@ -462,10 +500,21 @@ mod tests {
         }
         let p = json!([{"payload": 1, "weight": 1}, {"payload": 2, "weight": 1}]);
         let e = error(json!({"payload": p.clone(), "repetitions": 1}));
-        assert!(e.contains("at least as many repetitions"), "{e}");
+        assert!(e.contains("at least as many rounds"), "{e}");
         let p = json!([{"payload": 1, "weight": 1}, {"payload": 2, "weight": 100}]);
         let e = error(json!({"payload": p, "repetitions": 3}));
-        assert!(e.contains("gets no round"), "{e}");
+        assert!(
+            e.contains("weighted payload 0") && e.contains("gets no round"),
+            "{e}"
+        );
+        // The last payload must earn its round too (power-tuning checks it before it hands
+        // the last one the rest).
+        let p = json!([{"payload": 1, "weight": 100}, {"payload": 2, "weight": 1}]);
+        let e = error(json!({"payload": p, "repetitions": 3}));
+        assert!(
+            e.contains("weighted payload 1") && e.contains("gets no round"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -488,8 +537,9 @@ mod tests {
             allowed_exceptions(&json!(["Job.guest", "Sandbox.Timedout"])).unwrap(),
             ["Job.guest", "Sandbox.Timedout"]
         );
-        assert!(allowed_exceptions(&Value::Null).unwrap().is_empty());
+        assert!(allowed_exceptions(&json!([])).unwrap().is_empty());
         for bad in [
+            Value::Null,
             json!("Job.guest"),
             json!([1]),
             json!([""]),
@@ -519,6 +569,11 @@ mod tests {
         assert!(e.contains("must be a string"), "{e}");
         let e = error(json!({"autoOptimizeAlias": "live"}));
         assert!(e.contains("only used with `autoOptimize`"), "{e}");
+        // null is no alias, as the state machine's HasAlias reads it.
+        plan(&input(
+            json!({"autoOptimize": true, "autoOptimizeAlias": null}),
+        ))
+        .unwrap();
     }
 
     #[test]

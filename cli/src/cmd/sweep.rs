@@ -325,6 +325,7 @@ impl Plan {
                 rounds: Vec::new(),
                 sleep_seconds: 0,
                 invocations: 0,
+                discard_top_bottom: 0.2,
             },
         }
     }
@@ -518,7 +519,7 @@ fn estimate(args: &Args, plan: &Plan) -> String {
     text.push_str(&format!(
         "estimate on AWS{}:\n",
         if args.aws {
-            ""
+            " (at x86_64 prices: the sweep reads the function's own architecture when it runs, and arm64 is about 20% cheaper per GB-s)"
         } else {
             " (locally nothing is billed)"
         }
@@ -575,7 +576,9 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         _ => None,
     };
     let output = match run_local(&args, &plan, choice, setup.as_ref()).await? {
-        Finished::Probe(samples) => return probe_result(&samples),
+        Finished::Probe(samples) => {
+            return probe_result(&samples, &plan.options.allowed_exceptions);
+        }
         Finished::Analysis(output) => output,
     };
     let wall = started.elapsed();
@@ -631,7 +634,7 @@ impl Finished {
 /// Shows an execution's answer; the exit code says whether it was a success.
 fn finish(output: Finished, args: &Args) -> Result<ExitCode> {
     match output {
-        Finished::Probe(samples) => probe_result(&samples),
+        Finished::Probe(samples) => probe_result(&samples, &args.allowed_exceptions),
         Finished::Analysis(output) => {
             crate::cmd::report::show(&output, &args.out)?;
             optimized(&output, args.auto_optimize)?;
@@ -641,8 +644,8 @@ fn finish(output: Finished, args: &Args) -> Result<ExitCode> {
 }
 
 /// `--probe`: one line per configuration, and exit 1 when any failed.
-fn probe_result(samples: &Value) -> Result<ExitCode> {
-    let samples = powersweep_analyzer::parse_samples(samples)
+fn probe_result(samples: &Value, allowed: &[String]) -> Result<ExitCode> {
+    let samples = powersweep_analyzer::parse_samples_allowing(samples, allowed)
         .context("the probe's samples cannot be read")?;
     let mut failed = 0;
     println!("probe: each configuration invoked once, nothing analyzed");
@@ -685,8 +688,19 @@ fn optimized(output: &AnalyzerOutput, asked: bool) -> Result<()> {
         return Ok(());
     };
     if let Some(error) = &done.error {
+        let applied = match (done.memory_mb, done.threads, &done.version) {
+            (Some(m), Some(t), Some(v)) => format!(
+                "$LATEST and version {v} have {m} MB and {}={t}, the alias was not moved",
+                powersweep_host::env::THREADS
+            ),
+            (Some(m), Some(t), None) => format!(
+                "$LATEST has {m} MB and {}={t}, no version was published",
+                powersweep_host::env::THREADS
+            ),
+            _ => "nothing was applied".to_owned(),
+        };
         bail!(
-            "auto-optimize failed (the sweep's results are written): {}: {}",
+            "auto-optimize failed ({applied}; the sweep's results are written): {}: {}",
             crate::terminal::escape(error),
             crate::terminal::escape(done.cause.as_deref().unwrap_or(""))
         );

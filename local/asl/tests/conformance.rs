@@ -8,7 +8,7 @@
 //! the account `111111111111` in an ARN any account. Errors must match exactly; causes are compared the same way,
 //! and mismatches are printed (they do not fail a case).
 //!
-//! Run one case: `CASE='substring of id' cargo test -p powersweep-asl --test conformance -- --ignored one_case --nocapture`.
+//! Another corpus: `POWERSWEEP_ASL_CASES=/path/cases.jsonl`. Run one case: `CASE='substring of id' cargo test -p powersweep-asl --test conformance -- --ignored one_case --nocapture`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +16,12 @@ use std::sync::Arc;
 use powersweep_asl::{Engine, Outcome, StateMachine, TaskRegistry, VirtualClock};
 use serde_json::Value;
 
+/// The recorded cases: `POWERSWEEP_ASL_CASES` names another file of the same format (e.g.
+/// more recordings), else `../shared/asl-conformance/cases.jsonl` beside the checkout.
 fn corpus() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("POWERSWEEP_ASL_CASES") {
+        return Some(PathBuf::from(p));
+    }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/asl-conformance/cases.jsonl");
     p.exists().then_some(p)

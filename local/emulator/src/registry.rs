@@ -111,7 +111,12 @@ pub(crate) struct VersionConfig {
     pub memory_mb: u32,
     pub timeout_s: u32,
     pub environment: BTreeMap<String, String>,
+    /// `$LATEST`'s description, copied into a version when published: the configuration
+    /// `PublishVersion` compares.
     pub description: String,
+    /// A published version's own `Description` (`PublishVersion`'s parameter): shown as the
+    /// version's description, never compared.
+    pub version_description: Option<String>,
     /// Fixed at creation (Lambda changes it only with the code).
     pub architecture: String,
     pub last_modified: String,
@@ -306,6 +311,7 @@ impl Registry {
             timeout_s: spec.timeout_s,
             environment: spec.environment,
             description: String::new(),
+            version_description: None,
             architecture,
             last_modified: now_iso(),
             revision_id: uuid::Uuid::new_v4().to_string(),
@@ -425,7 +431,11 @@ impl Registry {
             environment: EnvironmentResponse {
                 variables: t.config.environment.clone(),
             },
-            description: t.config.description.clone(),
+            description: t
+                .config
+                .version_description
+                .clone()
+                .unwrap_or_else(|| t.config.description.clone()),
             package_type: "Zip".into(),
             architectures: vec![t.config.architecture.clone()],
         })
@@ -501,9 +511,7 @@ impl Registry {
         f.next_version += 1;
         let mut config = f.latest.clone();
         config.generation = generation;
-        if let Some(d) = description {
-            config.description = d.to_owned();
-        }
+        config.version_description = description.map(str::to_owned);
         config.last_modified = now_iso();
         f.versions.insert(n, config);
         self.configuration(&name, Some(&n.to_string()))
@@ -534,7 +542,8 @@ impl Registry {
                 let aliases = self.aliases.pointing_at(&name, v);
                 if !aliases.is_empty() {
                     return Err(LambdaApiError::conflict(format!(
-                        "Unable to delete version because the following aliases reference it: {aliases:?}"
+                        "Unable to delete version because the following aliases reference it: [{}]",
+                        aliases.join(", ")
                     )));
                 }
                 let Some(f) = self.functions.get_mut(&name) else {
@@ -554,6 +563,8 @@ impl Registry {
         function_name: &str,
         alias: &str,
     ) -> Result<(String, String), LambdaApiError> {
+        // Lambda validates the request before it looks anything up.
+        crate::aliases::check_name(alias)?;
         let (name, q) = self.parse_name(function_name, None)?;
         if q.is_some() {
             return Err(LambdaApiError::invalid(
@@ -569,6 +580,17 @@ impl Registry {
 
     /// A version an alias may point at: `$LATEST` or a published one.
     fn check_version(&self, name: &str, version: &str) -> Result<(), LambdaApiError> {
+        let numbered = !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit());
+        if version != LATEST && !numbered {
+            return Err(LambdaApiError::new(
+                crate::error::ErrorType::Validation,
+                format!(
+                    "1 validation error detected: Value '{version}' at 'functionVersion' failed \
+                     to satisfy constraint: Member must satisfy regular expression pattern: \
+                     (\\$LATEST|[0-9]+)"
+                ),
+            ));
+        }
         let known = version == LATEST
             || version.parse::<u64>().ok().is_some_and(|n| {
                 self.functions
@@ -591,7 +613,6 @@ impl Registry {
         description: &str,
     ) -> Result<AliasConfiguration, LambdaApiError> {
         let (name, arn) = self.alias_target(function_name, alias)?;
-        crate::aliases::check_name(alias)?;
         self.check_version(&name, version)?;
         self.aliases.create(&name, alias, version, description, arn)
     }
@@ -749,11 +770,11 @@ mod tests {
             ..Default::default()
         };
         r.update("f", one("second")).unwrap();
-        assert_eq!(
-            r.publish("f", None).unwrap().version,
-            "2",
-            "a new description publishes"
-        );
+        let two = r.publish("f", Some("labelled")).unwrap();
+        assert_eq!(two.version, "2", "a new description publishes");
+        assert_eq!(two.description, "labelled");
+        // A label of its own is not a change: nothing new to publish.
+        assert_eq!(r.publish("f", Some("another label")).unwrap().version, "2");
         let a = r.create_alias("f", "live", "1", "").unwrap();
         assert_eq!(a.alias_arn, "arn:aws:lambda:us-east-1:1:function:f:live");
         assert_eq!(r.target("f", Some("live")).unwrap().version, "1");
@@ -771,7 +792,15 @@ mod tests {
         for bad in ["42", "no.dots", ""] {
             let e = r.create_alias("f", bad, "2", "").unwrap_err();
             assert_eq!(e.error_type, ErrorType::Validation, "{bad}");
+            let e = r.create_alias("missing", bad, "2", "").unwrap_err();
+            assert_eq!(
+                e.error_type,
+                ErrorType::Validation,
+                "validated first: {bad}"
+            );
         }
+        let e = r.create_alias("f", "v", "two", "").unwrap_err();
+        assert_eq!(e.error_type, ErrorType::Validation);
         assert_eq!(
             r.create_alias("f", "old", "9", "").unwrap_err().error_type,
             ErrorType::ResourceNotFound
