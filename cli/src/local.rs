@@ -41,6 +41,10 @@ pub struct LocalSettings {
     pub duration_model: Option<Arc<dyn DurationModel>>,
     /// The architecture the host function reports (its prices); it runs on this machine's.
     pub architecture: Architecture,
+    /// The one workload the run needs: only it is precompiled into the task root (a
+    /// Python component takes seconds to compile, and a sweep of another would pay for it).
+    /// `None` takes every workload of the folder.
+    pub workload: Option<String>,
 }
 
 /// The emulator with the host function created in it.
@@ -57,9 +61,11 @@ impl LocalLambda {
         crate::signals::prepare_local_run();
         let meter = matches!(settings.cpu_mode, CpuModeChoice::Model);
         let guests_dir = settings.guests_dir.clone();
-        let task_root = tokio::task::spawn_blocking(move || task_root(&guests_dir, meter))
-            .await
-            .context("preparing the task root failed")??;
+        let only = settings.workload.clone();
+        let task_root =
+            tokio::task::spawn_blocking(move || task_root(&guests_dir, meter, only.as_deref()))
+                .await
+                .context("preparing the task root failed")??;
         let config = EmulatorConfig {
             vcpu_mb: settings.vcpu_mb,
             cpu_mode: settings.cpu_mode,
@@ -158,7 +164,7 @@ pub fn host_environment(
 /// component beside its code precompiled for the environments' engine (metered in the model
 /// mode). Compiling here, uncapped and once, rather than in each environment: at 128 MB an
 /// environment has 0.07 vCPU, and every environment of a sweep compiled every guest.
-fn task_root(guests_dir: &Path, meter: bool) -> Result<tempfile::TempDir> {
+fn task_root(guests_dir: &Path, meter: bool, only: Option<&str>) -> Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new()
         .prefix(&crate::stale::task_root_prefix())
         .tempdir()?;
@@ -166,8 +172,8 @@ fn task_root(guests_dir: &Path, meter: bool) -> Result<tempfile::TempDir> {
     std::os::unix::fs::symlink(&exe, dir.path().join("bootstrap"))?;
     let guests = dir.path().join("guests");
     std::fs::create_dir(&guests)?;
-    let failed =
-        powersweep_host::precompile_folder(guests_dir, &guests, meter).with_context(|| {
+    let failed = powersweep_host::precompile_folder(guests_dir, &guests, meter, only)
+        .with_context(|| {
             format!(
                 "cannot read the guests folder `{}`; build it with `cargo xtask build-guests`",
                 guests_dir.display()

@@ -42,6 +42,10 @@ enum Command {
     Sweep(Box<cmd::sweep::Args>),
     /// Render the report again from a results.json file.
     Report(cmd::report::Args),
+    /// Create a workload project from a template (Rust, Python or JavaScript).
+    New(cmd::new::Args),
+    /// Build a workload project into NAME.wasm in the guests folder.
+    Build(cmd::build::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,8 @@ fn main() -> ExitCode {
             Command::Exec(args) => cmd::exec::run(args).await,
             Command::Sweep(args) => cmd::sweep::run(*args).await,
             Command::Report(args) => cmd::report::run(args).await,
+            Command::New(args) => cmd::new::run(args).await,
+            Command::Build(args) => cmd::build::run(args).await,
         }
     });
     match result {

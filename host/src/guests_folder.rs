@@ -20,13 +20,14 @@ pub fn precompile_folder(
     src: &Path,
     dest: &Path,
     meter: bool,
+    only: Option<&str>,
 ) -> std::io::Result<Vec<(String, LoadError)>> {
     let mut failed = Vec::new();
     let mut components: Vec<_> = std::fs::read_dir(src)?
         .filter_map(|entry| {
             let path = entry.ok()?.path();
             let stem = path.file_stem()?.to_str()?.to_string();
-            (path.extension()? == "wasm").then_some((stem, path))
+            (path.extension()? == "wasm" && only.is_none_or(|o| o == stem)).then_some((stem, path))
         })
         .collect();
     components.sort();
@@ -63,7 +64,7 @@ mod tests {
         std::fs::write(src.path().join("notes.txt"), b"not a component").unwrap();
         let dest = tempfile::tempdir().unwrap();
 
-        let failed = precompile_folder(src.path(), dest.path(), false).unwrap();
+        let failed = precompile_folder(src.path(), dest.path(), false, None).unwrap();
 
         assert_eq!(failed.len(), 1, "{failed:?}");
         assert_eq!(failed[0].0, "broken");

@@ -75,7 +75,7 @@ pub fn task_root() -> Result<tempfile::TempDir> {
     let guests = root_dir.path().join("guests");
     std::fs::create_dir(&guests)?;
     let dist = root().join("guests/dist");
-    let failed = powersweep_host::precompile_folder(&dist, &guests, false)
+    let failed = powersweep_host::precompile_folder(&dist, &guests, false, None)
         .with_context(|| format!("cannot lay out {}", dist.display()))?;
     if let Some((name, error)) = failed.first() {
         bail!("cannot precompile guest `{name}`: {error}");
@@ -96,23 +96,8 @@ pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
 
 /// Debian's stable compiler (`rustc-web`) and the standard library's source
 /// (`rust-web-src`): the route to wasm and to the other Lambda architecture where rustup
-/// lacks the target.
-pub const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
-pub const DEBIAN_RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library";
-
-/// Whether rustup has the standard library of `triple` installed.
-pub fn rustup_has(triple: &str) -> bool {
-    Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| {
-            o.status.success()
-                && String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .any(|l| l.trim() == triple)
-        })
-        .unwrap_or(false)
-}
+/// lacks the target. One definition, the toolchain crate's.
+pub use powersweep_toolchain::rust::{DEBIAN_RUST_SRC, DEBIAN_RUSTC, rustup_has};
 
 /// Whether `tool` is an executable file in a folder of `PATH`.
 pub fn on_path(tool: &str) -> bool {

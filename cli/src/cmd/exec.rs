@@ -7,8 +7,8 @@
 use crate::input::json_arg;
 use anyhow::{Context, Result};
 use powersweep_asl::{
-    DEFINITION_QUOTA_BYTES, Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome,
-    PAYLOAD_QUOTA_BYTES, StateMachine, TaskRegistry, VirtualClock,
+    DEFINITION_QUOTA_BYTES, EXECUTION_QUOTA_SECONDS, Engine, EngineConfig, HISTORY_EVENTS_QUOTA,
+    Outcome, PAYLOAD_QUOTA_BYTES, StateMachine, TaskRegistry, VirtualClock,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +72,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     let config = EngineConfig {
         max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
         payload_limit: (!args.lift_quotas).then_some(PAYLOAD_QUOTA_BYTES),
+        max_execution_seconds: (!args.lift_quotas).then_some(EXECUTION_QUOTA_SECONDS),
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(TaskRegistry::new()).with_config(config);

@@ -169,6 +169,7 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
         environment,
         // Lambda's default; one invocation prices nothing.
         architecture: powersweep_analyzer::Architecture::X86_64,
+        workload: Some(args.workload.clone()),
     };
     let lambda = LocalLambda::start(&settings).await?;
     let share = lambda.emulator().cpu_share(args.memory);

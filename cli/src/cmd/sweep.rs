@@ -811,6 +811,7 @@ async fn run_local(
             .clone()
             .map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
         architecture: plan.architecture,
+        workload: Some(plan.workload.clone()),
     };
     let lambda = LocalLambda::start(&settings).await?;
     let emulator = lambda.emulator();
@@ -858,6 +859,8 @@ async fn run_local(
     powersweep_asl::lambda::register_lambda(&mut tasks, service);
     let config = EngineConfig {
         max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
+        max_execution_seconds: (!args.lift_quotas)
+            .then_some(powersweep_asl::EXECUTION_QUOTA_SECONDS),
         ..EngineConfig::default()
     };
     let execution = Engine::new(tasks)

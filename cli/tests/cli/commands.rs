@@ -236,10 +236,9 @@ fn one_unusable_component_leaves_the_others_invocable_through_the_emulator() {
     ]);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("warning: workload `broken` is unusable"),
-        "{err}"
-    );
+    // Only the workload invoked is loaded (and precompiled): `powersweep guests` is where the
+    // broken one is named.
+    assert!(!err.contains("broken"), "{err}");
     let response: Value = serde_json::from_slice(&out.stdout).expect("JSON response");
     assert_eq!(response["errors"], serde_json::json!([]), "{response}");
 }

@@ -26,6 +26,10 @@ pub const PAYLOAD_QUOTA_BYTES: usize = 262_144;
 /// AWS's largest state machine definition, in bytes (a hard quota).
 pub const DEFINITION_QUOTA_BYTES: usize = 1_048_576;
 
+/// AWS's longest Standard execution, in seconds: one year (365 days). Past it the execution
+/// times out with `States.Timeout`, as one with a shorter top-level `TimeoutSeconds` does.
+pub const EXECUTION_QUOTA_SECONDS: u64 = 365 * 24 * 60 * 60;
+
 /// Settings of an [`Engine`].
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -38,6 +42,9 @@ pub struct EngineConfig {
     /// Standard workflows, [`HISTORY_EVENTS_QUOTA`], by default). Past it the execution fails
     /// with `States.Runtime`, as on AWS. `None` lifts it (memory then grows with the history).
     pub max_history_events: Option<u64>,
+    /// The longest an execution may run on its clock ([`EXECUTION_QUOTA_SECONDS`] by
+    /// default; a top-level `TimeoutSeconds` may shorten it). `None` lifts it.
+    pub max_execution_seconds: Option<u64>,
     /// Fail the execution with `States.Runtime` after this many state transitions (Map
     /// iterations and branches count too). `None` (the default) means no limit; AWS's own
     /// limit is 25,000 history events, which a 10,000-item inline Map already exceeds.
@@ -56,6 +63,7 @@ impl Default for EngineConfig {
             record_history: true,
             payload_limit: Some(PAYLOAD_QUOTA_BYTES),
             max_history_events: Some(HISTORY_EVENTS_QUOTA),
+            max_execution_seconds: Some(EXECUTION_QUOTA_SECONDS),
             max_transitions: None,
             region: "us-east-1".into(),
             account: "123456789012".into(),
@@ -162,7 +170,11 @@ impl Engine {
         );
         let history = Arc::new(History::new(cfg.record_history, cfg.max_history_events));
         let start_time = self.clock.now();
-        let deadline = machine.root.timeout_seconds.map(|s| {
+        let limit = match (machine.root.timeout_seconds, cfg.max_execution_seconds) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let deadline = limit.map(|s| {
             start_time + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
         });
         let exec = Arc::new(Exec {
@@ -213,7 +225,7 @@ impl Engine {
                 }
                 Err(f) => {
                     let ty = if f.error.as_deref() == Some("States.Timeout")
-                        && exec.deadline.is_some_and(|d| exec.clock.now() > d)
+                        && exec.deadline.is_some_and(|d| exec.clock.now() >= d)
                     {
                         EventType::ExecutionTimedOut
                     } else {

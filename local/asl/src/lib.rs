@@ -44,8 +44,8 @@
 
 pub use clock::{Clock, Sleep, SystemClock, VirtualClock};
 pub use engine::{
-    DEFINITION_QUOTA_BYTES, Engine, EngineConfig, Execution, HISTORY_EVENTS_QUOTA, Outcome,
-    PAYLOAD_QUOTA_BYTES,
+    DEFINITION_QUOTA_BYTES, EXECUTION_QUOTA_SECONDS, Engine, EngineConfig, Execution,
+    HISTORY_EVENTS_QUOTA, Outcome, PAYLOAD_QUOTA_BYTES,
 };
 pub use error::{Failure, ParseError, ParseErrorKind, StatesError};
 pub use history::{EventType, History, HistoryEvent, StateType};

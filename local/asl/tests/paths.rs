@@ -77,18 +77,19 @@ async fn wait_seconds_path_takes_a_non_negative_integer() {
 }
 
 /// test_wait.py `test_wait_timestamppath` with a far timestamp (recorded 2023-12-13): AWS
-/// keeps a delay in 31 bits of seconds.
+/// keeps a delay in 31 bits of seconds, and refuses a longer one at once.
 #[tokio::test]
 async fn a_wait_past_31_bits_of_seconds_is_too_long() {
     let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": true}}});
     let far = (chrono::Utc::now() + chrono::Duration::days(24_856)).to_rfc3339();
     let out = run(def.clone(), json!({"at": far})).await;
     assert_eq!(out, runtime(at("W", "Wait state delay is too long.")));
+    // A delay that fits is accepted; the execution then ends at AWS's one-year quota.
     let near = (chrono::Utc::now() + chrono::Duration::days(24_854)).to_rfc3339();
-    assert!(matches!(
-        run(def, json!({"at": near})).await,
-        Outcome::Succeeded(_)
-    ));
+    match run(def, json!({"at": near})).await {
+        Outcome::Failed { error, .. } => assert_eq!(error.as_deref(), Some("States.Timeout")),
+        other => panic!("{other:?}"),
+    }
 }
 
 fn map_with(field: &str, path: &str) -> Value {
@@ -192,4 +193,45 @@ async fn bracket_names_reach_keys_with_any_character() {
         run(def, input).await,
         Outcome::Succeeded(json!({"space": 1, "apostrophe": 2, "double": 2, "nested": 3}))
     );
+}
+
+/// The developer guide (Task state: "TimeoutSecondsPath … must select fields whose values
+/// are positive integers"): a task that outlives the referenced seconds times out; a path to
+/// 0, a negative or fractional number, or nothing, is a runtime error. No AWS recording has
+/// this cause, so its words are ours; the error name is AWS's.
+#[tokio::test]
+async fn task_timeout_seconds_path_takes_a_positive_integer() {
+    use powersweep_asl::{TaskError, handler_fn};
+    let run_with = |input: Value| async move {
+        let tasks = TaskRegistry::new().with(
+            "arn:never",
+            handler_fn(|_| std::future::pending::<Result<Value, TaskError>>()),
+        );
+        let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:never",
+            "TimeoutSecondsPath": "$.t", "End": true}}});
+        let machine = StateMachine::from_value(&def).expect("a valid definition");
+        Engine::new(tasks)
+            .with_clock(Arc::new(VirtualClock::new()))
+            .run(&machine, input)
+            .await
+    };
+    match run_with(json!({"t": 5})).await {
+        Outcome::Failed { error, .. } => assert_eq!(error.as_deref(), Some("States.Timeout")),
+        other => panic!("{other:?}"),
+    }
+    for bad in [
+        json!({"t": 0}),
+        json!({"t": -1}),
+        json!({"t": 1.5}),
+        json!({}),
+    ] {
+        match run_with(bad.clone()).await {
+            Outcome::Failed { error, cause } => {
+                assert_eq!(error.as_deref(), Some("States.Runtime"), "{bad}");
+                let cause = cause.unwrap_or_default();
+                assert!(cause.contains("TimeoutSecondsPath"), "{bad}: {cause}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
 }

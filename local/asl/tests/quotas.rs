@@ -1,7 +1,7 @@
 //! AWS's quotas for Standard workflows, enforced by default with AWS's own error: 25,000
 //! history events per execution (the last event the machine makes is 24,999, the failure is
-//! 25,000). Every case that once grew memory until killed ends in bounded time. (Inline
-//! Maps' 40 iterations at once: `tests/engine.rs`.)
+//! 25,000), and one year per execution. Every case that once grew memory until killed ends in
+//! bounded time. (Inline Maps' 40 iterations at once: `tests/engine.rs`.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,4 +128,42 @@ async fn the_quota_counts_every_event_to_the_last() {
         matches!(&out, Outcome::Failed { error: Some(e), .. } if e == "States.Runtime"),
         "{out:?}"
     );
+}
+
+/// AWS's quota page: a Standard execution runs at most one year, then times out
+/// (`States.Timeout`, an `ExecutionTimedOut` event). A wait past it ends at the year, also as
+/// the last state; a shorter one passes; lifted, the long one passes too.
+#[tokio::test]
+async fn an_execution_ends_after_a_year() {
+    let day = 24 * 60 * 60;
+    let wait = |days: u64| {
+        StateMachine::from_value(&json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": days * day, "End": true}}}))
+        .expect("a valid definition")
+    };
+    let outcome = engine(EngineConfig::default())
+        .run(&wait(400), json!({}))
+        .await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            error: Some("States.Timeout".into()),
+            cause: Some("The execution timed out.".into())
+        }
+    );
+    let execution = engine(EngineConfig::default()).start(&wait(400), json!({}));
+    let history = execution.history().clone();
+    execution.wait().await;
+    let last = history.snapshot().pop().expect("events");
+    assert_eq!(last.event_type.name(), "ExecutionTimedOut");
+    let ok = engine(EngineConfig::default())
+        .run(&wait(364), json!({}))
+        .await;
+    assert!(matches!(ok, Outcome::Succeeded(_)), "{ok:?}");
+    let lifted = EngineConfig {
+        max_execution_seconds: None,
+        ..EngineConfig::default()
+    };
+    let ok = engine(lifted).run(&wait(400), json!({})).await;
+    assert!(matches!(ok, Outcome::Succeeded(_)), "{ok:?}");
 }

@@ -74,6 +74,18 @@ pub(super) async fn eval(
     if duration.as_secs() > i32::MAX as u64 {
         return Err(here.fail(StatesError::Runtime, "Wait state delay is too long."));
     }
+    // A wait past the execution's deadline (its TimeoutSeconds, or AWS's one-year quota) ends
+    // there: the execution times out rather than waiting on.
+    if let Some(deadline) = here.exec.deadline {
+        let left = (deadline - clock.now()).to_std().unwrap_or_default();
+        if duration > left {
+            clock.sleep(left.min(MAX_SLEEP)).await;
+            return Err(Failure::states(
+                StatesError::Timeout,
+                "The execution timed out.",
+            ));
+        }
+    }
     clock.sleep(duration.min(MAX_SLEEP)).await;
     let assigned = here.assign(io.assign.as_ref(), &eff, vars)?;
     let out = here.select_path(&io.output_path, eff, vars)?;
