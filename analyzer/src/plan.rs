@@ -168,7 +168,7 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
                 format!("must be a string, found {alias}"),
             ));
         };
-        check_alias(alias).map_err(|reason| invalid("autoOptimizeAlias", reason))?;
+        check_alias(alias)?;
         if !input.auto_optimize {
             return Err(invalid(
                 "autoOptimizeAlias",
@@ -361,13 +361,14 @@ pub fn allowed_exceptions(value: &Value) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-/// Lambda's rule for an alias name, with the reason it fails.
+/// Lambda's rule for an alias name.
 ///
 /// # Errors
-/// Why Lambda would reject `alias`.
-pub fn check_alias(alias: &str) -> Result<(), String> {
+/// [`Error::InvalidSetting`] on `autoOptimizeAlias`, saying why Lambda would reject `alias`.
+pub fn check_alias(alias: &str) -> Result<(), Error> {
+    let reject = |reason: String| Err(invalid("autoOptimizeAlias", reason));
     if alias.is_empty() || alias.chars().count() > ALIAS_MAX_CHARS {
-        return Err(format!(
+        return reject(format!(
             "{alias:?} must be 1 to {ALIAS_MAX_CHARS} characters long"
         ));
     }
@@ -375,12 +376,12 @@ pub fn check_alias(alias: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
     {
-        return Err(format!(
+        return reject(format!(
             "{alias:?} may hold only letters, digits, `-` and `_` (Lambda's alias names), not {c:?}"
         ));
     }
     if alias.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
+        return reject(format!(
             "{alias:?} is all digits, which Lambda reads as a version number"
         ));
     }

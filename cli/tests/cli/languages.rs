@@ -240,6 +240,25 @@ fn a_javascript_project_without_an_export_is_named_in_one_line() {
     );
 }
 
+/// A Rust project that leaves out `run`: wit-bindgen's trait makes it a compile error, and
+/// the error line is rustc's, naming the missing item. (A Rust component imports only the
+/// interfaces it uses, so another version of the WIT is not an error while nothing imports.)
+#[test]
+fn a_rust_project_without_an_export_is_named_in_one_line() {
+    let dir = new_project("broken-rs", "rust");
+    let lib = dir.path().join("broken-rs/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let without_run = source.replace(
+        "    fn run(task: String) -> Result<String, String> {\n        job::run(&task)\n    }\n",
+        "",
+    );
+    assert_ne!(without_run, source, "the edit applies");
+    std::fs::write(&lib, without_run).unwrap();
+    let out = powersweep(&["build", "broken-rs", "--guests", "guests"], dir.path());
+    let error = the_error_line(&out);
+    assert!(error.contains("missing: `run`"), "{error}");
+}
+
 #[test]
 fn a_folder_that_is_no_project_is_one_line() {
     let dir = tempfile::tempdir().unwrap();

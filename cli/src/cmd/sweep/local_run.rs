@@ -1,0 +1,219 @@
+//! A sweep on this machine: the state machine on the local ASL engine against the Lambda
+//! emulator (with the in-process analyzer), progress, cleanup checks, the history count,
+//! and the check of an auto-optimized alias.
+
+use super::Args;
+use super::outcome::Finished;
+use super::plan::Plan;
+use crate::input::guests_dir;
+use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
+use crate::modeled::{Setup, WorkModel};
+use crate::progress::Progress;
+use anyhow::{Context, Result, bail};
+use powersweep_analyzer::LocalRun;
+use powersweep_asl::{
+    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, StateMachine, TaskRegistry,
+};
+use powersweep_emulator::{CpuModeChoice, CpuShare};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub(super) async fn run_local(
+    args: &Args,
+    plan: &Plan,
+    cpu_mode: CpuModeChoice,
+    model: Option<&Setup>,
+) -> Result<Finished> {
+    let guests = guests_dir(args.guests.clone());
+    let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
+    let text = text
+        .replace("${HostFunctionName}", HOST_FUNCTION)
+        .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
+    let machine =
+        StateMachine::parse(&text).with_context(|| format!("invalid state machine {source}"))?;
+
+    let environment =
+        crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
+    let work_model = model.map(|setup| WorkModel::new(setup.params.clone()));
+    let settings = LocalSettings {
+        guests_dir: guests,
+        vcpu_mb: plan.vcpu_mb,
+        cpu_mode,
+        memory_mb: 1769,
+        timeout_s: args.timeout,
+        environment,
+        duration_model: work_model
+            .clone()
+            .map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
+        architecture: plan.architecture,
+        workload: Some(plan.workload.clone()),
+    };
+    let lambda = LocalLambda::start(&settings).await?;
+    let emulator = lambda.emulator();
+    eprintln!(
+        "cpu: {} (1 vCPU = {} MB)",
+        emulator.cpu_mode(),
+        plan.vcpu_mb
+    );
+    if let Some(reason) = emulator.cgroup_fallback_reason() {
+        eprintln!("note: no cgroup ({reason}); the host throttles itself");
+    }
+    // In the `model` mode Lambda's share is computed, not enforced: nothing is capped.
+    let capped: Vec<(u32, CpuShare)> = plan
+        .memory
+        .iter()
+        .map(|&memory| (memory, emulator.cpu_share(memory)))
+        .filter(|(_, share)| share.capped && model.is_none())
+        .collect();
+    let local = LocalRun {
+        cpu_mode: emulator.cpu_mode().to_string(),
+        vcpu_mb: plan.vcpu_mb,
+        host_cores: u32::try_from(powersweep_emulator::host_cores()).unwrap_or(u32::MAX),
+        model: model.map(|setup| setup.run.clone()),
+    };
+    for (memory, share) in &capped {
+        eprintln!(
+            "note: {memory} MB asks for {:.2} vCPUs but this machine has {} cores: its results are capped at {:.2}",
+            share.lambda_vcpus, local.host_cores, share.vcpus
+        );
+    }
+
+    let progress = Arc::new(Progress::new(plan.invocations()));
+    let done = Arc::new(AtomicU64::new(0));
+    let service = {
+        let (progress, done) = (progress.clone(), done.clone());
+        lambda.service(move |payload| {
+            progress.set_done(done.fetch_add(1, Ordering::AcqRel) + 1);
+            if let (Some(m), Some(t)) = (payload["memoryMb"].as_u64(), payload["threads"].as_u64())
+            {
+                progress.set_message(format!("{m} MB × {t} threads"));
+            }
+        })
+    };
+    let mut tasks = TaskRegistry::new();
+    powersweep_asl::lambda::register_lambda(&mut tasks, service);
+    let config = EngineConfig {
+        max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
+        max_execution_seconds: (!args.lift_quotas)
+            .then_some(powersweep_asl::EXECUTION_QUOTA_SECONDS),
+        ..EngineConfig::default()
+    };
+    let execution = Engine::new(tasks)
+        .with_config(config)
+        .start(&machine, plan.input(None));
+    let history = execution.history().clone();
+    let outcome = tokio::select! {
+        outcome = execution.wait() => Ok(outcome),
+        signal = crate::signals::interrupted() => Err(signal),
+    };
+    progress.finish();
+    // autoOptimize left a version behind an alias on purpose; everything else must be gone.
+    let optimized = match &outcome {
+        Ok(Outcome::Succeeded(output)) => output.get("autoOptimized").cloned(),
+        _ => None,
+    };
+    let kept = optimized
+        .as_ref()
+        .and_then(|o| o["version"].as_str())
+        .map(str::to_owned);
+    let mut left = lambda.versions_left();
+    left.retain(|v| Some(v) != kept.as_ref());
+    let memory = lambda.memory_mb();
+    let alias_check = match (&optimized, plan.layout.payloads.first()) {
+        (Some(o), Some(payload)) => match o["alias"].as_str() {
+            Some(alias) => Some(check_alias(&lambda, alias, &plan.workload, payload).await),
+            None => None,
+        },
+        _ => None,
+    };
+    lambda.shutdown().await;
+    // A signal ends here: "interrupted by SIGTERM; every local environment was stopped".
+    let outcome = outcome?;
+    eprintln!(
+        "cleanup: {} published versions left{}, host memory {} {} MB",
+        left.len(),
+        if kept.is_some() {
+            " (and the auto-optimized one)"
+        } else {
+            ""
+        },
+        if optimized.is_some() {
+            "now"
+        } else {
+            "back at"
+        },
+        memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+    );
+    if let Some(line) = alias_check {
+        eprintln!("{line}");
+    }
+    let shape = plan.shape();
+    eprintln!(
+        "history: {} events, {} state transitions; estimated {} and {} (on AWS about {} events with update polls; AWS's quota: {HISTORY_EVENTS_QUOTA} per execution)",
+        history.last_id(),
+        history.transitions(),
+        shape.local_history_events(),
+        shape.local_transitions(),
+        shape.history_events()
+    );
+    match outcome {
+        Outcome::Succeeded(output) => {
+            let mut output = match Finished::parse(output)? {
+                Finished::Analysis(output) => output,
+                probe @ Finished::Probe(_) => return Ok(probe),
+            };
+            for row in &mut output.rows {
+                row.capped_vcpus = capped
+                    .iter()
+                    .find(|(memory, _)| *memory == row.memory_mb)
+                    .map(|(_, share)| share.vcpus);
+            }
+            if let Some(work_model) = &work_model {
+                let rows = work_model.rows();
+                for row in &mut output.rows {
+                    row.modeled = rows.get(&(row.memory_mb, row.threads)).cloned();
+                }
+            }
+            output.local = Some(local);
+            Ok(Finished::Analysis(output))
+        }
+        Outcome::Failed { error, cause } => bail!(
+            "the sweep failed: {}: {}",
+            error.unwrap_or_else(|| "unknown error".into()),
+            cause.unwrap_or_default()
+        ),
+    }
+}
+
+/// One job through the alias `--auto-optimize-alias` pointed, without `threads`: the line
+/// says what it ran with, so a local sweep shows that the optimized configuration works.
+async fn check_alias(lambda: &LocalLambda, alias: &str, workload: &str, payload: &Value) -> String {
+    let request = powersweep_emulator::InvokeRequest {
+        function_name: HOST_FUNCTION.into(),
+        qualifier: Some(alias.into()),
+        payload: json!({"workload": workload, "payload": payload})
+            .to_string()
+            .into_bytes(),
+        log_type: powersweep_emulator::LogType::None,
+    };
+    match lambda.emulator().invoke(request).await {
+        Ok(out) => {
+            let answer: Value = serde_json::from_slice(&out.payload).unwrap_or(Value::Null);
+            match (answer["threads"].as_u64(), answer["memoryMb"].as_u64()) {
+                (Some(threads), Some(memory)) => format!(
+                    "checked: a job through alias {alias} (version {}) without `threads` ran on {threads} thread(s) at {memory} MB",
+                    out.executed_version
+                ),
+                _ => format!(
+                    "check of alias {alias} failed: {}",
+                    crate::terminal::escape(&String::from_utf8_lossy(&out.payload))
+                ),
+            }
+        }
+        Err(e) => format!(
+            "check of alias {alias} failed: {}: {}",
+            e.error_type, e.message
+        ),
+    }
+}
