@@ -5,27 +5,35 @@
 //! the interpretation of outcomes (response, function error, crash, OOM kill, timeout), and
 //! shutdown. It must not speak HTTP (`runtime_api.rs`), write cgroup files (`cgroup.rs`) or
 //! start processes itself (`environment.rs`).
+//!
+//! The warm-environment pools are `pools.rs`; one invocation on one environment (event,
+//! wait, REPORT, how it ended) is `invocation.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
-use tokio::sync::oneshot;
 
 use crate::aliases::AliasConfiguration;
 use crate::cgroup::{
-    CgroupV1, CgroupV2, CpuMode, DEFAULT_CFS_PERIOD_US, EnvLimits, NoCgroup, ResourceControl,
+    CgroupV1, CgroupV2, CpuMode, DEFAULT_CFS_PERIOD_US, NoCgroup, ResourceControl,
 };
 use crate::cpu_model::{self, CpuShare, DEFAULT_VCPU_MB};
 use crate::duration_model::DurationModel;
-use crate::environment::{ENV_VISIBLE_CORES, Environment, ExitInfo, SpawnSpec};
+use crate::environment::Environment;
 use crate::error::{ErrorType, LambdaApiError, StartError};
-use crate::registry::{ConfigUpdate, FunctionConfiguration, FunctionSpec, Registry, Target};
-use crate::report::{self, Report};
-use crate::runtime_api::{self, Event, Lifecycle, MAX_REQUEST_BYTES, Outcome};
+use crate::registry::{ConfigUpdate, FunctionConfiguration, FunctionSpec, Registry};
+use crate::report::Report;
+use crate::runtime_api::MAX_REQUEST_BYTES;
+
+mod invocation;
+mod pools;
+
+use invocation::Run;
+use pools::{Pool, PoolKey};
 
 /// How the emulator should cap CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -164,20 +172,6 @@ impl Leftovers {
     pub fn is_empty(&self) -> bool {
         self.pids.is_empty() && self.cgroup_dirs.is_empty()
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct PoolKey {
-    function: String,
-    version: String,
-}
-
-#[derive(Debug, Default)]
-struct Pool {
-    idle: Vec<Arc<Environment>>,
-    /// Environments of the current generation, idle or busy.
-    live: usize,
-    generation: u64,
 }
 
 /// A local Lambda: functions, versions, and real bootstrap processes serving them.
@@ -577,174 +571,6 @@ impl Emulator {
             Ok(())
         }
     }
-
-    /// A warm environment, or a new one (cold) within the limit.
-    async fn acquire(
-        &self,
-        key: &PoolKey,
-        target: &Target,
-        cpu: &CpuShare,
-    ) -> Result<(Arc<Environment>, bool), LambdaApiError> {
-        let mut stale = Vec::new();
-        let pick = {
-            let mut pools = lock(&self.inner.pools);
-            let pool = pools.entry(key.clone()).or_default();
-            if pool.generation != target.config.generation {
-                // The configuration changed: old environments must not serve it.
-                stale.append(&mut pool.idle);
-                pool.live = 0;
-                pool.generation = target.config.generation;
-            }
-            let mut warm = None;
-            while let Some(env) = pool.idle.pop() {
-                if env.is_dead() {
-                    pool.live = pool.live.saturating_sub(1);
-                    stale.push(env);
-                } else {
-                    warm = Some(env);
-                    break;
-                }
-            }
-            match warm {
-                Some(env) => Ok(Some(env)),
-                None if pool.live >= self.inner.config.max_environments_per_version => Err(()),
-                None => {
-                    pool.live += 1;
-                    Ok(None)
-                }
-            }
-        };
-        for env in stale {
-            self.inner.destroy(&env).await;
-        }
-        let Ok(warm) = pick else {
-            return Err(LambdaApiError::new(
-                ErrorType::TooManyRequests,
-                "Rate Exceeded.",
-            ));
-        };
-        if let Some(env) = warm {
-            return Ok((env, false));
-        }
-        match self.spawn(target, cpu).await {
-            Ok(env) => Ok((env, true)),
-            Err(e) => {
-                if let Some(pool) = lock(&self.inner.pools).get_mut(key)
-                    && pool.generation == target.config.generation
-                {
-                    pool.live = pool.live.saturating_sub(1);
-                }
-                Err(e)
-            }
-        }
-    }
-
-    async fn spawn(
-        &self,
-        target: &Target,
-        cpu: &CpuShare,
-    ) -> Result<Arc<Environment>, LambdaApiError> {
-        let inner = &self.inner;
-        let _starting = Starting::enter(inner);
-        if inner.shut.load(Ordering::SeqCst) {
-            return Err(LambdaApiError::service("the emulator is shut down"));
-        }
-        let n = inner.seq.fetch_add(1, Ordering::SeqCst);
-        let name = format!(
-            "e{}-{}-{}-{n}",
-            inner.id,
-            target.name,
-            target.version.trim_start_matches('$')
-        );
-        let c = &target.config;
-        let stream = format!(
-            "{}/[{}]{}",
-            chrono::Utc::now().format("%Y/%m/%d"),
-            target.version,
-            uuid::Uuid::new_v4().simple()
-        );
-        let mut env: BTreeMap<String, String> = c.environment.clone();
-        let lambda_vars = [
-            ("AWS_LAMBDA_FUNCTION_NAME", target.name.clone()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", target.version.clone()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", c.memory_mb.to_string()),
-            (
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{}", target.name),
-            ),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
-            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
-            ("LAMBDA_TASK_ROOT", c.task_root.display().to_string()),
-            ("LAMBDA_RUNTIME_DIR", c.task_root.display().to_string()),
-            ("AWS_REGION", inner.config.region.clone()),
-            ("AWS_DEFAULT_REGION", inner.config.region.clone()),
-            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".into()),
-            ("_HANDLER", "bootstrap".into()),
-            ("TZ", ":UTC".into()),
-            ("LANG", "en_US.UTF-8".into()),
-            ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
-            // Lambda's visible cores for the host to report: under a cgroup quota, std's
-            // `available_parallelism` answers floor(share), not what Lambda shows.
-            (ENV_VISIBLE_CORES, cpu.visible_cores.to_string()),
-        ];
-        // Lambda's reserved variables win over the function's own, as in Lambda.
-        for (k, v) in lambda_vars {
-            env.insert(k.to_string(), v);
-        }
-        let spec = SpawnSpec {
-            name,
-            bootstrap: c.bootstrap.clone(),
-            task_root: c.task_root.clone(),
-            env,
-            visible_cores: cpu.visible_cores,
-            limits: EnvLimits {
-                vcpus: cpu.vcpus,
-                init_vcpus: cpu.vcpus.max(cpu_model::INIT_VCPUS),
-                memory_mb: c.memory_mb,
-                period_us: inner.config.cfs_period_us,
-            },
-        };
-        let env = Environment::spawn(spec, inner.control.as_ref())
-            .await
-            .map_err(|e| LambdaApiError::service(format!("could not start an environment: {e}")))?;
-        tracing::debug!(env = %env.name, pid = env.pid, runtime_api = %env.runtime_api, "environment started");
-        lock(&inner.history).push((env.pid, env.cgroup_dirs()));
-        lock(&inner.envs).insert(env.name.clone(), env.clone());
-        if inner.shut.load(Ordering::SeqCst) {
-            inner.destroy(&env).await;
-            return Err(LambdaApiError::service("the emulator is shut down"));
-        }
-        Ok(env)
-    }
-
-    async fn release(&self, key: &PoolKey, generation: u64, env: Arc<Environment>, keep: bool) {
-        let discard = {
-            let mut pools = lock(&self.inner.pools);
-            match pools.get_mut(key) {
-                Some(pool) if pool.generation == generation => {
-                    if keep && !env.is_dead() && !self.inner.shut.load(Ordering::SeqCst) {
-                        pool.idle.push(env.clone());
-                        false
-                    } else {
-                        pool.live = pool.live.saturating_sub(1);
-                        true
-                    }
-                }
-                // Deleted, or the configuration changed meanwhile.
-                _ => true,
-            }
-        };
-        if discard {
-            self.inner.destroy(&env).await;
-        }
-    }
-}
-
-impl Inner {
-    async fn destroy(&self, env: &Arc<Environment>) {
-        env.destroy().await;
-        lock(&self.envs).remove(&env.name);
-    }
 }
 
 impl Drop for Inner {
@@ -782,283 +608,4 @@ fn process_alive(pid: i32) -> bool {
 
 fn epoch_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
-/// An invocation that ran past its timeout: the `Sandbox.Timedout` ending and Lambda's
-/// timestamped log line saying so.
-fn timed_out(request_id: &str, message: &str) -> (Ending, String) {
-    let line = format!(
-        "{} {request_id} {message}",
-        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
-    );
-    let ending = Ending::FunctionError {
-        error_type: "Sandbox.Timedout".into(),
-        payload: runtime_api::error_payload("Sandbox.Timedout", message),
-    };
-    (ending, line)
-}
-
-/// One invocation on one environment.
-struct Run<'a> {
-    inner: &'a Inner,
-    env: &'a Arc<Environment>,
-    target: &'a Target,
-    invoked_arn: String,
-    cold: bool,
-    cpu: CpuShare,
-}
-
-/// How an invocation ended, before formatting.
-enum Ending {
-    Response(Vec<u8>),
-    FunctionError {
-        error_type: String,
-        payload: Vec<u8>,
-    },
-}
-
-impl Run<'_> {
-    /// Run the invocation; returns the output and whether the environment may be reused.
-    async fn execute(self, payload: Vec<u8>) -> (InvokeOutput, bool) {
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let timeout = Duration::from_secs(u64::from(self.target.config.timeout_s));
-        let mut keep = true;
-        let mut init = None;
-        let ready = if self.cold {
-            match self.wait_ready(&request_id).await {
-                Ok(d) => {
-                    init = Some(d);
-                    Ok(())
-                }
-                Err(failure) => {
-                    keep = false;
-                    init = Some(self.env.started.elapsed());
-                    Err(failure)
-                }
-            }
-        } else {
-            Ok(())
-        };
-        let pre_log = self.env.take_log();
-        let (ending, duration, mut error_lines) = match ready {
-            Ok(()) => {
-                self.dispatch(&request_id, payload, timeout, &mut keep)
-                    .await
-            }
-            Err((ending, lines)) => (ending, Duration::ZERO, lines),
-        };
-        let measured = duration;
-        let (ending, duration) =
-            self.modeled(&request_id, ending, duration, timeout, &mut error_lines);
-        let max_memory = self.env.max_memory_bytes();
-        self.env.settle_output().await;
-        let during = self.env.take_log();
-
-        let mut report = Report::new(
-            &request_id,
-            duration,
-            init,
-            self.target.config.memory_mb,
-            max_memory,
-        );
-        if self.inner.config.duration_model.is_some() {
-            report.measured_duration_ms = Some(report::round2(measured.as_secs_f64() * 1e3));
-        }
-        let mut log = String::new();
-        log.push_str(&pre_log);
-        log.push_str(&report::start_line(&request_id, &self.target.version));
-        log.push('\n');
-        log.push_str(&during);
-        for line in &error_lines {
-            log.push_str(line);
-            log.push('\n');
-        }
-        log.push_str(&report::end_line(&request_id));
-        log.push('\n');
-        log.push_str(&report.line());
-        log.push('\n');
-
-        let (function_error, error_type, payload) = match ending {
-            Ending::Response(body) => (None, None, body),
-            Ending::FunctionError {
-                error_type,
-                payload,
-            } => (Some("Unhandled".to_string()), Some(error_type), payload),
-        };
-        let out = InvokeOutput {
-            status_code: 200,
-            executed_version: self.target.version.clone(),
-            function_error,
-            error_type,
-            log_result: None,
-            payload,
-            report,
-            log,
-            cold: self.cold,
-            cpu: self.cpu,
-        };
-        (out, keep)
-    }
-
-    /// In the `model` mode, a response's duration as the duration model computes it, and a
-    /// timeout when that passes the function's; otherwise (or when the response cannot be
-    /// modeled, which is logged) the measured one.
-    fn modeled(
-        &self,
-        request_id: &str,
-        ending: Ending,
-        measured: Duration,
-        timeout: Duration,
-        lines: &mut Vec<String>,
-    ) -> (Ending, Duration) {
-        let (Some(model), Ending::Response(body)) = (&self.inner.config.duration_model, &ending)
-        else {
-            return (ending, measured);
-        };
-        match model.model(self.target.config.memory_mb, &self.cpu, body) {
-            Ok(modeled) if modeled.duration > timeout => {
-                let message = format!(
-                    "{} (modeled: the job would take {:.2} s on Lambda)",
-                    report::timeout_message(timeout),
-                    modeled.duration.as_secs_f64()
-                );
-                let (ending, line) = timed_out(request_id, &message);
-                lines.push(line);
-                (ending, timeout)
-            }
-            Ok(modeled) => (Ending::Response(modeled.payload), modeled.duration),
-            Err(reason) => {
-                lines.push(format!(
-                    "{request_id} the duration model could not use this response ({reason}); Duration is the measured one"
-                ));
-                (ending, measured)
-            }
-        }
-    }
-
-    /// Wait for the first `next`; on failure, the ending and the log lines to add.
-    async fn wait_ready(&self, request_id: &str) -> Result<Duration, (Ending, Vec<String>)> {
-        let mut lifecycle = self.env.lifecycle();
-        let mut exit = self.env.exit();
-        let limit = self.inner.config.init_timeout;
-        let ready = async {
-            lifecycle
-                .wait_for(|s| !matches!(s, Lifecycle::Starting))
-                .await
-                .map(|s| s.clone())
-        };
-        tokio::select! {
-            biased;
-            state = ready => match state {
-                Ok(Lifecycle::Ready(at)) => {
-                    self.env.end_init();
-                    Ok(at.saturating_duration_since(self.env.started))
-                }
-                Ok(Lifecycle::InitError { error_type, payload }) => {
-                    self.env.kill();
-                    Err((Ending::FunctionError { error_type, payload }, vec![]))
-                }
-                Ok(Lifecycle::Starting) | Err(_) => Err(self.crashed(request_id, None)),
-            },
-            info = exit.wait_for(|e| e.is_some()) => {
-                let info = info.ok().and_then(|i| *i);
-                Err(self.crashed(request_id, info))
-            }
-            () = tokio::time::sleep(limit) => {
-                self.env.kill();
-                let message = format!(
-                    "Init timed out after {:.2} seconds: the runtime never called next",
-                    limit.as_secs_f64()
-                );
-                let line = format!(
-                    "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: timeout",
-                    limit.as_secs_f64() * 1000.0
-                );
-                Err((
-                    Ending::FunctionError {
-                        error_type: "Sandbox.Timedout".into(),
-                        payload: runtime_api::error_payload("Sandbox.Timedout", &message),
-                    },
-                    vec![line],
-                ))
-            }
-        }
-    }
-
-    /// The process died: an OOM kill or an exit.
-    fn crashed(&self, request_id: &str, info: Option<ExitInfo>) -> (Ending, Vec<String>) {
-        let how = info.map_or_else(|| "runtime lost".to_string(), |i| i.describe());
-        let error_type = if self.env.oom_kills() > 0 {
-            "Runtime.OutOfMemory"
-        } else {
-            "Runtime.ExitError"
-        };
-        let message = format!("RequestId: {request_id} Error: Runtime exited with error: {how}");
-        let lines = vec![message.clone(), error_type.to_string()];
-        (
-            Ending::FunctionError {
-                error_type: error_type.into(),
-                payload: runtime_api::error_payload(error_type, &message),
-            },
-            lines,
-        )
-    }
-
-    /// Hand the event over and wait for the answer, the process's death or the timeout.
-    /// Returns the ending, the invocation's duration and log lines to add.
-    async fn dispatch(
-        &self,
-        request_id: &str,
-        payload: Vec<u8>,
-        timeout: Duration,
-        keep: &mut bool,
-    ) -> (Ending, Duration, Vec<String>) {
-        let (reply_tx, reply_rx) = oneshot::channel();
-        let event = Event {
-            request_id: request_id.to_string(),
-            payload,
-            deadline_ms: epoch_ms() + u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-            function_arn: self.invoked_arn.clone(),
-            trace_id: runtime_api::new_trace_id(),
-            reply: reply_tx,
-        };
-        let mut exit = self.env.exit();
-        let t0 = Instant::now();
-        if self.env.send(event).await.is_err() {
-            *keep = false;
-            let info = *exit.borrow();
-            let (ending, lines) = self.crashed(request_id, info);
-            return (ending, t0.elapsed(), lines);
-        }
-        let (ending, lines) = tokio::select! {
-            biased;
-            outcome = reply_rx => match outcome {
-                Ok(Outcome::Response(body)) => (Ending::Response(body), vec![]),
-                Ok(Outcome::Error { error_type, payload }) => {
-                    (Ending::FunctionError { error_type, payload }, vec![])
-                }
-                Err(_) => {
-                    *keep = false;
-                    let info = *self.env.exit().borrow();
-                    self.crashed(request_id, info)
-                }
-            },
-            info = exit.wait_for(|e| e.is_some()) => {
-                *keep = false;
-                let info = info.ok().and_then(|i| *i);
-                self.crashed(request_id, info)
-            }
-            () = tokio::time::sleep(timeout) => {
-                *keep = false;
-                self.env.kill();
-                let (ending, line) = timed_out(request_id, &report::timeout_message(timeout));
-                (ending, vec![line])
-            }
-        };
-        let duration = t0.elapsed();
-        if !*keep {
-            self.env.forget(request_id);
-        }
-        (ending, duration, lines)
-    }
 }
