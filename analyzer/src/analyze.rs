@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::power_tuning_link::{BASE_URL, Series, encode_url};
 use crate::recommend::recommend;
-use crate::visualization::{BASE_URL, Series, encode_url};
 use crate::{
     AnalyzerInput, AnalyzerOutput, DurationSource, Error, LambdaReport, Measurement, OptimizeTo,
     Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing, summarize,

@@ -81,14 +81,14 @@ pub use crate::output::{
     Recommendation, Recommendations, Row, RowModel, SampleRecord,
 };
 pub use crate::plan::{PlanInput, SweepLayout, plan};
+pub use crate::power_tuning_link::{
+    BASE_URL, DecodedSeries, DecodedVisualization, Series, VisualizationError, decode_url,
+    encode_url,
+};
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
 pub use crate::report::{REPORT_FILES, ReportError, render_csv, render_html, write_report};
 pub use crate::stats::{Summary, percentile, summarize};
-pub use crate::visualization::{
-    BASE_URL, DecodedSeries, DecodedVisualization, Series, VisualizationError, decode_url,
-    encode_url,
-};
 
 mod analyze;
 mod error;
@@ -97,8 +97,8 @@ mod input;
 pub mod lambda_report;
 mod output;
 pub mod plan;
+mod power_tuning_link;
 mod pricing;
 mod recommend;
 mod report;
 mod stats;
-mod visualization;

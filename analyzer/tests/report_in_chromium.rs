@@ -85,7 +85,7 @@ fn run_chromium(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -
 #[test]
 fn report_renders_both_charts_in_chromium() {
     let Some(browser) = chromium() else {
-        powersweep_tests::prerequisite_missing(
+        powersweep_test_support::prerequisite_missing(
             "report_renders_both_charts_in_chromium",
             "chromium is not installed (apt-get install -y chromium)",
         );

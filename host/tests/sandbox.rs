@@ -38,7 +38,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 fn host() -> Host {
-    let config = HostConfig::new(powersweep_tests::guests_dir());
+    let config = HostConfig::new(powersweep_test_support::guests_dir());
     Host::new(config, runtime().handle().clone()).expect("host")
 }
 

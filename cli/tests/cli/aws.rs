@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn moto() -> &'static str {
-    powersweep_tests::moto_url()
+    powersweep_test_support::moto_url()
 }
 
 /// One HTTP/1.1 request to moto; the whole response.

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 fn powersweep(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_powersweep"))
-        .current_dir(powersweep_tests::root())
+        .current_dir(powersweep_test_support::root())
         .args(args)
         .output()
         .expect("run powersweep")
@@ -182,7 +182,7 @@ fn exec_exit_codes() {
 fn mixed_guests() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
-        powersweep_tests::guests_dir().join("testbed.wasm"),
+        powersweep_test_support::guests_dir().join("testbed.wasm"),
         dir.path().join("testbed.wasm"),
     )
     .unwrap();

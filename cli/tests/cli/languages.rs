@@ -38,7 +38,10 @@ fn toolchain(test: &str, lang: &str) -> bool {
     };
     match missing {
         Some(what) => {
-            powersweep_tests::prerequisite_missing(test, &format!("{what} is not installed"));
+            powersweep_test_support::prerequisite_missing(
+                test,
+                &format!("{what} is not installed"),
+            );
             false
         }
         None => true,
@@ -136,10 +139,10 @@ fn new_build_and_invoke_from_an_empty_folder_in_each_language() {
 
 #[test]
 fn pbkdf2_in_each_language_gives_the_keys_of_pythons_hashlib() {
-    let root = powersweep_tests::root();
+    let root = powersweep_test_support::root();
     let guests = tempfile::tempdir().unwrap();
     std::fs::copy(
-        powersweep_tests::guests_dir().join("pbkdf2.wasm"),
+        powersweep_test_support::guests_dir().join("pbkdf2.wasm"),
         guests.path().join("pbkdf2.wasm"),
     )
     .unwrap();

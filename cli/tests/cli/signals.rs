@@ -26,7 +26,7 @@ fn cgroups_or_skip(test: &str) -> bool {
     match AVAILABLE.get_or_init(cgroups_available) {
         Ok(()) => true,
         Err(why) => {
-            powersweep_tests::prerequisite_missing(test, why);
+            powersweep_test_support::prerequisite_missing(test, why);
             false
         }
     }
@@ -67,7 +67,7 @@ fn cgroups_available() -> Result<(), String> {
 /// nobody reads could fill up and stall it).
 fn powersweep(args: &[&str], dir: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_powersweep"))
-        .current_dir(powersweep_tests::root())
+        .current_dir(powersweep_test_support::root())
         .args(args)
         .stdin(Stdio::null())
         .stdout(File::create(dir.join("stdout")).unwrap())

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 pub(crate) fn sweep(out: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_powersweep"))
-        .current_dir(powersweep_tests::root())
+        .current_dir(powersweep_test_support::root())
         .arg("sweep")
         .args(args)
         .arg("--out")
@@ -273,11 +273,11 @@ fn out_of_memory_and_timeout_are_error_rows() {
 
 #[test]
 fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
-    let url = powersweep_tests::moto_url();
+    let url = powersweep_test_support::moto_url();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let table = rt.block_on(async {
-        let client = powersweep_tests::dynamodb(url).await;
-        powersweep_tests::create_table(&client, "sweep-writer").await
+        let client = powersweep_test_support::dynamodb(url).await;
+        powersweep_test_support::create_table(&client, "sweep-writer").await
     });
     let dir = tempfile::tempdir().unwrap();
     let payload =
@@ -307,8 +307,8 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
         assert_eq!(r["errors"], 0, "{r}");
     }
     let items = rt.block_on(async {
-        let client = powersweep_tests::dynamodb(url).await;
-        powersweep_tests::scan_all(&client, &table).await
+        let client = powersweep_test_support::dynamodb(url).await;
+        powersweep_test_support::scan_all(&client, &table).await
     });
     // 2 memory sizes × 2 thread counts × 1 repetition × 20 items.
     assert_eq!(items.len(), 80);

@@ -14,10 +14,10 @@ fn host_for(table: &str, endpoint: &str) -> powersweep_host::Host {
 }
 
 fn check_table(table: &str, run_id: &str, items: u64) {
-    let url = powersweep_tests::moto_url();
+    let url = powersweep_test_support::moto_url();
     let found = runtime().block_on(async {
-        let client = powersweep_tests::dynamodb(url).await;
-        powersweep_tests::scan_all(&client, table).await
+        let client = powersweep_test_support::dynamodb(url).await;
+        powersweep_test_support::scan_all(&client, table).await
     });
     assert_eq!(found.len() as u64, items, "items in {table}");
     let mut indexes = BTreeSet::new();
@@ -46,7 +46,7 @@ fn check_table(table: &str, run_id: &str, items: u64) {
 
 #[test]
 fn single_and_batch_on_one_and_two_threads_write_exactly_the_items() {
-    let url = powersweep_tests::moto_url();
+    let url = powersweep_test_support::moto_url();
     for (mode, threads, items) in [
         ("single", 1, 30),
         ("single", 2, 30),
@@ -54,8 +54,9 @@ fn single_and_batch_on_one_and_two_threads_write_exactly_the_items() {
         ("batch", 2, 61),
     ] {
         let table = runtime().block_on(async {
-            let client = powersweep_tests::dynamodb(url).await;
-            powersweep_tests::create_table(&client, &format!("writer-{mode}-{threads}")).await
+            let client = powersweep_test_support::dynamodb(url).await;
+            powersweep_test_support::create_table(&client, &format!("writer-{mode}-{threads}"))
+                .await
         });
         let host = host_for(&table, url);
         let run_id = format!("run-{mode}-{threads}");

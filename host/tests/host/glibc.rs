@@ -8,7 +8,7 @@ const AL2023_GLIBC: (u32, u32) = (2, 34);
 #[test]
 fn bootstrap_needs_no_glibc_newer_than_amazon_linux_2023() {
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap"));
-    let newer = powersweep_tests::glibc_symbols_newer_than(bootstrap, AL2023_GLIBC)
+    let newer = powersweep_test_support::glibc_symbols_newer_than(bootstrap, AL2023_GLIBC)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         newer.is_empty(),
@@ -23,7 +23,7 @@ fn the_check_sees_versioned_glibc_symbols() {
     // Guards the check itself: with a ceiling of 2.0 every glibc import is "too new", so an
     // empty answer would mean the version table was not read at all.
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap"));
-    let newer = powersweep_tests::glibc_symbols_newer_than(bootstrap, (2, 0))
+    let newer = powersweep_test_support::glibc_symbols_newer_than(bootstrap, (2, 0))
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         newer

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A guests folder holding the testbed component and, under its name, the precompiled code
 /// of the pbkdf2 component: whoever loads the `.cwasm` runs pbkdf2 when asked for the testbed.
 fn folder_with_a_planted_cwasm() -> tempfile::TempDir {
-    let dist = powersweep_tests::guests_dir();
+    let dist = powersweep_test_support::guests_dir();
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(dist.join("testbed.wasm"), dir.path().join("testbed.wasm")).unwrap();
     let pbkdf2 = std::fs::read(dist.join("pbkdf2.wasm")).unwrap();
@@ -82,7 +82,7 @@ fn a_fifo_or_a_device_named_wasm_is_refused_without_reading_it() {
 
 #[test]
 fn one_unusable_component_does_not_stop_the_others() {
-    let dist = powersweep_tests::guests_dir();
+    let dist = powersweep_test_support::guests_dir();
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(dist.join("testbed.wasm"), dir.path().join("testbed.wasm")).unwrap();
     std::fs::write(dir.path().join("broken.wasm"), b"\0asm\x0d\0\x01\0").unwrap();

@@ -10,7 +10,7 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 pub fn config() -> HostConfig {
-    HostConfig::new(powersweep_tests::guests_dir())
+    HostConfig::new(powersweep_test_support::guests_dir())
 }
 
 pub fn host_with(config: HostConfig) -> Host {

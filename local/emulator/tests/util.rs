@@ -15,11 +15,11 @@ pub fn fake_runtime() -> PathBuf {
 }
 
 /// Whether `test` can run here: cgroups can be created. If not, says so loudly (and fails
-/// under `CI=true`, see `powersweep_tests::prerequisite_missing`); the caller returns.
+/// under `CI=true`, see `powersweep_test_support::prerequisite_missing`); the caller returns.
 pub async fn cgroups_or_skip(test: &str) -> bool {
     let available = cgroups_available().await;
     if !available {
-        powersweep_tests::prerequisite_missing(test, "no cgroup can be created here");
+        powersweep_test_support::prerequisite_missing(test, "no cgroup can be created here");
     }
     available
 }

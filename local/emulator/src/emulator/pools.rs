@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-
 use crate::cgroup::EnvLimits;
 use crate::cpu_model::{self, CpuShare};
 use crate::environment::{ENV_VISIBLE_CORES, Environment, SpawnSpec};
