@@ -41,6 +41,9 @@ const TYPE_OPS: &[&str] = &[
     "IsTimestamp",
 ];
 
+/// The fields of a Choice state beside the common ones.
+pub(super) const FIELDS: &[&str] = &["Choices", "Default", "InputPath", "OutputPath", "Assign"];
+
 pub(super) fn choice(obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<Choice> {
     let rules = obj.req_arr("Choices")?;
     if rules.is_empty() {

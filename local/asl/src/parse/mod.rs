@@ -4,12 +4,22 @@
 //! Owns the ASL rules that can be checked before running: required and unknown fields,
 //! field types, transitions to existing states, reachability, path syntax, intrinsic syntax.
 //! It must not evaluate anything.
+//!
+//! Laid out like `spec/` and `eval/`: this file holds the machine, the checks every state
+//! shares (name, type, transitions, paths, templates, Retry, Catch, Assign); each state type's
+//! own fields and body are in its file (`pass.rs`, `task.rs`, `choice.rs`, `wait.rs`,
+//! `fail.rs`, `parallel.rs`, `map.rs`).
 
 mod choice;
+mod fail;
 mod fields;
+mod map;
+mod parallel;
+mod pass;
+mod task;
+mod wait;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde_json::{Map as JsonMap, Value};
 
@@ -23,6 +33,9 @@ use fields::{Obj, pointer};
 type R<T> = Result<T, ParseError>;
 
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
+
+/// The fields of a Succeed state beside [`COMMON`] (it has no body of its own).
+const SUCCEED_FIELDS: &[&str] = &["InputPath", "OutputPath"];
 
 /// Parses a whole definition.
 pub(crate) fn definition(doc: &Value) -> R<Machine> {
@@ -136,105 +149,14 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<State> 
     }
     let ty = obj.req_str("Type")?;
     let (allowed, terminal): (&[&str], bool) = match ty {
-        "Pass" => (
-            &[
-                "Next",
-                "End",
-                "InputPath",
-                "OutputPath",
-                "Parameters",
-                "Result",
-                "ResultPath",
-                "Assign",
-            ],
-            false,
-        ),
-        "Task" => (
-            &[
-                "Next",
-                "End",
-                "Resource",
-                "InputPath",
-                "OutputPath",
-                "Parameters",
-                "ResultSelector",
-                "ResultPath",
-                "Retry",
-                "Catch",
-                "TimeoutSeconds",
-                "TimeoutSecondsPath",
-                "HeartbeatSeconds",
-                "HeartbeatSecondsPath",
-                "Credentials",
-                "Assign",
-            ],
-            false,
-        ),
-        "Choice" => (
-            &["Choices", "Default", "InputPath", "OutputPath", "Assign"],
-            true,
-        ),
-        "Wait" => (
-            &[
-                "Next",
-                "End",
-                "Seconds",
-                "SecondsPath",
-                "Timestamp",
-                "TimestampPath",
-                "InputPath",
-                "OutputPath",
-                "Assign",
-            ],
-            false,
-        ),
-        "Succeed" => (&["InputPath", "OutputPath"], true),
-        "Fail" => (&["Error", "ErrorPath", "Cause", "CausePath"], true),
-        "Parallel" => (
-            &[
-                "Branches",
-                "Next",
-                "End",
-                "InputPath",
-                "OutputPath",
-                "Parameters",
-                "ResultSelector",
-                "ResultPath",
-                "Retry",
-                "Catch",
-                "Assign",
-            ],
-            false,
-        ),
-        "Map" => (
-            &[
-                "ItemProcessor",
-                "Iterator",
-                "ItemsPath",
-                "ItemSelector",
-                "Parameters",
-                "MaxConcurrency",
-                "MaxConcurrencyPath",
-                "ResultPath",
-                "ResultSelector",
-                "OutputPath",
-                "InputPath",
-                "Next",
-                "End",
-                "Retry",
-                "Catch",
-                "ToleratedFailurePercentage",
-                "ToleratedFailurePercentagePath",
-                "ToleratedFailureCount",
-                "ToleratedFailureCountPath",
-                "ItemReader",
-                "ResultWriter",
-                "ItemBatcher",
-                "Label",
-                "Assign",
-            ],
-            false,
-        ),
+        "Pass" => (pass::FIELDS, false),
+        "Task" => (task::FIELDS, false),
+        "Choice" => (choice::FIELDS, true),
+        "Wait" => (wait::FIELDS, false),
+        "Succeed" => (SUCCEED_FIELDS, true),
+        "Fail" => (fail::FIELDS, true),
+        "Parallel" => (parallel::FIELDS, false),
+        "Map" => (map::FIELDS, false),
         other => {
             return Err(ParseError::new(
                 obj.at("Type"),
@@ -287,51 +209,14 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<State> 
     }
 
     let body = match ty {
-        "Pass" => Body::Pass(Pass {
-            result: obj.get("Result").cloned(),
-        }),
-        "Task" => {
-            let timeout = seconds(obj, "TimeoutSeconds")?;
-            // Heartbeats need callback tasks, which run no differently here; the field is
-            // only validated.
-            if let (task::Seconds::Fixed(h), task::Seconds::Fixed(t)) =
-                (seconds(obj, "HeartbeatSeconds")?, &timeout)
-                && h >= *t
-            {
-                return Err(ParseError::new(
-                    obj.at("HeartbeatSeconds"),
-                    K::Invalid("must be smaller than TimeoutSeconds".into()),
-                ));
-            }
-            Body::Task(Box::new(Task {
-                resource: obj.req_str("Resource")?.to_owned(),
-                timeout,
-            }))
-        }
+        "Pass" => pass::body(obj),
+        "Task" => task::body(obj)?,
         "Choice" => Body::Choice(choice::choice(obj, index)?),
-        "Wait" => Body::Wait(wait(obj)?),
+        "Wait" => Body::Wait(wait::body(obj)?),
         "Succeed" => Body::Succeed,
-        "Fail" => Body::Fail(Fail {
-            error: text(obj, "Error")?,
-            cause: text(obj, "Cause")?,
-        }),
-        "Parallel" => {
-            let branches = obj.req_arr("Branches")?;
-            if branches.is_empty() {
-                return Err(ParseError::new(
-                    obj.at("Branches"),
-                    K::Invalid("a Parallel state needs at least one branch".into()),
-                ));
-            }
-            let mut out = Vec::with_capacity(branches.len());
-            for (i, b) in branches.iter().enumerate() {
-                let bo = Obj::new(b, format!("{}/{i}", obj.at("Branches")))?;
-                bo.only(&["StartAt", "States", "Comment"])?;
-                out.push(Arc::new(machine(&bo, None)?));
-            }
-            Body::Parallel(Box::new(Parallel { branches: out }))
-        }
-        "Map" => Body::Map(Box::new(map(obj)?)),
+        "Fail" => fail::body(obj)?,
+        "Parallel" => parallel::body(obj)?,
+        "Map" => Body::Map(Box::new(map::body(obj)?)),
         _ => unreachable!("state types were checked above"),
     };
     Ok(State {
@@ -349,181 +234,6 @@ fn assign(obj: &Obj<'_>) -> R<Option<Template>> {
         Some(_) => Err(ParseError::new(obj.at("Assign"), K::WrongType("an object"))),
     }
 }
-
-fn seconds(obj: &Obj<'_>, field: &str) -> R<task::Seconds> {
-    let path_field = format!("{field}Path");
-    match (obj.opt_u64(field)?, obj.opt_str(&path_field)?) {
-        (Some(_), Some(_)) => Err(ParseError::new(
-            obj.ptr(),
-            K::Invalid(format!("`{field}` and `{path_field}` are exclusive")),
-        )),
-        (Some(0), None) => Err(ParseError::new(
-            obj.at(field),
-            K::Invalid("must be a positive integer".into()),
-        )),
-        (Some(n), None) => Ok(task::Seconds::Fixed(n)),
-        (None, Some(p)) => Ok(task::Seconds::Path(reference_path(
-            p,
-            &obj.at(&path_field),
-        )?)),
-        (None, None) => Ok(task::Seconds::None),
-    }
-}
-
-use crate::spec::state::task;
-
-fn text(obj: &Obj<'_>, field: &str) -> R<Option<fail::Text>> {
-    let path_field = format!("{field}Path");
-    match (obj.opt_str(field)?, obj.opt_str(&path_field)?) {
-        (Some(_), Some(_)) => Err(ParseError::new(
-            obj.ptr(),
-            K::Invalid(format!("`{field}` and `{path_field}` are exclusive")),
-        )),
-        (Some(s), None) => Ok(Some(fail::Text::Literal(s.to_owned()))),
-        (None, Some(p)) => Ok(Some(fail::Text::Expr(expr(p, &obj.at(&path_field))?))),
-        (None, None) => Ok(None),
-    }
-}
-
-use crate::spec::state::fail;
-
-fn wait(obj: &Obj<'_>) -> R<Wait> {
-    let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
-        .into_iter()
-        .filter(|f| obj.get(f).is_some())
-        .collect();
-    if given.len() != 1 {
-        return Err(ParseError::new(
-            obj.ptr(),
-            K::Invalid(
-                "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath"
-                    .into(),
-            ),
-        ));
-    }
-    Ok(match given[0] {
-        "Seconds" => Wait::Seconds(obj.opt_u64("Seconds")?.unwrap_or(0)),
-        "SecondsPath" => Wait::SecondsPath(reference_path(
-            obj.req_str("SecondsPath")?,
-            &obj.at("SecondsPath"),
-        )?),
-        "Timestamp" => {
-            let s = obj.req_str("Timestamp")?;
-            Wait::Timestamp(crate::eval::parse_timestamp(s).ok_or_else(|| {
-                ParseError::new(
-                    obj.at("Timestamp"),
-                    K::Invalid(format!("`{s}` is not an ISO-8601 timestamp")),
-                )
-            })?)
-        }
-        _ => Wait::TimestampPath(reference_path(
-            obj.req_str("TimestampPath")?,
-            &obj.at("TimestampPath"),
-        )?),
-    })
-}
-
-fn map(obj: &Obj<'_>) -> R<Map> {
-    for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
-        if obj.get(unsupported).is_some() {
-            return Err(ParseError::new(
-                obj.at(unsupported),
-                K::Unsupported(format!("Map `{unsupported}` (distributed mode)")),
-            ));
-        }
-    }
-    let (field, proc) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-        (Some(p), None) => ("ItemProcessor", p),
-        (None, Some(p)) => ("Iterator", p),
-        (Some(_), Some(_)) => {
-            return Err(ParseError::new(
-                obj.ptr(),
-                K::Invalid("`ItemProcessor` and `Iterator` are exclusive".into()),
-            ));
-        }
-        (None, None) => return Err(ParseError::new(obj.ptr(), K::MissingField("ItemProcessor"))),
-    };
-    let po = Obj::new(proc, obj.at(field))?;
-    po.only(&["StartAt", "States", "Comment", "ProcessorConfig"])?;
-    if let Some(cfg) = po.get("ProcessorConfig") {
-        let co = Obj::new(cfg, po.at("ProcessorConfig"))?;
-        co.only(&["Mode", "ExecutionType"])?;
-        // DISTRIBUTED runs its items as child executions on AWS; locally they run inline,
-        // which gives the same results for the item processors we can run.
-        match co.opt_str("Mode")? {
-            None | Some("INLINE" | "DISTRIBUTED") => {}
-            Some(m) => {
-                return Err(ParseError::new(
-                    co.at("Mode"),
-                    K::Invalid(format!("unknown Mode `{m}`")),
-                ));
-            }
-        }
-    }
-    let processor = Arc::new(machine(&po, None)?);
-    let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
-        (Some(_), Some(_)) => {
-            return Err(ParseError::new(
-                obj.ptr(),
-                K::Invalid("`ItemSelector` and `Parameters` are exclusive".into()),
-            ));
-        }
-        (Some(v), None) => Some(template(v, &obj.at("ItemSelector"))?),
-        (None, Some(v)) => Some(template(v, &obj.at("Parameters"))?),
-        (None, None) => None,
-    };
-    let items_path = obj
-        .opt_str("ItemsPath")?
-        .map(|p| reference_path(p, &obj.at("ItemsPath")))
-        .transpose()?;
-    let limit = |f: &str| -> R<map::Limit> {
-        let pf = format!("{f}Path");
-        match (obj.opt_u64(f)?, obj.opt_str(&pf)?) {
-            (Some(_), Some(_)) => Err(ParseError::new(
-                obj.ptr(),
-                K::Invalid(format!("`{f}` and `{pf}` are exclusive")),
-            )),
-            (Some(n), None) => Ok(map::Limit::Fixed(n)),
-            (None, Some(p)) => Ok(map::Limit::Path(reference_path(p, &obj.at(&pf))?)),
-            (None, None) => Ok(map::Limit::None),
-        }
-    };
-    let tolerated_percentage = match (
-        obj.get("ToleratedFailurePercentage"),
-        obj.opt_str("ToleratedFailurePercentagePath")?,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(ParseError::new(
-                obj.ptr(),
-                K::Invalid("`ToleratedFailurePercentage` and its Path are exclusive".into()),
-            ));
-        }
-        (Some(v), None) => match v.as_f64() {
-            Some(f) if (0.0..=100.0).contains(&f) => Some(map::LimitF::Fixed(f)),
-            _ => {
-                return Err(ParseError::new(
-                    obj.at("ToleratedFailurePercentage"),
-                    K::WrongType("a number from 0 to 100"),
-                ));
-            }
-        },
-        (None, Some(p)) => Some(map::LimitF::Path(reference_path(
-            p,
-            &obj.at("ToleratedFailurePercentagePath"),
-        )?)),
-        (None, None) => None,
-    };
-    Ok(Map {
-        processor,
-        items_path,
-        item_selector,
-        max_concurrency: limit("MaxConcurrency")?,
-        tolerated_count: limit("ToleratedFailureCount")?,
-        tolerated_percentage,
-    })
-}
-
-use crate::spec::state::map;
 
 fn retrier(obj: &Obj<'_>) -> R<Retrier> {
     obj.only(&[

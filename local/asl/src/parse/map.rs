@@ -1,0 +1,140 @@
+//! A Map state's fields and body: its item processor (inline; DISTRIBUTED runs inline too),
+//! items path, item selector, and the concurrency and tolerated-failure limits (numbers or
+//! paths). Distributed Map's reader, writer and batcher are refused by name.
+
+use std::sync::Arc;
+
+use crate::error::{ParseError, ParseErrorKind as K};
+use crate::spec::Map;
+use crate::spec::state::map::{Limit, LimitF};
+
+use super::fields::Obj;
+use super::{R, machine, reference_path, template};
+
+/// The fields of a Map state beside the common ones.
+pub(super) const FIELDS: &[&str] = &[
+    "ItemProcessor",
+    "Iterator",
+    "ItemsPath",
+    "ItemSelector",
+    "Parameters",
+    "MaxConcurrency",
+    "MaxConcurrencyPath",
+    "ResultPath",
+    "ResultSelector",
+    "OutputPath",
+    "InputPath",
+    "Next",
+    "End",
+    "Retry",
+    "Catch",
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+    "ItemReader",
+    "ResultWriter",
+    "ItemBatcher",
+    "Label",
+    "Assign",
+];
+
+pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
+    for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
+        if obj.get(unsupported).is_some() {
+            return Err(ParseError::new(
+                obj.at(unsupported),
+                K::Unsupported(format!("Map `{unsupported}` (distributed mode)")),
+            ));
+        }
+    }
+    let (field, proc) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
+        (Some(p), None) => ("ItemProcessor", p),
+        (None, Some(p)) => ("Iterator", p),
+        (Some(_), Some(_)) => {
+            return Err(ParseError::new(
+                obj.ptr(),
+                K::Invalid("`ItemProcessor` and `Iterator` are exclusive".into()),
+            ));
+        }
+        (None, None) => return Err(ParseError::new(obj.ptr(), K::MissingField("ItemProcessor"))),
+    };
+    let po = Obj::new(proc, obj.at(field))?;
+    po.only(&["StartAt", "States", "Comment", "ProcessorConfig"])?;
+    if let Some(cfg) = po.get("ProcessorConfig") {
+        let co = Obj::new(cfg, po.at("ProcessorConfig"))?;
+        co.only(&["Mode", "ExecutionType"])?;
+        // DISTRIBUTED runs its items as child executions on AWS; locally they run inline,
+        // which gives the same results for the item processors we can run.
+        match co.opt_str("Mode")? {
+            None | Some("INLINE" | "DISTRIBUTED") => {}
+            Some(m) => {
+                return Err(ParseError::new(
+                    co.at("Mode"),
+                    K::Invalid(format!("unknown Mode `{m}`")),
+                ));
+            }
+        }
+    }
+    let processor = Arc::new(machine(&po, None)?);
+    let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
+        (Some(_), Some(_)) => {
+            return Err(ParseError::new(
+                obj.ptr(),
+                K::Invalid("`ItemSelector` and `Parameters` are exclusive".into()),
+            ));
+        }
+        (Some(v), None) => Some(template(v, &obj.at("ItemSelector"))?),
+        (None, Some(v)) => Some(template(v, &obj.at("Parameters"))?),
+        (None, None) => None,
+    };
+    let items_path = obj
+        .opt_str("ItemsPath")?
+        .map(|p| reference_path(p, &obj.at("ItemsPath")))
+        .transpose()?;
+    let limit = |f: &str| -> R<Limit> {
+        let pf = format!("{f}Path");
+        match (obj.opt_u64(f)?, obj.opt_str(&pf)?) {
+            (Some(_), Some(_)) => Err(ParseError::new(
+                obj.ptr(),
+                K::Invalid(format!("`{f}` and `{pf}` are exclusive")),
+            )),
+            (Some(n), None) => Ok(Limit::Fixed(n)),
+            (None, Some(p)) => Ok(Limit::Path(reference_path(p, &obj.at(&pf))?)),
+            (None, None) => Ok(Limit::None),
+        }
+    };
+    let tolerated_percentage = match (
+        obj.get("ToleratedFailurePercentage"),
+        obj.opt_str("ToleratedFailurePercentagePath")?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(ParseError::new(
+                obj.ptr(),
+                K::Invalid("`ToleratedFailurePercentage` and its Path are exclusive".into()),
+            ));
+        }
+        (Some(v), None) => match v.as_f64() {
+            Some(f) if (0.0..=100.0).contains(&f) => Some(LimitF::Fixed(f)),
+            _ => {
+                return Err(ParseError::new(
+                    obj.at("ToleratedFailurePercentage"),
+                    K::WrongType("a number from 0 to 100"),
+                ));
+            }
+        },
+        (None, Some(p)) => Some(LimitF::Path(reference_path(
+            p,
+            &obj.at("ToleratedFailurePercentagePath"),
+        )?)),
+        (None, None) => None,
+    };
+    Ok(Map {
+        processor,
+        items_path,
+        item_selector,
+        max_concurrency: limit("MaxConcurrency")?,
+        tolerated_count: limit("ToleratedFailureCount")?,
+        tolerated_percentage,
+    })
+}
