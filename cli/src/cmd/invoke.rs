@@ -213,6 +213,9 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
     };
     lambda.shutdown().await;
     let out = result.map_err(api_error)?;
+    // The host's answer, typed, straight from its bytes; the printed JSON is that answer with
+    // the emulator's REPORT beside it.
+    let response: Option<JobResponse> = serde_json::from_slice(&out.payload).ok();
     let mut printed: Value = serde_json::from_slice(&out.payload)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&out.payload).into_owned()));
     let report = json!({
@@ -241,7 +244,6 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
         crate::terminal::print_error(&format!("the function failed: {error_type}: {message}"));
         return Ok(ExitCode::FAILURE);
     }
-    let response: Option<JobResponse> = serde_json::from_value(printed).ok();
     Ok(response.as_ref().map(exit_for).unwrap_or(ExitCode::FAILURE))
 }
 
