@@ -27,6 +27,7 @@ use crate::EngineConfig;
 use crate::clock::Clock;
 use crate::error::{Failure, StatesError};
 use crate::history::{EventType, History};
+use crate::intrinsics::IntrinsicError;
 use crate::path::{self, JsonPath, Root};
 use crate::spec::{Body, Expr, Machine, PathField, State, Template};
 use crate::task::TaskRegistry;
@@ -367,8 +368,11 @@ impl Env<'_> {
             Expr::Call(c) => c
                 .eval(&|p| match self.lookup(p) {
                     Ok(Some(v)) => Ok(v),
-                    Ok(None) => Err(format!("The JsonPath '{p}' could not be found in the input '{}'", self.input)),
-                    Err(e) => Err(e.detail),
+                    Ok(None) => Err(IntrinsicError::Path(format!(
+                        "The JsonPath '{p}' could not be found in the input '{}'",
+                        self.input
+                    ))),
+                    Err(e) => Err(IntrinsicError::Path(e.detail)),
                 })
                 .map_err(|detail| EvalError {
                     kind: StatesError::IntrinsicFailure,

@@ -4,12 +4,14 @@
 //! booleans, `null`, paths, nested calls). It must not resolve paths itself: the caller
 //! passes a resolver, so that this module does not know about states, variables or context.
 
+mod error;
 mod registry;
 
 use serde_json::Value;
 
 use crate::path::JsonPath;
 
+pub(crate) use error::IntrinsicError;
 pub use registry::ARRAY_RANGE_MAX_ITEMS;
 pub(crate) use registry::IntrinsicFn;
 
@@ -60,11 +62,12 @@ impl Call {
         Ok(call)
     }
 
-    /// Evaluates the call; `resolve` gives the value of a path argument.
+    /// Evaluates the call; `resolve` gives the value of a path argument (its failure is
+    /// [`IntrinsicError::Path`]).
     pub(crate) fn eval(
         &self,
-        resolve: &dyn Fn(&JsonPath) -> Result<Value, String>,
-    ) -> Result<Value, String> {
+        resolve: &dyn Fn(&JsonPath) -> Result<Value, IntrinsicError>,
+    ) -> Result<Value, IntrinsicError> {
         let mut args = Vec::with_capacity(self.args.len());
         for a in &self.args {
             args.push(match a {
@@ -82,7 +85,10 @@ impl Call {
                 },
             });
         }
-        (self.func)(&args).map_err(|e| format!("{}: {e}", self.name))
+        (self.func)(&args).map_err(|e| IntrinsicError::In {
+            name: self.name.clone(),
+            source: Box::new(e),
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-//! The `States.*` functions by name, each a plain `fn(&[ArgValue]) -> Result<Value, String>`.
+//! The `States.*` functions by name, each a plain `fn(&[ArgValue]) -> Result<Value, IntrinsicError>`.
 //!
 //! Owns each function's argument checks and AWS's quirks (documented next to each). It must
 //! not parse expressions or resolve paths.
@@ -7,9 +7,10 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::ArgValue;
+use super::error::IntrinsicError;
 
 /// The signature every intrinsic has.
-pub(crate) type IntrinsicFn = fn(&[ArgValue]) -> Result<Value, String>;
+pub(crate) type IntrinsicFn = fn(&[ArgValue]) -> Result<Value, IntrinsicError>;
 
 /// Name → function, sorted by name.
 const FUNCTIONS: &[(&str, IntrinsicFn)] = &[
@@ -37,26 +38,47 @@ pub(super) fn lookup(name: &str) -> Option<IntrinsicFn> {
     FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
-fn arity(args: &[ArgValue], n: usize) -> Result<(), String> {
+/// Exactly `n` arguments (0 to 3: every fixed arity a function here has).
+fn arity(args: &[ArgValue], n: usize) -> Result<(), IntrinsicError> {
+    const EXPECTED: [&str; 4] = [
+        "0 argument(s)",
+        "1 argument(s)",
+        "2 argument(s)",
+        "3 argument(s)",
+    ];
     if args.len() == n {
         Ok(())
     } else {
-        Err(format!("expected {n} argument(s), got {}", args.len()))
+        Err(IntrinsicError::Arity {
+            expected: EXPECTED
+                .get(n)
+                .copied()
+                .unwrap_or("another number of arguments"),
+            got: args.len(),
+        })
     }
 }
 
-fn arr(v: &Value, what: &str) -> Result<Vec<Value>, String> {
-    v.as_array()
-        .cloned()
-        .ok_or_else(|| format!("{what} must be an array"))
+fn arr(v: &Value, what: &'static str) -> Result<Vec<Value>, IntrinsicError> {
+    v.as_array().cloned().ok_or(IntrinsicError::Type {
+        what,
+        kind: "an array",
+    })
 }
 
-fn string<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
-    v.as_str().ok_or_else(|| format!("{what} must be a string"))
+fn string<'a>(v: &'a Value, what: &'static str) -> Result<&'a str, IntrinsicError> {
+    v.as_str().ok_or(IntrinsicError::Type {
+        what,
+        kind: "a string",
+    })
 }
 
 /// An integer argument; AWS accepts `2.0` where it wants an integer.
-fn int(v: &Value, what: &str) -> Result<i64, String> {
+fn int(v: &Value, what: &'static str) -> Result<i64, IntrinsicError> {
+    let not_an_integer = IntrinsicError::Type {
+        what,
+        kind: "an integer",
+    };
     match v {
         Value::Number(n) => n
             .as_i64()
@@ -65,44 +87,44 @@ fn int(v: &Value, what: &str) -> Result<i64, String> {
                     .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
                     .map(|f| f as i64)
             })
-            .ok_or_else(|| format!("{what} must be an integer")),
-        _ => Err(format!("{what} must be an integer")),
+            .ok_or(not_an_integer),
+        _ => Err(not_an_integer),
     }
 }
 
-fn array(args: &[ArgValue]) -> Result<Value, String> {
+fn array(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     Ok(Value::Array(args.iter().map(|a| a.value.clone()).collect()))
 }
 
-fn array_contains(args: &[ArgValue]) -> Result<Value, String> {
+fn array_contains(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 2)?;
     let a = arr(&args[0].value, "the first argument")?;
     Ok(Value::Bool(a.contains(&args[1].value)))
 }
 
-fn array_get_item(args: &[ArgValue]) -> Result<Value, String> {
+fn array_get_item(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 2)?;
     let a = arr(&args[0].value, "the first argument")?;
     let i = int(&args[1].value, "the index")?;
     usize::try_from(i)
         .ok()
         .and_then(|i| a.get(i).cloned())
-        .ok_or_else(|| format!("index {i} is out of bounds"))
+        .ok_or_else(|| IntrinsicError::value(format!("index {i} is out of bounds")))
 }
 
-fn array_length(args: &[ArgValue]) -> Result<Value, String> {
+fn array_length(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 1)?;
     Ok(Value::from(arr(&args[0].value, "the argument")?.len()))
 }
 
-fn array_partition(args: &[ArgValue]) -> Result<Value, String> {
+fn array_partition(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 2)?;
     let a = arr(&args[0].value, "the first argument")?;
     let n = int(&args[1].value, "the chunk size")?;
     let n = usize::try_from(n)
         .ok()
         .filter(|n| *n > 0)
-        .ok_or("the chunk size must be greater than 0")?;
+        .ok_or_else(|| IntrinsicError::value("the chunk size must be greater than 0"))?;
     Ok(Value::Array(
         a.chunks(n).map(|c| Value::Array(c.to_vec())).collect(),
     ))
@@ -113,7 +135,7 @@ pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
 
 /// AWS: the end is inclusive, the step may be negative but not zero, and at most
 /// [`ARRAY_RANGE_MAX_ITEMS`] items may come out.
-fn array_range(args: &[ArgValue]) -> Result<Value, String> {
+fn array_range(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 3)?;
     let (start, end, step) = (
         int(&args[0].value, "start")?,
@@ -121,23 +143,25 @@ fn array_range(args: &[ArgValue]) -> Result<Value, String> {
         int(&args[2].value, "step")?,
     );
     if step == 0 {
-        return Err("step cannot be 0".into());
+        return Err(IntrinsicError::value("step cannot be 0"));
     }
     let mut out = Vec::new();
     let mut i = start;
     while (step > 0 && i <= end) || (step < 0 && i >= end) {
         if out.len() == ARRAY_RANGE_MAX_ITEMS {
-            return Err(format!(
+            return Err(IntrinsicError::value(format!(
                 "the range would have more than {ARRAY_RANGE_MAX_ITEMS} items"
-            ));
+            )));
         }
         out.push(Value::from(i));
-        i = i.checked_add(step).ok_or("range overflows")?;
+        i = i
+            .checked_add(step)
+            .ok_or_else(|| IntrinsicError::value("range overflows"))?;
     }
     Ok(Value::Array(out))
 }
 
-fn array_unique(args: &[ArgValue]) -> Result<Value, String> {
+fn array_unique(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 1)?;
     let mut out: Vec<Value> = Vec::new();
     for v in arr(&args[0].value, "the argument")? {
@@ -148,15 +172,17 @@ fn array_unique(args: &[ArgValue]) -> Result<Value, String> {
     Ok(Value::Array(out))
 }
 
-fn base64_decode(args: &[ArgValue]) -> Result<Value, String> {
+fn base64_decode(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 1)?;
     let s = string(&args[0].value, "the argument")?;
     if s.len() > 10_000 {
-        return Err("the input is longer than 10,000 characters".into());
+        return Err(IntrinsicError::value(
+            "the input is longer than 10,000 characters",
+        ));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s)
-        .map_err(|e| format!("not base64: {e}"))?;
+        .map_err(IntrinsicError::Base64)?;
     // Malformed UTF-8 becomes U+FFFD instead of an error, as a Java `String` built from bytes
     // does (Step Functions runs on the JVM; no recorded case covers it, so this is an
     // assumption). It matters for Lambda's `LogResult`: the last 4 KB of a log, cut on a
@@ -164,11 +190,13 @@ fn base64_decode(args: &[ArgValue]) -> Result<Value, String> {
     Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-fn base64_encode(args: &[ArgValue]) -> Result<Value, String> {
+fn base64_encode(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 1)?;
     let s = string(&args[0].value, "the argument")?;
     if s.len() > 10_000 {
-        return Err("the input is longer than 10,000 characters".into());
+        return Err(IntrinsicError::value(
+            "the input is longer than 10,000 characters",
+        ));
     }
     Ok(Value::String(
         base64::engine::general_purpose::STANDARD.encode(s),
@@ -207,8 +235,10 @@ fn java_string(v: &Value, out: &mut String) {
 }
 
 /// `{}` is a placeholder; `\{`, `\}` and `\\` (in a literal template) are escapes.
-fn format(args: &[ArgValue]) -> Result<Value, String> {
-    let first = args.first().ok_or("expected a template")?;
+fn format(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
+    let first = args
+        .first()
+        .ok_or_else(|| IntrinsicError::value("expected a template"))?;
     let template = first
         .raw
         .as_deref()
@@ -225,7 +255,9 @@ fn format(args: &[ArgValue]) -> Result<Value, String> {
             }
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
-                let arg = args.get(next).ok_or("more placeholders than arguments")?;
+                let arg = args
+                    .get(next)
+                    .ok_or_else(|| IntrinsicError::value("more placeholders than arguments"))?;
                 java_string(&arg.value, &mut out);
                 next += 1;
             }
@@ -233,12 +265,12 @@ fn format(args: &[ArgValue]) -> Result<Value, String> {
         }
     }
     if next != args.len() {
-        return Err("more arguments than placeholders".into());
+        return Err(IntrinsicError::value("more arguments than placeholders"));
     }
     Ok(Value::String(out))
 }
 
-fn hash(args: &[ArgValue]) -> Result<Value, String> {
+fn hash(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     use sha2::Digest as _;
     arity(args, 2)?;
     let data = match &args[0].value {
@@ -246,7 +278,9 @@ fn hash(args: &[ArgValue]) -> Result<Value, String> {
         other => other.to_string(),
     };
     if data.len() > 10_000 {
-        return Err("the input is longer than 10,000 characters".into());
+        return Err(IntrinsicError::value(
+            "the input is longer than 10,000 characters",
+        ));
     }
     let bytes = data.as_bytes();
     let digest: Vec<u8> = match string(&args[1].value, "the algorithm")? {
@@ -256,9 +290,9 @@ fn hash(args: &[ArgValue]) -> Result<Value, String> {
         "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
         "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
         other => {
-            return Err(format!(
+            return Err(IntrinsicError::value(format!(
                 "unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
-            ));
+            )));
         }
     };
     Ok(Value::String(
@@ -267,36 +301,44 @@ fn hash(args: &[ArgValue]) -> Result<Value, String> {
 }
 
 /// AWS only supports the shallow merge: the third argument must be `false`.
-fn json_merge(args: &[ArgValue]) -> Result<Value, String> {
+fn json_merge(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 3)?;
     let (Value::Object(a), Value::Object(b)) = (&args[0].value, &args[1].value) else {
-        return Err("both arguments must be objects".into());
+        return Err(IntrinsicError::value("both arguments must be objects"));
     };
     match args[2].value {
         Value::Bool(false) => {}
         Value::Bool(true) => {
-            return Err("deep merge is not supported; the third argument must be false".into());
+            return Err(IntrinsicError::value(
+                "deep merge is not supported; the third argument must be false",
+            ));
         }
-        _ => return Err("the third argument must be a boolean".into()),
+        _ => {
+            return Err(IntrinsicError::value(
+                "the third argument must be a boolean",
+            ));
+        }
     }
     let mut out: Map<String, Value> = a.clone();
     out.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(Value::Object(out))
 }
 
-fn json_to_string(args: &[ArgValue]) -> Result<Value, String> {
+fn json_to_string(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 1)?;
     Ok(Value::String(args[0].value.to_string()))
 }
 
 /// AWS rounds each operand as Java's `Math.round` does (half up: -1.5 → -1) before adding.
-fn math_add(args: &[ArgValue]) -> Result<Value, String> {
+fn math_add(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 2)?;
-    let round = |v: &Value| -> Result<i64, String> {
-        let f = v.as_f64().ok_or("arguments must be numbers")?;
+    let round = |v: &Value| -> Result<i64, IntrinsicError> {
+        let f = v
+            .as_f64()
+            .ok_or_else(|| IntrinsicError::value("arguments must be numbers"))?;
         let r = (f + 0.5).floor();
         if r.abs() > i32::MAX as f64 {
-            Err("number out of range".into())
+            Err(IntrinsicError::value("number out of range"))
         } else {
             Ok(r as i64)
         }
@@ -306,13 +348,16 @@ fn math_add(args: &[ArgValue]) -> Result<Value, String> {
 }
 
 /// A random integer in `[start, end)`; with a seed the sequence is repeatable.
-fn math_random(args: &[ArgValue]) -> Result<Value, String> {
+fn math_random(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     if !(2..=3).contains(&args.len()) {
-        return Err(format!("expected 2 or 3 arguments, got {}", args.len()));
+        return Err(IntrinsicError::Arity {
+            expected: "2 or 3 arguments",
+            got: args.len(),
+        });
     }
     let (start, end) = (int(&args[0].value, "start")?, int(&args[1].value, "end")?);
     if end <= start {
-        return Err("end must be greater than start".into());
+        return Err(IntrinsicError::value("end must be greater than start"));
     }
     let seed = match args.get(2) {
         Some(a) => int(&a.value, "seed")? as u64,
@@ -328,7 +373,7 @@ fn math_random(args: &[ArgValue]) -> Result<Value, String> {
 }
 
 /// Splits on *any* character of the delimiter and drops empty pieces, as AWS does.
-fn string_split(args: &[ArgValue]) -> Result<Value, String> {
+fn string_split(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 2)?;
     let s = string(&args[0].value, "the first argument")?;
     let d = string(&args[1].value, "the delimiter")?;
@@ -341,16 +386,16 @@ fn string_split(args: &[ArgValue]) -> Result<Value, String> {
 }
 
 /// A blank string parses to `null`.
-fn string_to_json(args: &[ArgValue]) -> Result<Value, String> {
+fn string_to_json(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 1)?;
     let s = string(&args[0].value, "the argument")?;
     if s.trim().is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))
+    serde_json::from_str(s).map_err(IntrinsicError::Json)
 }
 
-fn uuid(args: &[ArgValue]) -> Result<Value, String> {
+fn uuid(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 0)?;
     Ok(Value::String(uuid::Uuid::new_v4().to_string()))
 }
