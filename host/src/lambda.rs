@@ -56,7 +56,7 @@ async fn handle(host: Arc<Host>, event: LambdaEvent<Value>) -> Result<JobRespons
     })?;
     // An event without `threads` runs on the function's configured count (autoOptimize's).
     if !names_threads {
-        job.threads = host.config.default_threads;
+        job.threads = host.config().default_threads;
     }
     let deadline = instant_of(context.deadline)
         .checked_sub(RESPONSE_MARGIN)

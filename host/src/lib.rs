@@ -22,13 +22,11 @@
 #![deny(missing_docs)]
 
 mod bindings;
-mod calibrate;
 mod caps;
 mod engine;
 mod error;
 mod guests_folder;
 mod host;
-mod job;
 pub mod lambda;
 mod limits;
 mod meter;
@@ -38,10 +36,10 @@ mod throttle;
 mod usage;
 mod workload;
 
-pub use calibrate::TimedRun;
 pub use engine::{precompile, precompile_for_target};
 pub use error::{ConfigError, LoadError};
 pub use guests_folder::precompile_folder;
+pub use host::TimedRun;
 pub use host::{Host, HostConfig};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};
 pub use throttle::Throttle;

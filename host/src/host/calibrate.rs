@@ -7,8 +7,8 @@
 //! would slow the code being timed. Host calls should be dry (`HostConfig::dry_io`), so
 //! running a task again writes nothing again.
 
-use crate::host::Host;
-use crate::job::run_task;
+use super::Host;
+use super::job::run_task;
 use crate::limits::{Deadline, MemoryBudget};
 use crate::protocol::{ErrorKind, JobError, JobEvent};
 use std::time::{Duration, Instant};

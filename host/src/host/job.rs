@@ -4,9 +4,9 @@
 //!
 //! Must not parse events from the wire (see `protocol`) or know about Lambda.
 
+use super::Host;
 use crate::bindings;
 use crate::caps::dynamo::DynamoCap;
-use crate::host::Host;
 use crate::limits::{Deadline, DeadlineExceeded, MemoryBudget, MemoryLimitExceeded, MemoryLimiter};
 use crate::meter::{FUEL_TANK, Meter};
 use crate::protocol::{ErrorKind, JobError, JobEvent, JobResponse, TaskTiming};

@@ -1,5 +1,12 @@
 //! [`Host`]: the per-process owner of the engine, the linker and the loaded workloads, and
 //! its configuration. Builds everything once per cold start; jobs only instantiate.
+//! Running a job is `job.rs`, timing unmetered runs for calibration `calibrate.rs`: both are
+//! `impl Host` in this module's children, so the host's fields stay private to it.
+
+mod calibrate;
+mod job;
+
+pub use calibrate::TimedRun;
 
 use crate::bindings;
 use crate::caps::dynamo::{Dynamo, DynamoSettings};
@@ -124,13 +131,13 @@ fn thread_count(value: &str) -> Result<usize, ConfigError> {
 
 /// The per-process host: one engine, one linker, the workloads loaded so far.
 pub struct Host {
-    pub(crate) engine: Engine,
+    engine: Engine,
     /// Tells the epoch ticker when guests run; hold [`Ticking::busy`] around guest code.
-    pub(crate) ticking: Arc<Ticking>,
-    pub(crate) linker: Linker<GuestState>,
-    pub(crate) config: HostConfig,
-    pub(crate) dynamo: Arc<Dynamo>,
-    pub(crate) throttle: Option<Arc<Throttle>>,
+    ticking: Arc<Ticking>,
+    linker: Linker<GuestState>,
+    config: HostConfig,
+    dynamo: Arc<Dynamo>,
+    throttle: Option<Arc<Throttle>>,
     workloads: Mutex<HashMap<String, Arc<Workload>>>,
     /// Set until the first job has run; that job reports the cold start.
     cold: AtomicBool,
@@ -276,7 +283,7 @@ impl Host {
     }
 
     /// Returns whether this is the first job, and the set-up cost to report for it.
-    pub(crate) fn take_cold_start(&self) -> Option<Duration> {
+    fn take_cold_start(&self) -> Option<Duration> {
         self.cold
             .swap(false, Ordering::AcqRel)
             .then(|| *self.setup.lock().unwrap_or_else(|p| p.into_inner()))
