@@ -18,6 +18,7 @@ pub mod rust;
 mod tool;
 
 pub use error::BuildError;
+pub use tool::on_path;
 
 /// The languages a workload project can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,9 +48,10 @@ pub fn rustup_has(triple: &str) -> bool {
         .args(["target", "list", "--installed"])
         .output()
         .is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l.trim() == triple)
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.trim() == triple)
         })
 }
 

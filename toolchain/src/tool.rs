@@ -6,8 +6,8 @@ use std::process::Command;
 
 use crate::BuildError;
 
-/// Whether `tool` is an executable on the PATH.
-pub(crate) fn on_path(tool: &str) -> bool {
+/// Whether `tool` is an executable file in a folder of `PATH`.
+pub fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_executable(&dir.join(tool))))
 }

@@ -96,20 +96,9 @@ pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
 
 /// Debian's stable compiler (`rustc-web`) and the standard library's source
 /// (`rust-web-src`): the route to wasm and to the other Lambda architecture where rustup
-/// lacks the target. One definition, the toolchain crate's.
+/// lacks the target. One definition, the toolchain crate's, as is `on_path`.
+pub use powersweep_toolchain::on_path;
 pub use powersweep_toolchain::rust::{DEBIAN_RUST_SRC, DEBIAN_RUSTC, rustup_has};
-
-/// Whether `tool` is an executable file in a folder of `PATH`.
-pub fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join(tool)).is_ok_and(|m| {
-                m.is_file()
-                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
-            })
-        })
-    })
-}
 
 /// The median of `values` (NaN when empty).
 pub fn median(values: &[f64]) -> f64 {

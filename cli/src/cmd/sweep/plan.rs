@@ -526,6 +526,16 @@ mod tests {
     }
 
     #[test]
+    fn auto_optimize_sets_the_variable_the_host_reads() {
+        // Two constants by necessity (the analyzer does not depend on the host); this keeps
+        // them one name.
+        assert_eq!(
+            powersweep_analyzer::plan::THREADS_VARIABLE,
+            powersweep_host::env::THREADS
+        );
+    }
+
+    #[test]
     fn a_plan_under_the_history_quota_can_still_overflow_the_state() {
         let mut plan = Plan::base("w", json!({}), &[256, 512], 300, 1769.0);
         plan.layout = plan.lay_out().unwrap();
