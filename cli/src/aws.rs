@@ -18,9 +18,6 @@ use crate::progress::Progress;
 /// How often the execution is polled unless `POWERSWEEP_POLL_MS` says otherwise.
 const DEFAULT_POLL: Duration = Duration::from_secs(1);
 
-/// The state machine's own default for `repetitions` (statemachine/powersweep.asl.json).
-const DEFAULT_REPETITIONS: u64 = 5;
-
 /// Lambda errors the state machine retries: a task failing with one of them is normally
 /// tried again, so it does not count as a finished invocation.
 const RETRIED: [&str; 4] = [
@@ -62,9 +59,9 @@ impl std::error::Error for Interrupted {}
 /// `AWS_ENDPOINT_URL_SFN`, credentials …); the region is the state machine's, taken from its
 /// ARN. When the endpoint is on loopback (moto) and neither `AWS_ACCESS_KEY_ID` nor
 /// `AWS_PROFILE` is set, dummy credentials are used. The execution is polled every second,
-/// or every `POWERSWEEP_POLL_MS` milliseconds. `progress` gets the invocations finished
-/// (its total should be [`total_invocations`] of `input`) and the configuration running;
-/// it is finished before this returns.
+/// or every `POWERSWEEP_POLL_MS` milliseconds. `progress` gets the invocations finished, of
+/// `total` (the plan's count), and the configuration running; it is finished before this
+/// returns.
 ///
 /// # Errors
 /// A malformed ARN; a start that fails (no such state machine, no credentials …); an
@@ -73,26 +70,24 @@ impl std::error::Error for Interrupted {}
 pub async fn run_execution(
     state_machine_arn: &str,
     input: &Value,
+    total: u64,
     progress: &Progress,
 ) -> Result<Value> {
     let poll = poll_interval()?;
     let region = arn_region(state_machine_arn)?;
     let (client, local) = client(region).await;
-    let result = follow(&client, state_machine_arn, input, progress, poll, !local).await;
+    let result = follow(
+        &client,
+        state_machine_arn,
+        input,
+        total,
+        progress,
+        poll,
+        !local,
+    )
+    .await;
     progress.finish();
     result
-}
-
-/// Invocations a sweep makes: memory sizes × thread counts × repetitions of its input
-/// (repetitions default to the state machine's 5); 0 when the lists are missing.
-pub fn total_invocations(input: &Value) -> u64 {
-    let len = |key: &str| input[key].as_array().map_or(0, |a| a.len() as u64);
-    // power-tuning's dryRun invokes each configuration once.
-    let repetitions = match input["dryRun"].as_bool() {
-        Some(true) => 1,
-        _ => input["repetitions"].as_u64().unwrap_or(DEFAULT_REPETITIONS),
-    };
-    len("memorySizes") * len("threads") * repetitions
 }
 
 /// `POWERSWEEP_POLL_MS`, else [`DEFAULT_POLL`].
@@ -146,6 +141,7 @@ pub(crate) async fn follow(
     client: &Client,
     state_machine_arn: &str,
     input: &Value,
+    total: u64,
     progress: &Progress,
     poll: Duration,
     on_aws: bool,
@@ -153,7 +149,6 @@ pub(crate) async fn follow(
     let execution_arn = start(client, state_machine_arn, input).await?;
     let console_url = on_aws.then(|| console_url(&execution_arn));
     tracing::info!(%execution_arn, "execution started");
-    let total = total_invocations(input);
     let watch = watch(
         client,
         &execution_arn,
@@ -484,20 +479,6 @@ mod tests {
         assert_eq!(t.last_id, 6);
         t.observe(&entered(7, "Analyze", json!({"samples": []})));
         assert_eq!(t.message.as_deref(), Some("Analyze"));
-    }
-
-    #[test]
-    fn total_is_the_product() {
-        let input = json!({"memorySizes": [512, 1024, 3008], "threads": [1, 2], "repetitions": 3});
-        assert_eq!(total_invocations(&input), 18);
-        assert_eq!(
-            total_invocations(&json!({"memorySizes": [512], "threads": [1]})),
-            5
-        );
-        assert_eq!(total_invocations(&json!({})), 0);
-        let probe =
-            json!({"memorySizes": [512, 1024], "threads": [1], "repetitions": 9, "dryRun": true});
-        assert_eq!(total_invocations(&probe), 2);
     }
 
     #[test]

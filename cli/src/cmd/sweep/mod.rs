@@ -258,8 +258,13 @@ async fn run_aws(args: &Args, plan: &Plan) -> Result<Finished> {
         .as_deref()
         .context("--aws needs --state-machine-arn")?;
     let progress = Progress::new(plan.invocations());
-    let result =
-        crate::aws::run_execution(arn, &plan.input(args.function_name.as_deref()), &progress).await;
+    let result = crate::aws::run_execution(
+        arn,
+        &plan.input(args.function_name.as_deref()),
+        plan.invocations(),
+        &progress,
+    )
+    .await;
     progress.finish();
     Finished::parse(result?)
 }
