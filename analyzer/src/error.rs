@@ -1,5 +1,5 @@
 //! The analyzer's error type. It owns the wording of what can be wrong with an input;
-//! it must not describe I/O (that is [`crate::ReportError`]).
+//! it must not describe I/O (that is [`crate::ResultsFilesError`]).
 
 /// Why an input could not be analyzed.
 ///

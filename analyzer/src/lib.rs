@@ -1,5 +1,5 @@
 //! powersweep's analyzer: turns the samples of a sweep into statistics, costs, a
-//! recommendation per strategy, a lambda-power-tuning.show link, and reports.
+//! recommendation per strategy, a lambda-power-tuning.show link, and the results files.
 //!
 //! It owns the arithmetic and the rendering; it must not invoke anything, read the clock
 //! or touch AWS: the state machine (through the `analyzer` Lambda binary) and the CLI
@@ -10,7 +10,7 @@
 //!   parsed into [`Sample`]s by [`parse_samples`].
 //! - [`analyze`]: input in, [`AnalyzerOutput`] out: one [`Row`] per (memory, threads),
 //!   [`Recommendations`] per [`Strategy`], and the visualization URL.
-//! - [`write_report`]: writes `results.json`, `results.csv` and a self-contained
+//! - [`write_results_files`]: writes `results.json`, `results.csv` and a self-contained
 //!   `report.html` for an [`AnalyzerOutput`].
 //!
 //! # Input schema (camelCase JSON)
@@ -87,7 +87,9 @@ pub use crate::power_tuning_link::{
 };
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
-pub use crate::report::{REPORT_FILES, ReportError, render_csv, render_html, write_report};
+pub use crate::results_files::{
+    RESULTS_FILES, ResultsFilesError, render_csv, render_html, write_results_files,
+};
 pub use crate::stats::{Summary, percentile, summarize};
 
 mod analyze;
@@ -100,5 +102,5 @@ pub mod plan;
 mod power_tuning_link;
 mod pricing;
 mod recommend;
-mod report;
+mod results_files;
 mod stats;

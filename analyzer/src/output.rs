@@ -41,6 +41,17 @@ pub struct AnalyzerOutput {
     pub auto_optimized: Option<AutoOptimized>,
 }
 
+impl AnalyzerOutput {
+    /// Jobs of a local `model` sweep answered from an earlier identical run (0 elsewhere).
+    pub fn reused_jobs(&self) -> usize {
+        self.rows
+            .iter()
+            .filter_map(|r| r.modeled.as_ref())
+            .map(|m| m.reused)
+            .sum()
+    }
+}
+
 /// One invocation as the analyzer read it (`includeSamples`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,8 +148,12 @@ pub struct RowModel {
     pub io_wait_ms: f64,
     /// One-thread duration ÷ (threads × this duration).
     pub parallel_efficiency: f64,
-    /// What the job really took here, uncapped and metered, ms.
-    pub measured_ms: f64,
+    /// What the job really took here, uncapped and metered, ms: the mean of the jobs that
+    /// ran (`None` when every one was answered from an earlier run).
+    pub measured_ms: Option<f64>,
+    /// Jobs answered from an earlier identical run instead of running (work reuse).
+    #[serde(default)]
+    pub reused: usize,
 }
 
 /// The prices behind the costs.

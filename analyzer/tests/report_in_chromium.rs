@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use powersweep_analyzer::{AnalyzerInput, analyze, write_report};
+use powersweep_analyzer::{AnalyzerInput, analyze, write_results_files};
 use serde_json::json;
 
 /// A sweep shaped like the demo: one thread stops gaining at 1,769 MB (one vCPU), two
@@ -93,7 +93,7 @@ fn report_renders_both_charts_in_chromium() {
     };
     // Kept after the run so the screenshot can be looked at.
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-in-chromium");
-    let files = write_report(&sweep(), &out_dir).expect("write report");
+    let files = write_results_files(&sweep(), &out_dir).expect("write report");
     let page = files
         .iter()
         .find(|p| p.ends_with("report.html"))

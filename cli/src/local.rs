@@ -39,6 +39,8 @@ pub struct LocalSettings {
     pub environment: BTreeMap<String, String>,
     /// The duration model of the `model` CPU mode.
     pub duration_model: Option<Arc<dyn DurationModel>>,
+    /// Answer repeats of a pure job from an earlier run (the `model` mode only).
+    pub reuse_work: bool,
     /// The architecture the host function reports (its prices); it runs on this machine's.
     pub architecture: Architecture,
     /// The one workload the run needs: only it is precompiled into the task root (a
@@ -70,6 +72,7 @@ impl LocalLambda {
             vcpu_mb: settings.vcpu_mb,
             cpu_mode: settings.cpu_mode,
             duration_model: settings.duration_model.clone(),
+            reuse_work: settings.reuse_work && settings.duration_model.is_some(),
             // An update is applied before the emulator answers; a delay would only make the
             // state machine's poll wait a second per memory size (5 s of a 20 s sweep).
             update_delay: std::time::Duration::ZERO,
@@ -286,5 +289,57 @@ fn service_error(e: LambdaApiError) -> ServiceError {
         exception: e.error_type.to_string(),
         message: e.message,
         status_code: e.error_type.http_status(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan refuses an alias name before anything changes (`analyzer::plan::check_alias`)
+    /// and the emulator refuses it as Lambda would (`aliases.rs`): two copies of one rule,
+    /// which must agree, or a name would pass the plan and fail after the sweep.
+    #[tokio::test]
+    async fn the_plan_and_the_emulator_accept_the_same_alias_names() {
+        let emulator = Emulator::start(EmulatorConfig {
+            cpu_mode: CpuModeChoice::InProcess,
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        emulator
+            .create_function(FunctionSpec {
+                name: "f".into(),
+                bootstrap: "/nonexistent".into(),
+                task_root: std::env::temp_dir(),
+                memory_mb: 128,
+                timeout_s: 3,
+                environment: BTreeMap::new(),
+                architecture: None,
+            })
+            .unwrap();
+        let version = emulator.publish_version("f", None).unwrap().version;
+        let names = [
+            "live".to_string(),
+            "a-b_C9".into(),
+            "7x".into(),
+            String::new(),
+            "123".into(),
+            "0".into(),
+            "v1.0".into(),
+            "a b".into(),
+            "é".into(),
+            "x".repeat(128),
+            "x".repeat(129),
+        ];
+        for name in names {
+            let plan = powersweep_analyzer::plan::check_alias(&name).is_ok();
+            let lambda = emulator.create_alias("f", &name, &version, "").is_ok();
+            assert_eq!(
+                plan, lambda,
+                "{name:?}: plan says {plan}, emulator {lambda}"
+            );
+        }
+        emulator.shutdown().await;
     }
 }

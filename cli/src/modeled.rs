@@ -36,6 +36,11 @@ pub struct ModelArgs {
     /// Seconds spent timing the workload for calibration (at least 5 samples are taken).
     #[arg(long, default_value_t = 3.0)]
     pub calibration_seconds: f64,
+    /// Run every job. By default a warm invocation of a job that makes no host calls and has
+    /// twice done the same work (fuel) is answered from that run: its modeled duration is
+    /// the same, and running it again would only take time.
+    #[arg(long)]
+    pub no_reuse: bool,
 }
 
 /// Shortest calibration sample, ms: short tasks repeat until a sample lasts this long.
@@ -85,16 +90,7 @@ impl ModelArgs {
                 tokio::task::spawn_blocking(move || calibrate(config, &event, budget)).await??
             }
         };
-        let c = &calibration;
-        eprintln!(
-            "calibration: {:.0} fuel units per ms of one core ({}; p{:.0} of {} samples of {:.1} ms, drift {:.2}x)",
-            c.units_per_ms,
-            c.source,
-            c.quantile * 100.0,
-            c.samples,
-            c.sample_ms,
-            c.drift
-        );
+        eprintln!("calibration: {}", calibration.describe());
         let run = ModelRun {
             calibration: calibration.clone(),
             latency: latency.describe(),
@@ -166,8 +162,9 @@ fn calibrate(config: HostConfig, event: &JobEvent, budget: Duration) -> Result<C
 /// A stand-in speed for jobs with no guest work to time (about what this VM does).
 const NOMINAL_UNITS_PER_MS: f64 = 1_000_000.0;
 
-/// One modeled job: the model's figures and the measured duration, ms.
-type Seen = (Modeled, f64);
+/// One modeled job: the model's figures and the measured duration, ms (`None`: answered
+/// from an earlier run).
+type Seen = (Modeled, Option<f64>);
 
 /// The emulator's duration model: the host's metered response in, the modeled one out
 /// (`durationMs` modeled, `measuredMs` what it took here, `modeled` the model's figures).
@@ -192,13 +189,19 @@ impl WorkModel {
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.iter()
             .map(|(key, jobs)| {
-                let n = jobs.len().max(1) as f64;
-                let mean = |f: &dyn Fn(&Seen) -> f64| jobs.iter().map(f).sum::<f64>() / n;
+                let mean = |values: Vec<f64>| {
+                    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+                };
+                let of = |f: &dyn Fn(&Modeled) -> f64| {
+                    mean(jobs.iter().map(|(m, _)| f(m)).collect()).unwrap_or(0.0)
+                };
+                let measured: Vec<f64> = jobs.iter().filter_map(|(_, ms)| *ms).collect();
                 let row = RowModel {
-                    work_ms: mean(&|(m, _)| m.work_ms),
-                    io_wait_ms: mean(&|(m, _)| m.io_wait_ms),
-                    parallel_efficiency: mean(&|(m, _)| m.parallel_efficiency),
-                    measured_ms: mean(&|(_, measured)| *measured),
+                    work_ms: of(&|m| m.work_ms),
+                    io_wait_ms: of(&|m| m.io_wait_ms),
+                    parallel_efficiency: of(&|m| m.parallel_efficiency),
+                    reused: jobs.len() - measured.len(),
+                    measured_ms: mean(measured),
                 };
                 (*key, row)
             })
@@ -212,6 +215,7 @@ impl DurationModel for WorkModel {
         memory_mb: u32,
         cpu: &CpuShare,
         response: &[u8],
+        replay_of: Option<&str>,
     ) -> Result<EmulatorModeled, String> {
         let mut body: Value =
             serde_json::from_slice(response).map_err(|e| format!("not JSON: {e}"))?;
@@ -227,10 +231,29 @@ impl DurationModel for WorkModel {
             cores: cpu.lambda_cores,
         };
         let modeled = powersweep_model::model(&work, threads, lambda, &self.params);
-        let measured = object
-            .get("durationMs")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
+        let measured = match replay_of {
+            // The job did not run: what the response says of its run (times, cold start,
+            // memory, the size it ran at) belongs to the run it was recorded from.
+            Some(id) => {
+                // null, not absent: the state machine selects every field of a response.
+                for stale in ["cpuMs", "maxRssMb"] {
+                    object.insert(stale.into(), Value::Null);
+                }
+                object.remove("tasks");
+                object.insert("memoryMb".into(), memory_mb.into());
+                object.insert("vcpus".into(), cpu.visible_cores.into());
+                object.insert("cold".into(), false.into());
+                object.insert("initMs".into(), 0.into());
+                object.insert("reusedFrom".into(), id.into());
+                None
+            }
+            None => Some(
+                object
+                    .get("durationMs")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0),
+            ),
+        };
         let duration_ms = (modeled.duration_ms * 1e3).round() / 1e3;
         object.insert("measuredMs".into(), measured.into());
         object.insert("durationMs".into(), duration_ms.into());
@@ -255,6 +278,33 @@ impl DurationModel for WorkModel {
             payload: serde_json::to_vec(&body).map_err(|e| e.to_string())?,
         })
     }
+
+    fn signature(&self, response: &[u8]) -> Option<Vec<u8>> {
+        pure_signature(response)
+    }
+}
+
+/// What must repeat for a job to be answered from an earlier run: the fuel of its plan and
+/// of each task, in order, step by step. Results are not in it: a job may draw random inputs
+/// (the PBKDF2 demo draws its salts) and still do the same work every run, and the modeled
+/// duration depends on the work alone; a replayed response says whose results it carries.
+/// `None` for a job that failed, was not metered, or made a host call that blocked (a write
+/// must really happen, and its wait is drawn afresh).
+fn pure_signature(response: &[u8]) -> Option<Vec<u8>> {
+    let body: Value = serde_json::from_slice(response).ok()?;
+    let failed = body
+        .get("errors")
+        .and_then(Value::as_array)
+        .is_none_or(|e| !e.is_empty());
+    let work: JobWork = serde_json::from_value(body.get("work")?.clone()).ok()?;
+    if failed || work.calls().next().is_some() {
+        return None;
+    }
+    let fuel: Vec<Vec<u64>> = std::iter::once(&work.plan)
+        .chain(&work.tasks)
+        .map(|t| t.steps.iter().map(|s| s.fuel).collect())
+        .collect();
+    serde_json::to_vec(&fuel).ok()
 }
 
 /// The host configuration calibration runs with: the sweep's guests and tables.
@@ -262,5 +312,51 @@ pub fn host_config(guests: &Path, allow_table: &[String]) -> HostConfig {
     HostConfig {
         allowed_tables: allow_table.to_vec(),
         ..HostConfig::new(guests)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn response(results: Value, fuel: &[u64], calls: Value, errors: Value) -> Vec<u8> {
+        let tasks: Vec<Value> = fuel
+            .iter()
+            .map(|f| json!({"steps": [{"fuel": f, "calls": calls}], "hostCpuMs": 0.05}))
+            .collect();
+        json!({"workload": "w", "threads": 1, "results": results, "errors": errors,
+               "durationMs": 12.5, "work": {"plan": {"steps": [{"fuel": 9}]}, "tasks": tasks}})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn the_same_work_signs_alike_whatever_the_results_and_times() {
+        let a = response(json!(["salt-1"]), &[100, 200], json!([]), json!([]));
+        let b = response(json!(["salt-2"]), &[100, 200], json!([]), json!([]));
+        assert!(pure_signature(&a).is_some());
+        assert_eq!(pure_signature(&a), pure_signature(&b));
+        let other = response(json!(["salt-1"]), &[100, 201], json!([]), json!([]));
+        assert_ne!(pure_signature(&a), pure_signature(&other));
+        let reordered = response(json!(["salt-1"]), &[200, 100], json!([]), json!([]));
+        assert_ne!(pure_signature(&a), pure_signature(&reordered));
+    }
+
+    #[test]
+    fn host_calls_errors_or_no_work_are_never_signed() {
+        let put = json!([{"kind": "put-item", "wallMs": 1.0, "cpuMs": 0.1}]);
+        let log = json!([{"kind": "log", "wallMs": 1.0, "cpuMs": 0.1}]);
+        for calls in [put, log] {
+            assert_eq!(
+                pure_signature(&response(json!([1]), &[5], calls, json!([]))),
+                None
+            );
+        }
+        let failed = response(json!([null]), &[5], json!([]), json!([{"task": 0}]));
+        assert_eq!(pure_signature(&failed), None);
+        let unmetered = json!({"results": [1], "errors": []}).to_string();
+        assert_eq!(pure_signature(unmetered.as_bytes()), None);
+        assert_eq!(pure_signature(b"not json"), None);
     }
 }

@@ -252,17 +252,17 @@ fn caveats(output: &AnalyzerOutput) -> String {
         None => {}
     }
     if let Some(model) = output.local.as_ref().and_then(|l| l.model.as_ref()) {
-        let c = &model.calibration;
         text.push_str(&format!(
-            "durations: modeled from measured work (calibration {:.0} fuel/ms of one core, {}: p{:.0} of {} samples of {:.1} ms, drift {:.2}x; a Lambda vCPU = {}x this core; I/O: {})\n",
-            c.units_per_ms,
-            c.source,
-            c.quantile * 100.0,
-            c.samples,
-            c.sample_ms,
-            c.drift,
+            "durations: modeled from measured work (calibration {}; a Lambda vCPU = {}x this core; I/O: {})\n",
+            model.calibration.describe(),
             model.vcpu_speed,
             model.latency
+        ));
+    }
+    let reused = output.reused_jobs();
+    if reused > 0 {
+        text.push_str(&format!(
+            "reused: {reused} jobs were answered from an earlier run of the same job (no host calls, the same fuel twice): their durations are modeled from that run's work; --no-reuse runs every one\n"
         ));
     }
     if let Some(local) = &output.local

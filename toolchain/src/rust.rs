@@ -164,29 +164,97 @@ fn componentize(core: &[u8]) -> anyhow::Result<Vec<u8>> {
         .encode()
 }
 
-/// A single-package cargo project (what `powersweep new --lang rust` makes): its package
-/// name is the module's name.
+/// A single-package cargo project (what `powersweep new --lang rust` makes).
 ///
 /// # Errors
-/// As [`route`], [`cargo_build`] and [`component`].
+/// As [`route`], [`cargo_build`] and [`component`]; [`BuildError::Failed`] when the project
+/// has no `cdylib` target.
 pub fn build_project(dir: &Path) -> Result<Vec<u8>, BuildError> {
     let route = route()?;
-    let manifest = read(dir.join("Cargo.toml"))?;
-    let manifest = String::from_utf8_lossy(&manifest);
-    let name = manifest
-        .lines()
-        .find_map(|l| {
-            let l = l.trim();
-            l.strip_prefix("name")
-                .map(str::trim_start)
-                .and_then(|r| r.strip_prefix('='))
-                .map(|r| r.trim().trim_matches('"').to_owned())
-        })
-        .ok_or_else(|| BuildError::Failed {
-            step: "reading Cargo.toml".into(),
-            status: "no package name".into(),
-            output: dir.join("Cargo.toml").display().to_string(),
-        })?;
+    let name = cdylib_name(dir)?;
     let artifacts = cargo_build(dir, route, &dir.join("target"), false)?;
-    component(&artifacts, &name.replace('-', "_"), route)
+    component(&artifacts, &name, route)
+}
+
+/// The file name (without `.wasm`) cargo gives the project's `cdylib`: its `[lib] name`,
+/// else the package name, with `-` as `_`. Cargo says it (`cargo metadata`), so a manifest
+/// is never parsed here.
+fn cdylib_name(dir: &Path) -> Result<String, BuildError> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let step = "cargo metadata";
+    let out = crate::tool::stdout(
+        step,
+        Command::new(cargo).current_dir(dir).args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+        ]),
+    )?;
+    let failed = |status: &str, output: String| BuildError::Failed {
+        step: step.into(),
+        status: status.into(),
+        output,
+    };
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out).map_err(|e| failed("unreadable output", e.to_string()))?;
+    let is_cdylib = |t: &&serde_json::Value| {
+        t["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "cdylib"))
+    };
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .find(is_cdylib)
+        .and_then(|t| t["name"].as_str())
+        .map(|name| name.replace('-', "_"))
+        .ok_or_else(|| {
+            failed(
+                "no cdylib target",
+                format!(
+                    "{}: a workload is a library with `crate-type = [\"cdylib\"]` under [lib]",
+                    dir.join("Cargo.toml").display()
+                ),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(manifest: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_module_is_named_as_cargo_names_the_cdylib() {
+        let plain = project(
+            "[package]\nname = \"my-job\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n",
+        );
+        assert_eq!(cdylib_name(plain.path()).unwrap(), "my_job");
+        // A first `name =` that is not the package's: a line-by-line reading took this one.
+        let renamed = project(
+            "[package]\n# name = \"comment\"\nversion = \"0.1.0\"\nname = \"my-job\"\nedition = \"2021\"\n\n[lib]\nname = \"other_name\"\ncrate-type = [\"cdylib\"]\n",
+        );
+        assert_eq!(cdylib_name(renamed.path()).unwrap(), "other_name");
+    }
+
+    #[test]
+    fn a_project_without_a_cdylib_is_named_in_one_line() {
+        let rlib = project("[package]\nname = \"x\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+        let e = cdylib_name(rlib.path()).unwrap_err().to_string();
+        assert!(e.contains("no cdylib target"), "{e}");
+        assert!(e.contains("crate-type = [\"cdylib\"]"), "{e}");
+        let broken = project("[package\n");
+        let e = cdylib_name(broken.path()).unwrap_err().to_string();
+        assert!(e.starts_with("cargo metadata failed"), "{e}");
+    }
 }

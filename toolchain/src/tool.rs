@@ -20,13 +20,18 @@ pub(crate) fn is_executable(path: &Path) -> bool {
 
 /// Runs `cmd`; a failure is [`BuildError::Failed`] with the last lines of its output.
 pub(crate) fn run(step: &str, cmd: &mut Command) -> Result<(), BuildError> {
+    stdout(step, cmd).map(drop)
+}
+
+/// Runs `cmd` and returns what it printed on stdout; a failure as [`run`].
+pub(crate) fn stdout(step: &str, cmd: &mut Command) -> Result<Vec<u8>, BuildError> {
     let output = cmd.output().map_err(|e| BuildError::Failed {
         step: step.to_owned(),
         status: "did not start".to_owned(),
         output: e.to_string(),
     })?;
     if output.status.success() {
-        return Ok(());
+        return Ok(output.stdout);
     }
     let text = format!(
         "{}{}",

@@ -164,6 +164,7 @@ async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
         vcpu_mb: args.vcpu_mb,
         cpu_mode: args.cpu_mode,
         duration_model,
+        reuse_work: !args.model.no_reuse,
         memory_mb: args.memory,
         timeout_s: args.timeout.ceil() as u32,
         environment,

@@ -172,6 +172,29 @@ fn write(project: &Path, name: &str, lang: Lang) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The shipped Python and JavaScript PBKDF2 guests bind the world with the templates'
+    /// own `app` file (a symlink would break esbuild's bundling): a change to one must reach
+    /// the other.
+    #[test]
+    fn the_shipped_guests_bind_the_world_as_the_templates_do() {
+        let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests");
+        for (lang, guest, app) in [
+            (Lang::Python, "pbkdf2-py", "app.py"),
+            (Lang::Js, "pbkdf2-js", "app.js"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            write(dir.path(), guest, lang).unwrap();
+            let made = std::fs::read_to_string(dir.path().join(app)).unwrap();
+            let shipped = std::fs::read_to_string(guests.join(guest).join(app)).unwrap();
+            assert_eq!(
+                made, shipped,
+                "guests/{guest}/{app} differs from its template"
+            );
+            let wit = std::fs::read_to_string(guests.join(guest).join("wit/workload.wit"));
+            assert_eq!(wit.unwrap(), WIT, "guests/{guest}/wit is not the contract");
+        }
+    }
+
     #[test]
     fn names_are_file_and_package_names() {
         for good in ["primes", "my-job-2"] {

@@ -36,7 +36,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
 pub fn show(output: &AnalyzerOutput, out: &Path) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(crate::table::render(output).as_bytes())?;
-    let files = match powersweep_analyzer::write_report(output, out) {
+    let files = match powersweep_analyzer::write_results_files(output, out) {
         Ok(files) => files,
         Err(e) => {
             // Never lose a sweep's results to a folder that went bad while it ran.
@@ -72,7 +72,7 @@ pub fn check_out(out: &Path) -> Result<()> {
         .prefix(".powersweep-check-")
         .tempfile_in(out)
         .map_err(|e| bad(format!("cannot write in the folder ({e})")))?;
-    for name in powersweep_analyzer::REPORT_FILES {
+    for name in powersweep_analyzer::RESULTS_FILES {
         let file = out.join(name);
         if file.is_dir() {
             return Err(bad(format!("`{name}` there is a folder")));

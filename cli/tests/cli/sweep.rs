@@ -189,6 +189,71 @@ fn the_model_mode_caps_nothing_and_says_how_durations_were_made() {
     assert!(!stdout.contains("capped"), "{stdout}");
 }
 
+/// A two-size, three-round PBKDF2 sweep at a given speed (no calibration to differ).
+fn repeated_pbkdf2(out: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "--workload",
+        "pbkdf2",
+        "--payload",
+        r#"{"iterations": 20000, "passwords": ["a", "b"]}"#,
+        "--memory",
+        "512,1024",
+        "--threads",
+        "1",
+        "--repetitions",
+        "3",
+        "--calibration",
+        "30000000",
+    ];
+    args.extend_from_slice(extra);
+    let done = sweep(out, &args);
+    assert!(done.status.success(), "stderr: {}", text(&done.stderr));
+    let mut results = read_results(out);
+    results["stdout"] = text(&done.stdout).into();
+    results
+}
+
+#[test]
+fn repeats_of_a_job_without_host_calls_are_answered_from_its_runs_and_model_the_same() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let reused = repeated_pbkdf2(a.path(), &[]);
+    let every = repeated_pbkdf2(b.path(), &["--no-reuse"]);
+    let count = |results: &Value| -> u64 {
+        results["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["modeled"]["reused"].as_u64().unwrap())
+            .sum()
+    };
+    // Round 1 runs both sizes (cold starts always run, and confirm the work twice); the
+    // later rounds are answered from the 512 MB run, which fits both sizes.
+    assert_eq!(count(&reused), 4, "{reused}");
+    let stdout = reused["stdout"].as_str().unwrap();
+    assert!(
+        stdout.contains("reused: 4 jobs were answered from an earlier run"),
+        "{stdout}"
+    );
+    assert_eq!(count(&every), 0, "{every}");
+    assert!(!every["stdout"].as_str().unwrap().contains("reused:"));
+    for memory in [512, 1024] {
+        let ms = |r: &Value| row(r, memory, 1)["trimmedMeanMs"].as_f64().unwrap();
+        let (x, y) = (ms(&reused), ms(&every));
+        // The same fuel; only the host's own CPU outside guest code (measured) differs.
+        assert!(
+            (x / y - 1.0).abs() < 0.01,
+            "{memory} MB: {x} ms reused vs {y} ms run every time"
+        );
+        assert!(
+            row(&reused, memory, 1)["modeled"]["measuredMs"]
+                .as_f64()
+                .unwrap()
+                > 0.0,
+            "the jobs that ran were measured"
+        );
+    }
+}
+
 #[test]
 fn bad_model_flags_are_one_line_errors_before_any_invocation() {
     let dir = tempfile::tempdir().unwrap();
@@ -294,7 +359,7 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
             "--threads",
             "1,2",
             "--repetitions",
-            "1",
+            "3",
             "--allow-table",
             &table,
             "--dynamodb-endpoint",
@@ -305,13 +370,17 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
     let results = read_results(dir.path());
     for r in results["rows"].as_array().unwrap() {
         assert_eq!(r["errors"], 0, "{r}");
+        assert_eq!(
+            r["modeled"]["reused"], 0,
+            "a job that writes always runs: {r}"
+        );
     }
     let items = rt.block_on(async {
         let client = powersweep_test_support::dynamodb(url).await;
         powersweep_test_support::scan_all(&client, &table).await
     });
-    // 2 memory sizes × 2 thread counts × 1 repetition × 20 items.
-    assert_eq!(items.len(), 80);
+    // 2 memory sizes × 2 thread counts × 3 repetitions × 20 items.
+    assert_eq!(items.len(), 240);
     let mut per_rk = std::collections::BTreeMap::new();
     for item in &items {
         assert!(item["pk"].as_s().unwrap().starts_with("e2e#"));
@@ -321,7 +390,7 @@ fn dynamodb_writer_sweep_leaves_exactly_the_expected_items() {
     }
     assert_eq!(per_rk.len(), 20);
     assert!(
-        per_rk.values().all(|n| *n == 4),
+        per_rk.values().all(|n| *n == 12),
         "each index once per invocation: {per_rk:?}"
     );
 }

@@ -13,7 +13,14 @@ use serde_json::{Value, json};
 
 const CHAIN: usize = 1_000;
 
-fn pass_chain() -> StateMachine {
+/// The language of a Pass chain: each state puts its step number under `last`.
+#[derive(Clone, Copy)]
+enum Lang {
+    JsonPath,
+    Jsonata,
+}
+
+fn pass_chain(lang: Lang) -> StateMachine {
     let mut states = serde_json::Map::new();
     for i in 0..CHAIN {
         let next = if i + 1 == CHAIN {
@@ -21,7 +28,13 @@ fn pass_chain() -> StateMachine {
         } else {
             json!({"Next": format!("P{}", i + 1)})
         };
-        let mut s = json!({"Type": "Pass", "Result": {"step": i}, "ResultPath": "$.last"});
+        let mut s = match lang {
+            Lang::JsonPath => {
+                json!({"Type": "Pass", "Result": {"step": i}, "ResultPath": "$.last"})
+            }
+            Lang::Jsonata => json!({"Type": "Pass", "QueryLanguage": "JSONata",
+                "Output": format!("{{% $merge([$states.input, {{'last': {{'step': {i}}}}}]) %}}")}),
+        };
         if let (Some(o), Some(n)) = (s.as_object_mut(), next.as_object()) {
             o.extend(n.clone());
         }
@@ -50,8 +63,8 @@ fn engine(history: bool) -> Engine {
         .with_config(config)
 }
 
-fn transitions_per_second(rt: &tokio::runtime::Runtime, history: bool) -> f64 {
-    let m = pass_chain();
+fn transitions_per_second(rt: &tokio::runtime::Runtime, history: bool, lang: Lang) -> f64 {
+    let m = pass_chain(lang);
     let e = engine(history);
     let runs = 50;
     let t = Instant::now();
@@ -71,10 +84,25 @@ fn benches(c: &mut Criterion) {
         println!(
             "Pass chain, one core, history {}: {:.0} transitions/s",
             if history { "on" } else { "off" },
-            transitions_per_second(&one_core, history)
+            transitions_per_second(&one_core, history, Lang::JsonPath)
         );
     }
-    let chain = pass_chain();
+    // The same chain in both languages, interleaved, so that the machine's drift falls on both.
+    let (mut path, mut ata) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        path.push(transitions_per_second(&one_core, false, Lang::JsonPath));
+        ata.push(transitions_per_second(&one_core, false, Lang::Jsonata));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (path, ata) = (median(&mut path), median(&mut ata));
+    println!(
+        "Pass chain, one core, history off, median of 5 interleaved: JSONPath {path:.0}, JSONata {ata:.0} transitions/s (JSONata / JSONPath = {:.2})",
+        ata / path
+    );
+    let chain = pass_chain(Lang::JsonPath);
     let e = engine(true);
     c.bench_function("pass_chain_1000_states", |b| {
         b.iter(|| one_core.block_on(e.run(&chain, json!({"x": 1}))))

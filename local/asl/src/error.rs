@@ -73,9 +73,6 @@ pub enum ParseErrorKind {
     /// Any other rule of the ASL specification.
     #[error("{0}")]
     Invalid(String),
-    /// The definition (or a state) uses JSONata.
-    #[error("JSONata is not supported yet (only JSONPath state machines run locally)")]
-    JsonataUnsupported,
     /// A valid ASL feature this engine does not implement.
     #[error("{0} is not supported yet")]
     Unsupported(String),
@@ -126,6 +123,9 @@ states_errors! {
     NoChoiceMatched => "States.NoChoiceMatched",
     /// `States.ParameterPathFailure`.
     ParameterPathFailure => "States.ParameterPathFailure",
+    /// `States.QueryEvaluationError`: a JSONata expression failed, returned nothing, or
+    /// returned a value of the wrong type for its field.
+    QueryEvaluationError => "States.QueryEvaluationError",
     /// `States.Permissions`.
     Permissions => "States.Permissions",
     /// `States.ResultPathMatchFailure`: ResultPath cannot be applied to the input.

@@ -1,4 +1,7 @@
-//! A local engine for the Amazon States Language (AWS Step Functions), JSONPath mode.
+//! A local engine for the Amazon States Language (AWS Step Functions), in both query
+//! languages: JSONPath and JSONata (`QueryLanguage` at the top or per state; JSONata
+//! expressions are `powersweep-jsonata`'s, `$states` and AWS's added functions are bound
+//! here, in `eval/jsonata.rs` and `jsonata_functions.rs`).
 //!
 //! - [`StateMachine::parse`] loads and validates a definition; a [`ParseError`] names the
 //!   field at fault by JSON pointer.
@@ -49,7 +52,6 @@ pub use engine::{
 };
 pub use error::{Failure, ParseError, ParseErrorKind, StatesError};
 pub use history::{EventType, History, HistoryEvent, StateType};
-pub use intrinsics::ARRAY_RANGE_MAX_ITEMS;
 pub use machine::StateMachine;
 pub use path::{JsonPath, PathError, Root as PathRoot};
 pub use task::{
@@ -62,6 +64,7 @@ mod error;
 mod eval;
 mod history;
 mod intrinsics;
+mod jsonata_functions;
 pub mod lambda;
 mod machine;
 mod parse;

@@ -26,7 +26,7 @@ impl StateMachine {
     /// A [`ParseError`] whose [`location`](ParseError::location) is the JSON pointer of the
     /// field at fault: text that is not JSON, missing `StartAt`, transitions to unknown
     /// states, unreachable states, states without `Next`/`End`, unknown fields, bad paths or
-    /// intrinsic calls, and JSONata definitions (not supported yet).
+    /// intrinsic calls, JSONata expressions that do not parse.
     pub fn parse(text: &str) -> Result<StateMachine, ParseError> {
         let doc: Value = serde_json::from_str(text)
             .map_err(|e| ParseError::new("", ParseErrorKind::Json(e.to_string())))?;

@@ -276,12 +276,3 @@ async fn lambda_invoke_function_error_is_catchable_by_type() {
     let cause: Value = serde_json::from_str(out["error"]["Cause"].as_str().unwrap()).unwrap();
     assert_eq!(cause["errorMessage"], "too big");
 }
-
-#[tokio::test]
-async fn jsonata_is_a_clear_error() {
-    let err = StateMachine::parse(
-        r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#,
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("JSONata is not supported yet"));
-}

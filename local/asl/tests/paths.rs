@@ -235,3 +235,50 @@ async fn task_timeout_seconds_path_takes_a_positive_integer() {
         }
     }
 }
+
+/// HeartbeatSecondsPath takes what TimeoutSecondsPath takes (the developer guide: "must
+/// select fields whose values are positive integers"), and a heartbeat must be shorter than
+/// the timeout. A heartbeat is recorded (`heartbeatInSeconds`), not enforced: only activity
+/// workers and callbacks send heartbeats, and no task here is one. No AWS recording has
+/// these causes, so their words are ours; the error name is AWS's.
+#[tokio::test]
+async fn task_heartbeat_seconds_path_takes_a_positive_integer_below_the_timeout() {
+    use powersweep_asl::handler_fn;
+    let run_with = |input: Value| async move {
+        let tasks =
+            TaskRegistry::new().with("arn:echo", handler_fn(|r| async move { Ok(r.parameters) }));
+        let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:echo",
+            "HeartbeatSecondsPath": "$.h", "TimeoutSecondsPath": "$.t", "End": true}}});
+        let machine = StateMachine::from_value(&def).expect("a valid definition");
+        let execution = Engine::new(tasks)
+            .with_clock(Arc::new(VirtualClock::new()))
+            .start(&machine, input);
+        let history = execution.history().clone();
+        (execution.wait().await, history)
+    };
+    let (outcome, history) = run_with(json!({"h": 5, "t": 60})).await;
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
+    let scheduled = history
+        .snapshot()
+        .into_iter()
+        .find(|e| e.event_type == powersweep_asl::EventType::TaskScheduled)
+        .expect("a TaskScheduled event");
+    let details = scheduled.details.to_string();
+    assert!(details.contains("\"heartbeatInSeconds\":5"), "{details}");
+    for bad in [
+        json!({"h": 0, "t": 60}),
+        json!({"h": -1, "t": 60}),
+        json!({"h": 1.5, "t": 60}),
+        json!({"t": 60}),
+        json!({"h": 60, "t": 60}),
+    ] {
+        match run_with(bad.clone()).await.0 {
+            Outcome::Failed { error, cause } => {
+                assert_eq!(error.as_deref(), Some("States.Runtime"), "{bad}");
+                let cause = cause.unwrap_or_default();
+                assert!(cause.contains("eartbeat"), "{bad}: {cause}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}

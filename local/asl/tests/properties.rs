@@ -62,6 +62,54 @@ fn state(names: Vec<String>) -> impl Strategy<Value = Value> {
     })
 }
 
+/// JSONata expressions, valid and broken, inside `{% %}`.
+fn jsonata() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("$states.input".to_owned()),
+        Just("$states.input.a".to_owned()),
+        Just("$partition($states.input, 2)".to_owned()),
+        Just("$range(0, 3, 1)".to_owned()),
+        Just("$x".to_owned()),
+        r#"[$a-z0-9.()\[\]{}:,'"&+*/<>=!?; -]{0,20}"#,
+    ]
+    .prop_map(|e| format!("{{% {e} %}}"))
+}
+
+/// JSONata states: each field a random expression.
+fn jsonata_state(names: Vec<String>) -> impl Strategy<Value = Value> {
+    let next = prop::sample::select(names);
+    (0..6u8, next, jsonata(), jsonata(), any::<bool>()).prop_map(|(kind, next, e1, e2, end)| {
+        let tr = if end { json!({"End": true}) } else { json!({"Next": next}) };
+        let mut s = match kind {
+            0 => json!({"Type": "Pass", "Output": {"a": e1}, "Assign": {"x": e2}}),
+            1 => json!({"Type": "Choice", "Choices": [{"Condition": e1, "Next": next, "Output": e2}], "Default": next}),
+            2 => json!({"Type": "Map", "Items": e1, "ItemSelector": {"v": e2},
+                        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}}),
+            3 => json!({"Type": "Fail", "Error": e1, "Cause": e2}),
+            4 => json!({"Type": "Task", "Resource": "arn:echo", "Arguments": e1, "Output": e2,
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": next, "Output": e1}]}),
+            _ => json!({"Type": "Wait", "Seconds": e1, "Output": e2}),
+        };
+        if let (Some(o), Some(t)) = (s.as_object_mut(), tr.as_object())
+            && !matches!(kind, 1 | 3)
+        {
+            o.extend(t.clone());
+        }
+        s
+    })
+}
+
+fn jsonata_definition() -> impl Strategy<Value = Value> {
+    (1usize..5).prop_flat_map(|n| {
+        let names: Vec<String> = (0..n).map(|i| format!("S{i}")).collect();
+        prop::collection::vec(jsonata_state(names.clone()), n).prop_map(move |states| {
+            let states: serde_json::Map<String, Value> =
+                names.iter().cloned().zip(states).collect();
+            json!({"QueryLanguage": "JSONata", "StartAt": "S0", "States": states})
+        })
+    })
+}
+
 fn definition() -> impl Strategy<Value = Value> {
     (1usize..6).prop_flat_map(|n| {
         let names: Vec<String> = (0..n).map(|i| format!("S{i}")).collect();
@@ -73,18 +121,37 @@ fn definition() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Runs a definition that parses, with an echo task and a transition cap.
+fn run_if_valid(def: &Value, input: Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    if let Ok(machine) = StateMachine::from_value(def) {
+        let tasks =
+            TaskRegistry::new().with("arn:echo", handler_fn(|r| async move { Ok(r.parameters) }));
+        let config = EngineConfig {
+            max_transitions: Some(500),
+            ..EngineConfig::default()
+        };
+        let engine = Engine::new(tasks)
+            .with_clock(Arc::new(VirtualClock::new()))
+            .with_config(config);
+        rt.block_on(engine.run(&machine, input));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_definitions_never_panic(def in definition(), input in json_value()) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        if let Ok(machine) = StateMachine::from_value(&def) {
-            let tasks = TaskRegistry::new().with("arn:echo", handler_fn(|r| async move { Ok(r.parameters) }));
-            let config = EngineConfig { max_transitions: Some(500), ..EngineConfig::default() };
-            let engine = Engine::new(tasks).with_clock(Arc::new(VirtualClock::new())).with_config(config);
-            rt.block_on(engine.run(&machine, input));
-        }
+        run_if_valid(&def, input);
+    }
+
+    #[test]
+    fn arbitrary_jsonata_definitions_never_panic(def in jsonata_definition(), input in json_value()) {
+        run_if_valid(&def, input);
     }
 
     #[test]

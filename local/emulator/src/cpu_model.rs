@@ -34,7 +34,7 @@ pub struct CpuShare {
 
 /// The cores Lambda shows at a memory size. Measured by the community, not documented: 2 up to
 /// 3,008 MB, then 3 / 4 / 5 / 6 from 3,009 / 5,308 / 7,077 / 8,846 MB.
-pub fn lambda_visible_cores(memory_mb: u32) -> usize {
+pub(crate) fn lambda_visible_cores(memory_mb: u32) -> usize {
     match memory_mb {
         0..=3008 => 2,
         3009..=5307 => 3,

@@ -18,11 +18,27 @@ use crate::cpu_model::CpuShare;
 pub trait DurationModel: Send + Sync + std::fmt::Debug {
     /// The modeled duration and the payload to return, for a response of a function with
     /// `memory_mb` and `cpu` (Lambda's share, not capped by this machine's cores).
+    /// `replay_of` names the invocation whose response this is when the job did not run
+    /// again (see `reuse.rs`): the payload should say so, since what was measured is that
+    /// run's.
     ///
     /// # Errors
     /// A one-line reason when this response cannot be modeled (the measured duration then
     /// stands, and the reason goes to the log).
-    fn model(&self, memory_mb: u32, cpu: &CpuShare, response: &[u8]) -> Result<Modeled, String>;
+    fn model(
+        &self,
+        memory_mb: u32,
+        cpu: &CpuShare,
+        response: &[u8],
+        replay_of: Option<&str>,
+    ) -> Result<Modeled, String>;
+
+    /// The part of a response that must repeat exactly for the job to be answered from an
+    /// earlier run (its results and work), or `None` when it must always run: it failed,
+    /// was not metered, or made host calls (whose effects must really happen).
+    fn signature(&self, _response: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// A modeled invocation.

@@ -8,7 +8,8 @@
 //! - Each invocation yields an [`InvokeOutput`] with a typed [`Report`] (Lambda's REPORT line).
 //! - [`cpu_share`] is the CPU model: memory → vCPUs and visible cores, [`CpuMode`] says how it
 //!   is enforced, or, in the `model` mode, that a [`DurationModel`] computes durations from
-//!   the work the host metered instead.
+//!   the work the host metered instead; with [`EmulatorConfig::reuse_work`], a repeat of a
+//!   job that made no host calls and did the same work twice is answered from that run.
 //!
 //! The bootstrap gets Lambda's variables (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port of its own
 //! environment>`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, …) and, in in-process mode only,
@@ -47,9 +48,7 @@
 
 pub use crate::aliases::AliasConfiguration;
 pub use crate::cgroup::{CgroupError, CgroupVersion, CpuMode, DEFAULT_CFS_PERIOD_US};
-pub use crate::cpu_model::{
-    CpuShare, DEFAULT_VCPU_MB, MEMORY_RANGE_MB, cpu_share, host_cores, lambda_visible_cores,
-};
+pub use crate::cpu_model::{CpuShare, DEFAULT_VCPU_MB, MEMORY_RANGE_MB, cpu_share, host_cores};
 pub use crate::duration_model::{DurationModel, Modeled};
 pub use crate::emulator::{
     CpuModeChoice, Emulator, EmulatorConfig, InvokeOutput, InvokeRequest, Leftovers, LogType,
@@ -76,4 +75,5 @@ mod environment;
 mod error;
 mod registry;
 mod report;
+mod reuse;
 mod runtime_api;

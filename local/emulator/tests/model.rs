@@ -17,15 +17,28 @@ use crate::util::{config, invoke, json, shutdown_clean, spec};
 struct FromEvent;
 
 impl DurationModel for FromEvent {
-    fn model(&self, memory_mb: u32, cpu: &CpuShare, response: &[u8]) -> Result<Modeled, String> {
+    fn model(
+        &self,
+        memory_mb: u32,
+        cpu: &CpuShare,
+        response: &[u8],
+        replay_of: Option<&str>,
+    ) -> Result<Modeled, String> {
         let body: Value = serde_json::from_slice(response).map_err(|e| e.to_string())?;
         let ms = body["event"]["modelMs"].as_f64().ok_or("no modelMs")?;
         let payload = json!({"modeledMs": ms, "memoryMb": memory_mb, "lambdaVcpus": cpu.lambda_vcpus,
-            "meter": body["env"]["POWERSWEEP_METER"]});
+            "meter": body["env"]["POWERSWEEP_METER"], "count": body["count"], "replayOf": replay_of});
         Ok(Modeled {
             duration: Duration::from_secs_f64(ms / 1e3),
             payload: serde_json::to_vec(&payload).map_err(|e| e.to_string())?,
         })
+    }
+
+    /// An event marked `pure` is; its signature is the event (the echo's pid and count
+    /// differ every run, as a real job's timings do).
+    fn signature(&self, response: &[u8]) -> Option<Vec<u8>> {
+        let body: Value = serde_json::from_slice(response).ok()?;
+        (body["event"]["pure"] == true).then(|| body["event"].to_string().into_bytes())
     }
 }
 
@@ -36,6 +49,103 @@ async fn modeled() -> Emulator {
     })
     .await
     .expect("emulator starts")
+}
+
+async fn reusing() -> Emulator {
+    Emulator::start(EmulatorConfig {
+        duration_model: Some(Arc::new(FromEvent)),
+        reuse_work: true,
+        ..config(CpuModeChoice::Model)
+    })
+    .await
+    .expect("emulator starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pure_job_answered_twice_alike_is_answered_from_the_first_run_on_sizes_as_large() {
+    let emu = reusing().await;
+    // Same bootstrap, code and variables: the same job at two memory sizes.
+    emu.create_function(spec("small", 512, 30)).unwrap();
+    emu.create_function(spec("large", 2048, 30)).unwrap();
+    let event = json!({"mode": "echo", "modelMs": 40.0, "pure": true});
+    let first = invoke(&emu, "small", event.clone()).await;
+    let second = invoke(&emu, "small", event.clone()).await;
+    for out in [&first, &second] {
+        assert!(json(out)["replayOf"].is_null(), "{}", out.log);
+        assert!(out.report.measured_duration_ms.is_some());
+    }
+    let third = invoke(&emu, "small", event.clone()).await;
+    assert_eq!(json(&third)["replayOf"], first.report.request_id.as_str());
+    assert_eq!(
+        json(&third)["count"],
+        json(&first)["count"],
+        "the first run's answer"
+    );
+    assert_eq!(third.report.duration_ms, 40.0, "modeled afresh");
+    assert_eq!(
+        third.report.measured_duration_ms, None,
+        "nothing ran, nothing measured"
+    );
+    assert!(
+        third.log.contains(&format!(
+            "answered from {}: the same job, already run twice",
+            first.report.request_id
+        )),
+        "{}",
+        third.log
+    );
+    // The larger size's cold start runs; its warm invocation may reuse the 512 MB run.
+    let cold = invoke(&emu, "large", event.clone()).await;
+    assert!(
+        json(&cold)["replayOf"].is_null(),
+        "a cold start always runs"
+    );
+    let warm = invoke(&emu, "large", event.clone()).await;
+    assert_eq!(json(&warm)["memoryMb"], 2048);
+    assert!(json(&warm)["replayOf"].is_string(), "{}", warm.log);
+    assert_eq!(emu.reused_invocations(), 2);
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_impure_job_or_one_from_a_smaller_size_always_runs() {
+    let emu = reusing().await;
+    emu.create_function(spec("small", 512, 30)).unwrap();
+    emu.create_function(spec("large", 2048, 30)).unwrap();
+    let impure = json!({"mode": "echo", "modelMs": 40.0});
+    for _ in 0..4 {
+        let out = invoke(&emu, "small", impure.clone()).await;
+        assert!(json(&out)["replayOf"].is_null(), "{}", out.log);
+    }
+    let pure = json!({"mode": "echo", "modelMs": 40.0, "pure": true});
+    for _ in 0..4 {
+        invoke(&emu, "large", pure.clone()).await;
+    }
+    // `small` is warm (the impure jobs): its first pure job still runs.
+    let out = invoke(&emu, "small", pure.clone()).await;
+    assert!(
+        json(&out)["replayOf"].is_null(),
+        "a 2,048 MB run may not fit in 512 MB: {}",
+        out.log
+    );
+    let out = invoke(&emu, "small", pure.clone()).await;
+    assert!(
+        json(&out)["replayOf"].is_string(),
+        "the 512 MB run, now the smallest, is kept: {}",
+        out.log
+    );
+    assert_eq!(emu.reused_invocations(), 3);
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test]
+async fn reuse_without_the_model_mode_is_refused() {
+    let e = Emulator::start(EmulatorConfig {
+        reuse_work: true,
+        ..config(CpuModeChoice::InProcess)
+    })
+    .await;
+    assert!(matches!(e, Err(StartError::Config(_))), "{e:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -131,6 +131,26 @@ impl Calibration {
             source: "given".into(),
         })
     }
+
+    /// One line for people: the speed, where it came from and, when measured, how.
+    pub fn describe(&self) -> String {
+        let how = if self.samples == 0 {
+            self.source.clone()
+        } else {
+            format!(
+                "{}: p{:.0} of {} samples of {:.1} ms, drift {:.2}x",
+                self.source,
+                self.quantile * 100.0,
+                self.samples,
+                self.sample_ms,
+                self.drift
+            )
+        };
+        format!(
+            "{:.0} fuel units per ms of one core ({how})",
+            self.units_per_ms
+        )
+    }
 }
 
 /// Linear-interpolated quantile `q` of `values` (sorted in place).
@@ -187,5 +207,10 @@ mod tests {
         assert!(Calibration::given(-1.0).is_err());
         assert!(Calibration::given(f64::NAN).is_err());
         assert_eq!(Calibration::given(5e5).unwrap().source, "given");
+        assert_eq!(
+            Calibration::given(5e5).unwrap().describe(),
+            "500000 fuel units per ms of one core (given)",
+            "no samples, no sample figures"
+        );
     }
 }

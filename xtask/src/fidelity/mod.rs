@@ -15,7 +15,7 @@
 //! what judges the emulator.
 
 mod measure;
-mod report;
+mod verdict;
 
 use crate::util::{build_bootstrap, task_root};
 use anyhow::{Result, bail};
@@ -145,7 +145,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let mut failed = Vec::new();
     for (label, rows) in &measured {
-        let misses = report::print(label, rows, args.vcpu_mb);
+        let misses = verdict::print(label, rows, args.vcpu_mb);
         failed.extend(misses.into_iter().map(|m| format!("{label}: {m}")));
     }
     if !failed.is_empty() {

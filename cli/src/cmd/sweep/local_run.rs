@@ -46,6 +46,7 @@ pub(super) async fn run_local(
         duration_model: work_model
             .clone()
             .map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
+        reuse_work: !args.model.no_reuse,
         architecture: plan.architecture,
         workload: Some(plan.workload.clone()),
     };

@@ -208,7 +208,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         };
         let capped_wall = started.elapsed();
         let dir = args.out.join("cross-check");
-        powersweep_analyzer::write_report(&capped, &dir)
+        powersweep_analyzer::write_results_files(&capped, &dir)
             .with_context(|| format!("cannot write the cross-check to `{}`", dir.display()))?;
         print!(
             "{}",

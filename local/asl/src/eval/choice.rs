@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Env, EvalError, Here, Vars, parse_timestamp};
 use crate::error::{Failure, StatesError};
-use crate::spec::{Choice, Comparison as C, Condition, Operand};
+use crate::spec::{Choice, Comparison as C, Condition, JsonataIo, Operand};
 
 pub(super) fn eval(
     here: &Here<'_>,
@@ -16,6 +16,9 @@ pub(super) fn eval(
     vars: &mut Vars,
 ) -> Result<(Value, Option<usize>), Failure> {
     let io = &here.state.io;
+    if let Some(j) = &io.jsonata {
+        return jsonata(here, c, j, raw, vars);
+    }
     let eff = here.select_path(&io.input_path, raw, vars)?;
     let (next, assign) = {
         let env = here.env(&eff, vars);
@@ -40,6 +43,56 @@ pub(super) fn eval(
     Ok((out, Some(next)))
 }
 
+/// JSONata mode: the first rule whose `Condition` is true wins; its `Output` and `Assign`
+/// (else the state's) end the state.
+fn jsonata(
+    here: &Here<'_>,
+    c: &Choice,
+    io: &JsonataIo,
+    raw: Value,
+    vars: &mut Vars,
+) -> Result<(Value, Option<usize>), Failure> {
+    let states = super::jsonata::States {
+        input: Some(&raw),
+        ..Default::default()
+    };
+    let env = here.jsonata_env(states, vars);
+    let mut pick = None;
+    for (i, rule) in c.rules.iter().enumerate() {
+        let Condition::Jsonata(v) = &rule.condition else {
+            continue;
+        };
+        let field = format!("Choices[{i}]/Condition");
+        let holds = here.jsonata_typed(v, &field, &env, "boolean", Value::is_boolean)?;
+        if holds == Value::Bool(true) {
+            pick = Some((rule.next, rule.jsonata.as_deref(), i));
+            break;
+        }
+    }
+    let (next, own, i) = match (pick, c.default) {
+        (Some(p), _) => p,
+        (None, Some(d)) => (d, None, 0),
+        (None, None) => return Err(here.fail(StatesError::NoChoiceMatched, "No Matches!")),
+    };
+    // A matched rule's own Output and Assign come first; AWS names them under its index.
+    let own = own.filter(|o| o.output.is_some() || o.assign.is_some());
+    let prefix = own.map_or_else(String::new, |_| format!("Choices[{i}]/"));
+    let merged = JsonataIo {
+        uses_context: io.uses_context,
+        arguments: None,
+        output: own
+            .and_then(|o| o.output.clone())
+            .or_else(|| io.output.clone()),
+        assign: own
+            .and_then(|o| o.assign.clone())
+            .or_else(|| io.assign.clone()),
+    };
+    Ok((
+        here.jsonata_finish(&merged, states, vars, &prefix)?,
+        Some(next),
+    ))
+}
+
 fn test(env: &Env<'_>, c: &Condition) -> Result<bool, EvalError> {
     match c {
         Condition::And(cs) => {
@@ -59,6 +112,8 @@ fn test(env: &Env<'_>, c: &Condition) -> Result<bool, EvalError> {
             Ok(false)
         }
         Condition::Not(c) => Ok(!test(env, c)?),
+        // JSONata rules are tested by `jsonata` above; a JSONPath Choice never holds one.
+        Condition::Jsonata(_) => Ok(false),
         Condition::Test {
             variable,
             comparison,

@@ -13,6 +13,17 @@ pub(super) fn eval(here: &Here<'_>, f: &Fail, raw: &Value, vars: &Vars) -> Failu
         match t {
             None => Ok(None),
             Some(Text::Literal(s)) => Ok(Some(s.clone())),
+            Some(Text::Jsonata(v)) => {
+                let states = super::jsonata::States {
+                    input: Some(raw),
+                    ..Default::default()
+                };
+                let field = field.strip_suffix("Path").unwrap_or(field);
+                match here.jsonata_value(v, field, &here.jsonata_env(states, vars))? {
+                    Value::String(s) => Ok(Some(s)),
+                    other => Ok(Some(other.to_string())),
+                }
+            }
             Some(Text::Expr(e)) => match env.field(e, field).map_err(|e| here.err(e))? {
                 Value::String(s) => Ok(Some(s)),
                 other => Ok(Some(other.to_string())),

@@ -28,9 +28,27 @@ pub(super) async fn run(
     let eff = here.select_path(&io.input_path, raw.clone(), vars)?;
     let (inputs, max_concurrency, tolerated_count, tolerated_pct) = {
         let env = here.env(&eff, vars);
-        let items = match &m.items_path {
-            None => eff.clone(),
-            Some(p) => env.lookup(p).map_err(|e| here.err(e))?.ok_or_else(|| {
+        let jsonata = io.jsonata.is_some();
+        let states = super::jsonata::States {
+            input: Some(raw),
+            ..Default::default()
+        };
+        let items = match (&m.items, &m.items_path) {
+            (Some(v), _) => here.jsonata_typed(
+                v,
+                "Items",
+                &here.jsonata_env(states, vars),
+                "array",
+                Value::is_array,
+            )?,
+            (None, _) if jsonata && !eff.is_array() => {
+                return Err(here.fail(
+                    StatesError::QueryEvaluationError,
+                    &format!("Map state input must be an array but was: {eff}"),
+                ));
+            }
+            (None, None) => eff.clone(),
+            (None, Some(p)) => env.lookup(p).map_err(|e| here.err(e))?.ok_or_else(|| {
                 here.fail(
                     StatesError::Runtime,
                     &format!(
@@ -66,6 +84,17 @@ pub(super) async fn run(
             match l {
                 Limit::None => Ok(None),
                 Limit::Fixed(n) => Ok(Some(*n)),
+                Limit::Jsonata(v) => {
+                    let field = field.strip_suffix("Path").unwrap_or(field);
+                    let n = here.jsonata_typed(
+                        v,
+                        field,
+                        &here.jsonata_env(states, vars),
+                        "non-negative integer",
+                        |v| v.as_u64().is_some(),
+                    )?;
+                    Ok(n.as_u64())
+                }
                 Limit::Path(p) => {
                     let v = lookup(p)?;
                     match (number(&v), negative) {
@@ -92,6 +121,15 @@ pub(super) async fn run(
         let tolerated_pct = match &m.tolerated_percentage {
             None => None,
             Some(LimitF::Fixed(f)) => Some(*f),
+            Some(LimitF::Jsonata(v)) => here
+                .jsonata_typed(
+                    v,
+                    "ToleratedFailurePercentage",
+                    &here.jsonata_env(states, vars),
+                    "number from 0 to 100",
+                    |v| v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)),
+                )?
+                .as_f64(),
             Some(LimitF::Path(p)) => {
                 let v = lookup(p)?;
                 match number(&v) {
@@ -112,6 +150,21 @@ pub(super) async fn run(
             }
         };
         let inputs: Vec<Value> = match &m.item_selector {
+            None if m.selector.is_some() => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let states = super::jsonata::States {
+                        input: Some(raw),
+                        map_item: Some((i, item)),
+                        ..Default::default()
+                    };
+                    let env = here.jsonata_env(states, vars);
+                    if let Some(s) = &m.selector {
+                        out.push(here.jsonata_value(s, "ItemSelector", &env)?);
+                    }
+                }
+                out
+            }
             None => items,
             Some(t) => {
                 let mut out = Vec::with_capacity(items.len());

@@ -7,6 +7,7 @@
 
 mod choice;
 mod fail;
+mod jsonata;
 mod map;
 mod parallel;
 mod pass;
@@ -103,6 +104,15 @@ impl Vars {
         self.local
             .get(name)
             .or_else(|| self.outer.as_ref().and_then(|o| o.get(name)))
+    }
+
+    /// Every variable visible here, the inner scope's last (it shadows).
+    fn visible(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.outer
+            .iter()
+            .flat_map(|o| o.iter())
+            .filter(|(k, _)| !self.local.contains_key(*k))
+            .chain(self.local.iter())
     }
 
     /// The scope a Map iteration or Parallel branch starts with: everything visible here,
@@ -254,6 +264,14 @@ impl Here<'_> {
         vars: &mut Vars,
     ) -> Result<Value, Failure> {
         let io = &self.state.io;
+        if let Some(j) = &io.jsonata {
+            let states = jsonata::States {
+                input: Some(raw),
+                result: Some(&result),
+                ..jsonata::States::default()
+            };
+            return self.jsonata_finish(j, states, vars, "");
+        }
         let result = match &io.result_selector {
             Some(t) => self
                 .env(&result, vars)
@@ -515,6 +533,13 @@ async fn eval_state(
         Body::Choice(c) => choice::eval(here, c, raw, vars),
         Body::Wait(w) => wait::eval(here, w, raw, vars).await,
         Body::Succeed => {
+            if let Some(j) = &here.state.io.jsonata {
+                let states = jsonata::States {
+                    input: Some(&raw),
+                    ..jsonata::States::default()
+                };
+                return Ok((here.jsonata_finish(j, states, vars, "")?, None));
+            }
             let eff = here.select_path(&here.state.io.input_path, raw, vars)?;
             Ok((
                 here.select_path(&here.state.io.output_path, eff, vars)?,
@@ -576,10 +601,11 @@ async fn recover(
                 continue;
             }
         }
-        if let Some(c) = io
+        if let Some((ci, c)) = io
             .catch
             .iter()
-            .find(|c| c.error_equals.iter().any(|e| failure.matches(e)))
+            .enumerate()
+            .find(|(_, c)| c.error_equals.iter().any(|e| failure.matches(e)))
         {
             let mut err = JsonMap::new();
             if let Some(e) = &failure.error {
@@ -589,6 +615,15 @@ async fn recover(
                 err.insert("Cause".into(), Value::String(c.clone()));
             }
             let err = Value::Object(err);
+            if let Some(j) = &c.jsonata {
+                let states = jsonata::States {
+                    input: Some(&raw),
+                    error_output: Some(&err),
+                    ..jsonata::States::default()
+                };
+                let out = here.jsonata_finish(j, states, vars, &format!("Catch[{ci}]/"))?;
+                return Ok((out, Some(c.next)));
+            }
             let assigned = here.assign(c.assign.as_ref(), &err, vars)?;
             let out = here.place_result(&c.result_path, &raw, err)?;
             vars.apply(assigned);

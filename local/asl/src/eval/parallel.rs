@@ -19,6 +19,7 @@ pub(super) async fn run(
     let exec = here.exec;
     let eff = here.select_path(&io.input_path, raw.clone(), vars)?;
     let input = match &io.parameters {
+        _ if io.jsonata.is_some() => here.jsonata_arguments(raw, vars)?,
         Some(t) => here.env(&eff, vars).template(t).map_err(|e| here.err(e))?,
         None => eff,
     };

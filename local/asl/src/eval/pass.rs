@@ -13,6 +13,13 @@ pub(super) fn eval(
     vars: &mut Vars,
 ) -> Result<(Value, Option<usize>), Failure> {
     let io = &here.state.io;
+    if let Some(j) = &io.jsonata {
+        let states = super::jsonata::States {
+            input: Some(&raw),
+            ..Default::default()
+        };
+        return Ok((here.jsonata_finish(j, states, vars, "")?, here.state.next));
+    }
     let result = match (&p.result, &io.parameters) {
         (Some(r), _) => r.clone(),
         (None, Some(t)) => {

@@ -36,31 +36,53 @@ pub(super) async fn run(
     let io = &here.state.io;
     let exec = here.exec;
     let eff = here.select_path(&io.input_path, raw.clone(), vars)?;
-    let (params, timeout) = {
+    let (params, timeout, heartbeat) = {
         let mut env = here.env(&eff, vars);
         env.retry_count = Some(retry_count);
         let params = match &io.parameters {
+            _ if io.jsonata.is_some() => here.jsonata_arguments(raw, vars)?,
             Some(tpl) => env.template(tpl).map_err(|e| here.err(e))?,
             None => eff.clone(),
         };
-        let timeout = match &t.timeout {
-            Seconds::None => None,
-            Seconds::Fixed(n) => Some(*n),
+        let seconds = |field: &str, seconds: &Seconds| match seconds {
+            Seconds::None => Ok(None),
+            Seconds::Fixed(n) => Ok(Some(*n)),
+            Seconds::Jsonata(v) => {
+                let states = super::jsonata::States {
+                    input: Some(raw),
+                    ..Default::default()
+                };
+                let env = here.jsonata_env(states, vars);
+                let n = here.jsonata_typed(v, field, &env, "positive integer", |v| {
+                    v.as_u64().is_some_and(|n| n > 0)
+                })?;
+                Ok(n.as_u64())
+            }
             Seconds::Path(p) => match env
                 .lookup(p)
                 .map_err(|e| here.err(e))?
                 .and_then(|v| v.as_u64())
             {
-                Some(n) if n > 0 => Some(n),
-                _ => return Err(here.fail(
+                Some(n) if n > 0 => Ok(Some(n)),
+                _ => Err(here.fail(
                     StatesError::Runtime,
-                    &format!(
-                        "The TimeoutSecondsPath field does not reference a positive integer: {p}"
-                    ),
+                    &format!("The {field}Path field does not reference a positive integer: {p}"),
                 )),
             },
         };
-        (params, timeout)
+        let timeout = seconds("TimeoutSeconds", &t.timeout)?;
+        let heartbeat = seconds("HeartbeatSeconds", &t.heartbeat)?;
+        if let (Some(h), Some(t)) = (heartbeat, timeout)
+            && h >= t
+        {
+            return Err(here.fail(
+                StatesError::Runtime,
+                &format!(
+                    "The heartbeat of {h} seconds is not smaller than the timeout of {t} seconds"
+                ),
+            ));
+        }
+        (params, timeout, heartbeat)
     };
     let Some(handler) = exec.tasks.resolve(&t.resource) else {
         return Err(here.fail(
@@ -74,8 +96,13 @@ pub(super) async fn run(
     let (rtype, rname) = split_resource(&t.resource);
     let scheduled = exec.record(here.prev, EventType::TaskScheduled, || {
         let mut d = json!({"resourceType": rtype, "resource": rname, "region": exec.config.region, "parameters": params.to_string()});
-        if let (Some(n), Some(o)) = (timeout, d.as_object_mut()) {
-            o.insert("timeoutInSeconds".into(), n.into());
+        if let Some(o) = d.as_object_mut() {
+            if let Some(n) = timeout {
+                o.insert("timeoutInSeconds".into(), n.into());
+            }
+            if let Some(n) = heartbeat {
+                o.insert("heartbeatInSeconds".into(), n.into());
+            }
         }
         d
     });

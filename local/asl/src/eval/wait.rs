@@ -17,7 +17,29 @@ pub(super) async fn eval(
     let io = &here.state.io;
     let eff = here.select_path(&io.input_path, raw, vars)?;
     let clock = &here.exec.clock;
+    let jsonata_env = || {
+        let states = super::jsonata::States {
+            input: Some(&eff),
+            ..Default::default()
+        };
+        here.jsonata_env(states, vars)
+    };
     let duration = match w {
+        Wait::SecondsJsonata(v) => {
+            let n = here.jsonata_typed(v, "Seconds", &jsonata_env(), "integer", |v| {
+                v.as_u64().is_some()
+            })?;
+            Duration::from_secs(n.as_u64().unwrap_or(0))
+        }
+        Wait::TimestampJsonata(v) => {
+            let t = here.jsonata_typed(v, "Timestamp", &jsonata_env(), "timestamp", |v| {
+                v.as_str().and_then(parse_timestamp).is_some()
+            })?;
+            match t.as_str().and_then(parse_timestamp) {
+                Some(t) => (t - clock.now()).to_std().unwrap_or_default(),
+                None => Duration::ZERO,
+            }
+        }
         Wait::Seconds(n) => Duration::from_secs(*n),
         Wait::Timestamp(t) => (*t - clock.now()).to_std().unwrap_or_default(),
         Wait::SecondsPath(p) => {
@@ -87,6 +109,13 @@ pub(super) async fn eval(
         }
     }
     clock.sleep(duration.min(MAX_SLEEP)).await;
+    if let Some(j) = &io.jsonata {
+        let states = super::jsonata::States {
+            input: Some(&eff),
+            ..Default::default()
+        };
+        return Ok((here.jsonata_finish(j, states, vars, "")?, here.state.next));
+    }
     let assigned = here.assign(io.assign.as_ref(), &eff, vars)?;
     let out = here.select_path(&io.output_path, eff, vars)?;
     vars.apply(assigned);

@@ -12,8 +12,7 @@ use serde_json::Value;
 use crate::path::JsonPath;
 
 pub(crate) use error::IntrinsicError;
-pub use registry::ARRAY_RANGE_MAX_ITEMS;
-pub(crate) use registry::IntrinsicFn;
+pub(crate) use registry::{IntrinsicFn, digest_hex};
 
 /// A parsed call such as `States.Format('{}', $.x)`.
 #[derive(Debug, Clone)]

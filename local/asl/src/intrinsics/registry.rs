@@ -131,7 +131,7 @@ fn array_partition(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
 }
 
 /// The most items `States.ArrayRange` makes (AWS's limit).
-pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
+pub(crate) const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
 
 /// AWS: the end is inclusive, the step may be negative but not zero, and at most
 /// [`ARRAY_RANGE_MAX_ITEMS`] items may come out.
@@ -270,8 +270,22 @@ fn format(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     Ok(Value::String(out))
 }
 
-fn hash(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
+/// The hex digest of `bytes` with one of Step Functions' hash algorithms (`States.Hash` and
+/// JSONata's `$hash` share them); `None` for an unknown algorithm.
+pub(crate) fn digest_hex(bytes: &[u8], algorithm: &str) -> Option<String> {
     use sha2::Digest as _;
+    let digest: Vec<u8> = match algorithm {
+        "MD5" => md5::Md5::digest(bytes).to_vec(),
+        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
+        "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
+        "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
+        "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
+        _ => return None,
+    };
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn hash(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
     arity(args, 2)?;
     let data = match &args[0].value {
         Value::String(s) => s.clone(),
@@ -282,22 +296,14 @@ fn hash(args: &[ArgValue]) -> Result<Value, IntrinsicError> {
             "the input is longer than 10,000 characters",
         ));
     }
-    let bytes = data.as_bytes();
-    let digest: Vec<u8> = match string(&args[1].value, "the algorithm")? {
-        "MD5" => md5::Md5::digest(bytes).to_vec(),
-        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
-        "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
-        "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
-        "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
-        other => {
-            return Err(IntrinsicError::value(format!(
-                "unknown algorithm `{other}` (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
-            )));
-        }
-    };
-    Ok(Value::String(
-        digest.iter().map(|b| format!("{b:02x}")).collect(),
-    ))
+    let algorithm = string(&args[1].value, "the algorithm")?;
+    digest_hex(data.as_bytes(), algorithm)
+        .map(Value::String)
+        .ok_or_else(|| {
+            IntrinsicError::value(format!(
+                "unknown algorithm `{algorithm}` (MD5, SHA-1, SHA-256, SHA-384, SHA-512)"
+            ))
+        })
 }
 
 /// AWS only supports the shallow merge: the third argument must be `false`.

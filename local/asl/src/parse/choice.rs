@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::fields::Obj;
 use super::{R, assign, reference_path, target};
 use crate::error::{ParseError, ParseErrorKind as K};
-use crate::spec::{Choice, ChoiceRule, Comparison, Condition, Operand};
+use crate::spec::{Choice, ChoiceRule, Comparison, Condition, Lang, Operand};
 
 /// Operators that take a value (and have a `…Path` form), with the JSON type they need.
 const VALUE_OPS: &[(&str, &str)] = &[
@@ -44,7 +44,7 @@ const TYPE_OPS: &[&str] = &[
 /// The fields of a Choice state beside the common ones.
 pub(super) const FIELDS: &[&str] = &["Choices", "Default", "InputPath", "OutputPath", "Assign"];
 
-pub(super) fn choice(obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<Choice> {
+pub(super) fn choice(obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Choice> {
     let rules = obj.req_arr("Choices")?;
     if rules.is_empty() {
         return Err(ParseError::new(
@@ -55,11 +55,16 @@ pub(super) fn choice(obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<Choice>
     let mut out = Vec::with_capacity(rules.len());
     for (i, r) in rules.iter().enumerate() {
         let ro = Obj::new(r, format!("{}/{i}", obj.at("Choices")))?;
+        if lang == Lang::Jsonata {
+            out.push(super::jsonata::rule(&ro, index)?);
+            continue;
+        }
         let next = target(&ro, "Next", index)?;
         out.push(ChoiceRule {
             condition: condition(&ro, true, 0)?,
             next,
             assign: assign(&ro)?,
+            jsonata: None,
         });
     }
     let default = obj

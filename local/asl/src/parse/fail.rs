@@ -2,7 +2,7 @@
 
 use crate::error::{ParseError, ParseErrorKind as K};
 use crate::spec::state::fail::Text;
-use crate::spec::{Body, Fail};
+use crate::spec::{Body, Fail, Lang};
 
 use super::fields::Obj;
 use super::{R, expr};
@@ -10,7 +10,13 @@ use super::{R, expr};
 /// The fields of a Fail state beside the common ones.
 pub(super) const FIELDS: &[&str] = &["Error", "ErrorPath", "Cause", "CausePath"];
 
-pub(super) fn body(obj: &Obj<'_>) -> R<Body> {
+pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Body> {
+    if lang == Lang::Jsonata {
+        return Ok(Body::Fail(Fail {
+            error: super::jsonata::text(obj, "Error")?,
+            cause: super::jsonata::text(obj, "Cause")?,
+        }));
+    }
     Ok(Body::Fail(Fail {
         error: text(obj, "Error")?,
         cause: text(obj, "Cause")?,

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::error::{ParseError, ParseErrorKind as K};
-use crate::spec::Map;
 use crate::spec::state::map::{Limit, LimitF};
+use crate::spec::{Lang, Map};
 
 use super::fields::Obj;
 use super::{R, machine, reference_path, template};
@@ -39,7 +39,7 @@ pub(super) const FIELDS: &[&str] = &[
     "Assign",
 ];
 
-pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
+pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Map> {
     for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
         if obj.get(unsupported).is_some() {
             return Err(ParseError::new(
@@ -60,7 +60,13 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
         (None, None) => return Err(ParseError::new(obj.ptr(), K::MissingField("ItemProcessor"))),
     };
     let po = Obj::new(proc, obj.at(field))?;
-    po.only(&["StartAt", "States", "Comment", "ProcessorConfig"])?;
+    po.only(&[
+        "StartAt",
+        "States",
+        "Comment",
+        "ProcessorConfig",
+        "QueryLanguage",
+    ])?;
     if let Some(cfg) = po.get("ProcessorConfig") {
         let co = Obj::new(cfg, po.at("ProcessorConfig"))?;
         co.only(&["Mode", "ExecutionType"])?;
@@ -76,8 +82,16 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
             }
         }
     }
-    let processor = Arc::new(machine(&po, None)?);
+    let processor = Arc::new(machine(&po, None, super::language(&po, lang)?)?);
+    let jsonata = |field: &str| {
+        obj.get(field)
+            .filter(|_| lang == Lang::Jsonata)
+            .map(|v| super::jsonata::value(v, &obj.at(field)))
+            .transpose()
+    };
+    let (items, selector) = (jsonata("Items")?, jsonata("ItemSelector")?);
     let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
+        _ if lang == Lang::Jsonata => None,
         (Some(_), Some(_)) => {
             return Err(ParseError::new(
                 obj.ptr(),
@@ -92,7 +106,19 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
         .opt_str("ItemsPath")?
         .map(|p| reference_path(p, &obj.at("ItemsPath")))
         .transpose()?;
+    // JSONata mode: a limit may be an expression, evaluated when the state runs.
+    let expression = |f: &str| -> R<Option<crate::spec::JValue>> {
+        match obj.get(f) {
+            Some(v @ serde_json::Value::String(_)) if lang == Lang::Jsonata => {
+                super::jsonata::value(v, &obj.at(f)).map(Some)
+            }
+            _ => Ok(None),
+        }
+    };
     let limit = |f: &str| -> R<Limit> {
+        if let Some(v) = expression(f)? {
+            return Ok(Limit::Jsonata(v));
+        }
         let pf = format!("{f}Path");
         match (obj.opt_u64(f)?, obj.opt_str(&pf)?) {
             (Some(_), Some(_)) => Err(ParseError::new(
@@ -104,30 +130,9 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
             (None, None) => Ok(Limit::None),
         }
     };
-    let tolerated_percentage = match (
-        obj.get("ToleratedFailurePercentage"),
-        obj.opt_str("ToleratedFailurePercentagePath")?,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(ParseError::new(
-                obj.ptr(),
-                K::Invalid("`ToleratedFailurePercentage` and its Path are exclusive".into()),
-            ));
-        }
-        (Some(v), None) => match v.as_f64() {
-            Some(f) if (0.0..=100.0).contains(&f) => Some(LimitF::Fixed(f)),
-            _ => {
-                return Err(ParseError::new(
-                    obj.at("ToleratedFailurePercentage"),
-                    K::WrongType("a number from 0 to 100"),
-                ));
-            }
-        },
-        (None, Some(p)) => Some(LimitF::Path(reference_path(
-            p,
-            &obj.at("ToleratedFailurePercentagePath"),
-        )?)),
-        (None, None) => None,
+    let tolerated_percentage = match expression("ToleratedFailurePercentage")? {
+        Some(v) => Some(LimitF::Jsonata(v)),
+        None => tolerated_percentage(obj)?,
     };
     Ok(Map {
         processor,
@@ -136,5 +141,38 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Map> {
         max_concurrency: limit("MaxConcurrency")?,
         tolerated_count: limit("ToleratedFailureCount")?,
         tolerated_percentage,
+        items,
+        selector,
     })
+}
+
+/// `ToleratedFailurePercentage` as a number, or its Path.
+fn tolerated_percentage(obj: &Obj<'_>) -> R<Option<LimitF>> {
+    Ok(
+        match (
+            obj.get("ToleratedFailurePercentage"),
+            obj.opt_str("ToleratedFailurePercentagePath")?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ParseError::new(
+                    obj.ptr(),
+                    K::Invalid("`ToleratedFailurePercentage` and its Path are exclusive".into()),
+                ));
+            }
+            (Some(v), None) => match v.as_f64() {
+                Some(f) if (0.0..=100.0).contains(&f) => Some(LimitF::Fixed(f)),
+                _ => {
+                    return Err(ParseError::new(
+                        obj.at("ToleratedFailurePercentage"),
+                        K::WrongType("a number from 0 to 100"),
+                    ));
+                }
+            },
+            (None, Some(p)) => Some(LimitF::Path(reference_path(
+                p,
+                &obj.at("ToleratedFailurePercentagePath"),
+            )?)),
+            (None, None) => None,
+        },
+    )
 }

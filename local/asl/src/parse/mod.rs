@@ -13,6 +13,7 @@
 mod choice;
 mod fail;
 mod fields;
+mod jsonata;
 mod map;
 mod parallel;
 mod pass;
@@ -40,9 +41,7 @@ const SUCCEED_FIELDS: &[&str] = &["InputPath", "OutputPath"];
 /// Parses a whole definition.
 pub(crate) fn definition(doc: &Value) -> R<Machine> {
     let obj = Obj::new(doc, String::new())?;
-    if let Some(Value::String(lang)) = obj.get("QueryLanguage") {
-        check_language(lang, &obj.at("QueryLanguage"))?;
-    }
+    let lang = language(&obj, Lang::JsonPath)?;
     obj.only(&[
         "StartAt",
         "States",
@@ -51,21 +50,29 @@ pub(crate) fn definition(doc: &Value) -> R<Machine> {
         "TimeoutSeconds",
         "QueryLanguage",
     ])?;
-    machine(&obj, obj.opt_u64("TimeoutSeconds")?)
+    machine(&obj, obj.opt_u64("TimeoutSeconds")?, lang)
 }
 
-fn check_language(lang: &str, at: &str) -> R<()> {
-    match lang {
-        "JSONPath" => Ok(()),
-        "JSONata" => Err(ParseError::new(at, K::JsonataUnsupported)),
-        _ => Err(ParseError::new(
-            at,
-            K::Invalid(format!("unknown QueryLanguage `{lang}`")),
+/// The `QueryLanguage` of an object, else `inherited`. JSONPath states may switch to
+/// JSONata, not the other way round (AWS refuses a JSONPath state in a JSONata machine).
+fn language(obj: &Obj<'_>, inherited: Lang) -> R<Lang> {
+    match obj.opt_str("QueryLanguage")? {
+        None => Ok(inherited),
+        Some("JSONPath") if inherited == Lang::Jsonata => Err(ParseError::new(
+            obj.at("QueryLanguage"),
+            K::Invalid("a state cannot use JSONPath when the state machine uses JSONata".into()),
+        )),
+        Some("JSONPath") => Ok(Lang::JsonPath),
+        Some("JSONata") => Ok(Lang::Jsonata),
+        Some(other) => Err(ParseError::new(
+            obj.at("QueryLanguage"),
+            K::Invalid(format!("unknown QueryLanguage `{other}`")),
         )),
     }
 }
 
-fn machine(obj: &Obj<'_>, timeout_seconds: Option<u64>) -> R<Machine> {
+/// A machine whose states default to `lang`.
+fn machine(obj: &Obj<'_>, timeout_seconds: Option<u64>, lang: Lang) -> R<Machine> {
     let start_at = obj.req_str("StartAt")?;
     let states_obj = obj.req_obj("States")?;
     let map = states_obj.map();
@@ -86,7 +93,7 @@ fn machine(obj: &Obj<'_>, timeout_seconds: Option<u64>) -> R<Machine> {
     let mut states = Vec::with_capacity(map.len());
     for (name, v) in map {
         let s = Obj::new(v, pointer(states_obj.ptr(), name))?;
-        states.push(state(name, &s, &index)?);
+        states.push(state(name, &s, &index, lang)?);
     }
     let m = Machine {
         start,
@@ -132,19 +139,24 @@ fn target(obj: &Obj<'_>, field: &'static str, index: &HashMap<String, usize>) ->
         .ok_or_else(|| ParseError::new(obj.at(field), K::UnknownState(name.to_owned())))
 }
 
-fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<State> {
+fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<State> {
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ParseError::new(
             obj.ptr(),
             K::Invalid("a state name must be 1 to 80 characters".into()),
         ));
     }
-    if let Some(Value::String(lang)) = obj.get("QueryLanguage") {
-        check_language(lang, &obj.at("QueryLanguage"))?;
-    }
-    for jsonata_only in ["Arguments", "Output", "Items"] {
-        if obj.get(jsonata_only).is_some() {
-            return Err(ParseError::new(obj.at(jsonata_only), K::JsonataUnsupported));
+    let lang = language(obj, lang)?;
+    if lang == Lang::JsonPath {
+        for jsonata_only in ["Arguments", "Output", "Items"] {
+            if obj.get(jsonata_only).is_some() {
+                return Err(ParseError::new(
+                    obj.at(jsonata_only),
+                    K::Invalid(format!(
+                        "`{jsonata_only}` is a JSONata field: set \"QueryLanguage\": \"JSONata\" on the state or the machine"
+                    )),
+                ));
+            }
         }
     }
     let ty = obj.req_str("Type")?;
@@ -164,7 +176,11 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<State> 
             ));
         }
     };
-    obj.only_with(COMMON, allowed)?;
+    if lang == Lang::Jsonata {
+        obj.only_with(COMMON, &jsonata::fields(ty, allowed))?;
+    } else {
+        obj.only_with(COMMON, allowed)?;
+    }
 
     let next = if terminal {
         None
@@ -177,7 +193,62 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<State> 
         }
     };
 
-    let mut io = Io {
+    let mut io = if lang == Lang::Jsonata {
+        let mut j = jsonata::io(obj)?;
+        // A word search, so it errs on the side of building the context.
+        j.uses_context = serde_json::to_string(obj.map()).is_ok_and(|t| t.contains("context"));
+        Io {
+            jsonata: Some(j),
+            ..Io::default()
+        }
+    } else {
+        jsonpath_io(obj)?
+    };
+    if let Some(r) = obj.opt_arr("Retry")? {
+        io.retry = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| retrier(&Obj::new(v, format!("{}/{i}", obj.at("Retry")))?))
+            .collect::<R<_>>()?;
+    }
+    if let Some(c) = obj.opt_arr("Catch")? {
+        io.catch = c
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                catcher(
+                    &Obj::new(v, format!("{}/{i}", obj.at("Catch")))?,
+                    index,
+                    lang,
+                )
+            })
+            .collect::<R<_>>()?;
+    }
+
+    let jsonata = lang == Lang::Jsonata;
+    let body = match ty {
+        "Pass" => pass::body(obj),
+        "Task" => task::body(obj, lang)?,
+        "Choice" => Body::Choice(choice::choice(obj, index, lang)?),
+        "Wait" if jsonata => Body::Wait(jsonata::wait(obj)?),
+        "Wait" => Body::Wait(wait::body(obj)?),
+        "Succeed" => Body::Succeed,
+        "Fail" => fail::body(obj, lang)?,
+        "Parallel" => parallel::body(obj, lang)?,
+        "Map" => Body::Map(Box::new(map::body(obj, lang)?)),
+        _ => unreachable!("state types were checked above"),
+    };
+    Ok(State {
+        name: name.to_owned(),
+        io,
+        body,
+        next,
+    })
+}
+
+/// The JSONPath data-flow fields of a state.
+fn jsonpath_io(obj: &Obj<'_>) -> R<Io> {
+    Ok(Io {
         input_path: path_field(obj, "InputPath", false)?,
         output_path: path_field(obj, "OutputPath", false)?,
         result_path: path_field(obj, "ResultPath", true)?,
@@ -192,38 +263,7 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<State> 
         assign: assign(obj)?,
         retry: Vec::new(),
         catch: Vec::new(),
-    };
-    if let Some(r) = obj.opt_arr("Retry")? {
-        io.retry = r
-            .iter()
-            .enumerate()
-            .map(|(i, v)| retrier(&Obj::new(v, format!("{}/{i}", obj.at("Retry")))?))
-            .collect::<R<_>>()?;
-    }
-    if let Some(c) = obj.opt_arr("Catch")? {
-        io.catch = c
-            .iter()
-            .enumerate()
-            .map(|(i, v)| catcher(&Obj::new(v, format!("{}/{i}", obj.at("Catch")))?, index))
-            .collect::<R<_>>()?;
-    }
-
-    let body = match ty {
-        "Pass" => pass::body(obj),
-        "Task" => task::body(obj)?,
-        "Choice" => Body::Choice(choice::choice(obj, index)?),
-        "Wait" => Body::Wait(wait::body(obj)?),
-        "Succeed" => Body::Succeed,
-        "Fail" => fail::body(obj)?,
-        "Parallel" => parallel::body(obj)?,
-        "Map" => Body::Map(Box::new(map::body(obj)?)),
-        _ => unreachable!("state types were checked above"),
-    };
-    Ok(State {
-        name: name.to_owned(),
-        io,
-        body,
-        next,
+        jsonata: None,
     })
 }
 
@@ -278,13 +318,24 @@ fn retrier(obj: &Obj<'_>) -> R<Retrier> {
     })
 }
 
-fn catcher(obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<Catcher> {
+fn catcher(obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Catcher> {
+    if lang == Lang::Jsonata {
+        obj.only(&["ErrorEquals", "Next", "Output", "Assign", "Comment"])?;
+        return Ok(Catcher {
+            error_equals: error_equals(obj)?,
+            next: target(obj, "Next", index)?,
+            result_path: PathField::Root,
+            assign: None,
+            jsonata: Some(jsonata::io(obj)?),
+        });
+    }
     obj.only(&["ErrorEquals", "Next", "ResultPath", "Assign", "Comment"])?;
     Ok(Catcher {
         error_equals: error_equals(obj)?,
         next: target(obj, "Next", index)?,
         result_path: path_field(obj, "ResultPath", true)?,
         assign: assign(obj)?,
+        jsonata: None,
     })
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::{ParseError, ParseErrorKind as K};
-use crate::spec::{Body, Parallel};
+use crate::spec::{Body, Lang, Parallel};
 
 use super::fields::Obj;
 use super::{R, machine};
@@ -23,7 +23,7 @@ pub(super) const FIELDS: &[&str] = &[
     "Assign",
 ];
 
-pub(super) fn body(obj: &Obj<'_>) -> R<Body> {
+pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Body> {
     let branches = obj.req_arr("Branches")?;
     if branches.is_empty() {
         return Err(ParseError::new(
@@ -34,8 +34,9 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Body> {
     let mut out = Vec::with_capacity(branches.len());
     for (i, b) in branches.iter().enumerate() {
         let bo = Obj::new(b, format!("{}/{i}", obj.at("Branches")))?;
-        bo.only(&["StartAt", "States", "Comment"])?;
-        out.push(Arc::new(machine(&bo, None)?));
+        bo.only(&["StartAt", "States", "Comment", "QueryLanguage"])?;
+        let branch_lang = super::language(&bo, lang)?;
+        out.push(Arc::new(machine(&bo, None, branch_lang)?));
     }
     Ok(Body::Parallel(Box::new(Parallel { branches: out })))
 }

@@ -1,9 +1,9 @@
-//! A Task state's fields and body: its resource and timeout (a heartbeat is only validated:
-//! heartbeats need callback tasks, which run no differently here).
+//! A Task state's fields and body: its resource, timeout and heartbeat (a heartbeat is only
+//! validated and recorded: heartbeats need callback tasks, which run no differently here).
 
 use crate::error::{ParseError, ParseErrorKind as K};
 use crate::spec::state::task::Seconds;
-use crate::spec::{Body, Task};
+use crate::spec::{Body, Lang, Task};
 
 use super::fields::Obj;
 use super::{R, reference_path};
@@ -28,10 +28,11 @@ pub(super) const FIELDS: &[&str] = &[
     "Assign",
 ];
 
-pub(super) fn body(obj: &Obj<'_>) -> R<Body> {
-    let timeout = seconds(obj, "TimeoutSeconds")?;
-    if let (Seconds::Fixed(h), Seconds::Fixed(t)) = (seconds(obj, "HeartbeatSeconds")?, &timeout)
-        && h >= *t
+pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Body> {
+    let timeout = seconds(obj, "TimeoutSeconds", lang)?;
+    let heartbeat = seconds(obj, "HeartbeatSeconds", lang)?;
+    if let (Seconds::Fixed(h), Seconds::Fixed(t)) = (&heartbeat, &timeout)
+        && h >= t
     {
         return Err(ParseError::new(
             obj.at("HeartbeatSeconds"),
@@ -41,10 +42,14 @@ pub(super) fn body(obj: &Obj<'_>) -> R<Body> {
     Ok(Body::Task(Box::new(Task {
         resource: obj.req_str("Resource")?.to_owned(),
         timeout,
+        heartbeat,
     })))
 }
 
-fn seconds(obj: &Obj<'_>, field: &str) -> R<Seconds> {
+fn seconds(obj: &Obj<'_>, field: &str, lang: Lang) -> R<Seconds> {
+    if let (Lang::Jsonata, Some(v @ serde_json::Value::String(_))) = (lang, obj.get(field)) {
+        return super::jsonata::value(v, &obj.at(field)).map(Seconds::Jsonata);
+    }
     let path_field = format!("{field}Path");
     match (obj.opt_u64(field)?, obj.opt_str(&path_field)?) {
         (Some(_), Some(_)) => Err(ParseError::new(

@@ -69,10 +69,22 @@ rejects!(
     "unknown function"
 );
 rejects!(
-    jsonata,
-    r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#,
+    unknown_query_language,
+    r#"{"QueryLanguage":"JMESPath","StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#,
     "/QueryLanguage",
-    "JSONata is not supported yet"
+    "unknown QueryLanguage `JMESPath`"
+);
+rejects!(
+    jsonata_field_in_a_jsonpath_state,
+    r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Output":1}}}"#,
+    "/States/A/Output",
+    "`Output` is a JSONata field"
+);
+rejects!(
+    jsonpath_field_in_a_jsonata_state,
+    r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","End":true,"InputPath":"$.a"}}}"#,
+    "/States/A/InputPath",
+    "unknown field `InputPath`"
 );
 rejects!(
     choice_two_ops,

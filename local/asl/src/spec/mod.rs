@@ -4,13 +4,24 @@
 //! `eval/`). Transitions are resolved to state indexes at load time so that running a state
 //! machine never looks a name up.
 
+mod jsonata;
 pub(crate) mod state;
 mod template;
 
+pub(crate) use jsonata::{JValue, JsonataIo};
 pub(crate) use state::*;
 pub(crate) use template::{Expr, Template};
 
 use crate::path::JsonPath;
+
+/// A state's query language (`QueryLanguage`; a state without one takes its machine's, and
+/// a definition without one is JSONPath).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Lang {
+    #[default]
+    JsonPath,
+    Jsonata,
+}
 
 /// A set of states with a start: the whole definition, a Parallel branch, or a Map's
 /// item processor.
@@ -81,6 +92,9 @@ pub(crate) struct Io {
     pub(crate) assign: Option<Template>,
     pub(crate) retry: Vec<Retrier>,
     pub(crate) catch: Vec<Catcher>,
+    /// Set when the state's query language is JSONata: its fields replace the JSONPath ones
+    /// above, which then stay at their defaults.
+    pub(crate) jsonata: Option<Box<JsonataIo>>,
 }
 
 /// One `Retry` entry.
@@ -101,4 +115,6 @@ pub(crate) struct Catcher {
     pub(crate) next: usize,
     pub(crate) result_path: PathField,
     pub(crate) assign: Option<Template>,
+    /// JSONata mode: `Output` and `Assign` of the error output.
+    pub(crate) jsonata: Option<Box<JsonataIo>>,
 }

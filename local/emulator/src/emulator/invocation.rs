@@ -11,6 +11,7 @@ use crate::cpu_model::CpuShare;
 use crate::environment::{Environment, ExitInfo};
 use crate::registry::Target;
 use crate::report::{self, Report};
+use crate::reuse::{Replay, ReuseKey};
 use crate::runtime_api::{self, Event, Lifecycle, Outcome};
 
 use super::{Inner, InvokeOutput, epoch_ms};
@@ -71,16 +72,39 @@ impl Run<'_> {
             Ok(())
         };
         let pre_log = self.env.take_log();
-        let (ending, duration, mut error_lines) = match ready {
-            Ok(()) => {
+        let key = self.reuse_key(&payload);
+        let replay = key
+            .as_ref()
+            .filter(|_| !self.cold)
+            .and_then(|k| self.inner.reuse.lookup(k, self.target.config.memory_mb));
+        let (ending, duration, mut error_lines) = match (ready, &replay) {
+            (Ok(()), Some(replay)) => (
+                Ending::Response(replay.body.clone()),
+                Duration::ZERO,
+                vec![format!(
+                    "{request_id} answered from {}: the same job, already run twice with the same work and no host calls",
+                    replay.request_id
+                )],
+            ),
+            (Ok(()), None) => {
                 self.dispatch(&request_id, payload, timeout, &mut keep)
                     .await
             }
-            Err((ending, lines)) => (ending, Duration::ZERO, lines),
+            (Err((ending, lines)), _) => (ending, Duration::ZERO, lines),
         };
+        if let (Some(key), None) = (key, &replay) {
+            self.record(key, &request_id, &ending);
+        }
         let measured = duration;
-        let (ending, duration) =
-            self.modeled(&request_id, ending, duration, timeout, &mut error_lines);
+        let replay_of = replay.as_ref().map(|r| r.request_id.as_str());
+        let (ending, duration) = self.modeled(
+            &request_id,
+            ending,
+            duration,
+            timeout,
+            replay_of,
+            &mut error_lines,
+        );
         let max_memory = self.env.max_memory_bytes();
         self.env.settle_output().await;
         let during = self.env.take_log();
@@ -92,7 +116,7 @@ impl Run<'_> {
             self.target.config.memory_mb,
             max_memory,
         );
-        if self.inner.config.duration_model.is_some() {
+        if self.inner.config.duration_model.is_some() && replay.is_none() {
             report.measured_duration_ms = Some(report::round2(measured.as_secs_f64() * 1e3));
         }
         let mut log = String::new();
@@ -131,6 +155,43 @@ impl Run<'_> {
         (out, keep)
     }
 
+    /// The key of this event for work reuse, when the emulator reuses work.
+    fn reuse_key(&self, payload: &[u8]) -> Option<ReuseKey> {
+        let c = &self.target.config;
+        self.inner.config.reuse_work.then(|| {
+            ReuseKey::new(
+                &c.bootstrap,
+                &c.task_root,
+                &c.environment,
+                &c.architecture,
+                payload,
+            )
+        })
+    }
+
+    /// Remembers how a real run ended for work reuse (a function error: never reuse).
+    fn record(&self, key: ReuseKey, request_id: &str, ending: &Ending) {
+        let Ending::Response(body) = ending else {
+            self.inner
+                .reuse
+                .record(key, None, self.target.config.memory_mb, Replay::default());
+            return;
+        };
+        let signature = self
+            .inner
+            .config
+            .duration_model
+            .as_ref()
+            .and_then(|m| m.signature(body));
+        let replay = Replay {
+            body: body.clone(),
+            request_id: request_id.to_string(),
+        };
+        self.inner
+            .reuse
+            .record(key, signature, self.target.config.memory_mb, replay);
+    }
+
     /// In the `model` mode, a response's duration as the duration model computes it, and a
     /// timeout when that passes the function's; otherwise (or when the response cannot be
     /// modeled, which is logged) the measured one.
@@ -140,13 +201,14 @@ impl Run<'_> {
         ending: Ending,
         measured: Duration,
         timeout: Duration,
+        replay_of: Option<&str>,
         lines: &mut Vec<String>,
     ) -> (Ending, Duration) {
         let (Some(model), Ending::Response(body)) = (&self.inner.config.duration_model, &ending)
         else {
             return (ending, measured);
         };
-        match model.model(self.target.config.memory_mb, &self.cpu, body) {
+        match model.model(self.target.config.memory_mb, &self.cpu, body, replay_of) {
             Ok(modeled) if modeled.duration > timeout => {
                 let message = format!(
                     "{} (modeled: the job would take {:.2} s on Lambda)",

@@ -27,6 +27,7 @@ use crate::environment::Environment;
 use crate::error::{ErrorType, LambdaApiError, StartError};
 use crate::registry::{ConfigUpdate, FunctionConfiguration, FunctionSpec, Registry};
 use crate::report::Report;
+use crate::reuse::WorkReuse;
 use crate::runtime_api::MAX_REQUEST_BYTES;
 
 mod invocation;
@@ -75,6 +76,9 @@ pub struct EmulatorConfig {
     pub account_id: String,
     /// The duration model of [`CpuModeChoice::Model`].
     pub duration_model: Option<Arc<dyn DurationModel>>,
+    /// In the `model` mode, answer a warm invocation of a pure job that has twice given the
+    /// same answer from that answer instead of running it again (the rules are `reuse.rs`).
+    pub reuse_work: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -90,6 +94,7 @@ impl Default for EmulatorConfig {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             duration_model: None,
+            reuse_work: false,
         }
     }
 }
@@ -199,6 +204,7 @@ struct Inner {
     /// middle of a cold start would leave that environment's cgroups behind.
     starting: AtomicUsize,
     started: tokio::sync::Notify,
+    reuse: WorkReuse,
 }
 
 /// Counts one environment start in [`Inner::starting`] for as long as it lives.
@@ -223,7 +229,7 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
 
 static EMULATORS: AtomicU64 = AtomicU64::new(0);
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Every critical section here leaves the data consistent, so a poisoned lock is usable.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -257,6 +263,11 @@ impl Emulator {
         if (config.cpu_mode == CpuModeChoice::Model) != config.duration_model.is_some() {
             return Err(StartError::Config(
                 "the model CPU mode needs a duration model, and only it uses one".into(),
+            ));
+        }
+        if config.reuse_work && config.duration_model.is_none() {
+            return Err(StartError::Config(
+                "reusing work needs the model CPU mode".into(),
             ));
         }
         // Groups of powersweep processes that were killed (SIGKILL cannot be caught) would
@@ -294,6 +305,7 @@ impl Emulator {
                 shut: AtomicBool::new(false),
                 starting: AtomicUsize::new(0),
                 started: tokio::sync::Notify::new(),
+                reuse: WorkReuse::default(),
             }),
         })
     }
@@ -306,6 +318,11 @@ impl Emulator {
     /// In `Auto` mode, why no cgroup could be used (None when a cgroup is in use or not tried).
     pub fn cgroup_fallback_reason(&self) -> Option<&str> {
         self.inner.fallback_reason.as_deref()
+    }
+
+    /// Invocations answered from an earlier identical run instead of running (`reuse_work`).
+    pub fn reused_invocations(&self) -> u64 {
+        self.inner.reuse.replayed()
     }
 
     /// The emulator's settings.

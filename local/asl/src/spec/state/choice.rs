@@ -17,6 +17,8 @@ pub(crate) struct ChoiceRule {
     pub(crate) condition: Condition,
     pub(crate) next: usize,
     pub(crate) assign: Option<super::super::Template>,
+    /// JSONata mode: the rule's own `Output` and `Assign`, used when it matches.
+    pub(crate) jsonata: Option<Box<crate::spec::JsonataIo>>,
 }
 
 /// A boolean expression.
@@ -29,6 +31,8 @@ pub(crate) enum Condition {
         variable: JsonPath,
         comparison: Comparison,
     },
+    /// JSONata mode: `Condition`, which must evaluate to a boolean.
+    Jsonata(crate::spec::JValue),
 }
 
 /// The comparison operators of ASL. The `…Path` forms carry [`Operand::Path`].

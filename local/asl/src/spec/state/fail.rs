@@ -14,4 +14,6 @@ pub(crate) struct Fail {
 pub(crate) enum Text {
     Literal(String),
     Expr(Expr),
+    /// JSONata mode: `{% expr %}`.
+    Jsonata(crate::spec::JValue),
 }

@@ -14,6 +14,10 @@ pub(crate) struct Map {
     pub(crate) max_concurrency: Limit,
     pub(crate) tolerated_count: Limit,
     pub(crate) tolerated_percentage: Option<LimitF>,
+    /// JSONata mode: `Items` (default: the state input, which must be an array).
+    pub(crate) items: Option<crate::spec::JValue>,
+    /// JSONata mode: `ItemSelector`, with `$states.context.Map.Item` bound.
+    pub(crate) selector: Option<crate::spec::JValue>,
 }
 
 /// An integer given literally or through a path.
@@ -22,6 +26,8 @@ pub(crate) enum Limit {
     None,
     Fixed(u64),
     Path(JsonPath),
+    /// JSONata mode: an expression.
+    Jsonata(crate::spec::JValue),
 }
 
 /// A percentage given literally or through a path.
@@ -29,4 +35,6 @@ pub(crate) enum Limit {
 pub(crate) enum LimitF {
     Fixed(f64),
     Path(JsonPath),
+    /// JSONata mode: an expression.
+    Jsonata(crate::spec::JValue),
 }

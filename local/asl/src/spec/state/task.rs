@@ -7,6 +7,9 @@ use crate::path::JsonPath;
 pub(crate) struct Task {
     pub(crate) resource: String,
     pub(crate) timeout: Seconds,
+    /// Checked and recorded, not enforced: heartbeats come from activity workers and
+    /// callbacks (`SendTaskHeartbeat`), which tasks here never are.
+    pub(crate) heartbeat: Seconds,
 }
 
 /// A duration given literally or through a path.
@@ -16,4 +19,6 @@ pub(crate) enum Seconds {
     None,
     Fixed(u64),
     Path(JsonPath),
+    /// JSONata mode: an expression.
+    Jsonata(crate::spec::JValue),
 }

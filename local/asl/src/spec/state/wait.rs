@@ -11,4 +11,8 @@ pub(crate) enum Wait {
     SecondsPath(JsonPath),
     Timestamp(DateTime<Utc>),
     TimestampPath(JsonPath),
+    /// JSONata mode: `Seconds` given as an expression.
+    SecondsJsonata(crate::spec::JValue),
+    /// JSONata mode: `Timestamp` given as an expression.
+    TimestampJsonata(crate::spec::JValue),
 }

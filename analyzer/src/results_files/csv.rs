@@ -30,6 +30,7 @@ const COLUMNS: &[&str] = &[
     "modeledIoWaitMs",
     "parallelEfficiency",
     "measuredMs",
+    "reusedJobs",
     "durationSource",
     "meanJobMs",
     "meanInitMs",
@@ -69,7 +70,11 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
             num(r.modeled.as_ref().map(|m| m.work_ms)),
             num(r.modeled.as_ref().map(|m| m.io_wait_ms)),
             num(r.modeled.as_ref().map(|m| m.parallel_efficiency)),
-            num(r.modeled.as_ref().map(|m| m.measured_ms)),
+            num(r.modeled.as_ref().and_then(|m| m.measured_ms)),
+            r.modeled
+                .as_ref()
+                .map(|m| m.reused.to_string())
+                .unwrap_or_default(),
             serde_json::to_value(r.duration_source)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -102,7 +107,7 @@ fn quote(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture;
+    use crate::results_files::fixture;
 
     #[test]
     fn one_line_per_row_with_the_header() {
@@ -124,7 +129,7 @@ mod tests {
         // n = 1, errors = 1, no statistics; the cause's quotes are doubled.
         assert!(
             line.starts_with(
-                "128,1,1,1,0,,,,,,,,,,,,,,,,,,,job,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
+                "128,1,1,1,0,,,,,,,,,,,,,,,,,,,,job,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
             ),
             "{line}"
         );

@@ -1,5 +1,5 @@
-//! Reports of an [`AnalyzerOutput`]: `results.json`, `results.csv` and a self-contained
-//! `report.html`. It owns file names and writing; it must not compute figures (they all
+//! The results files of an [`AnalyzerOutput`]: `results.json`, `results.csv` and a
+//! self-contained `report.html`. It owns file names and writing; it must not compute figures (they all
 //! come from the output) and must not reference anything outside the files it writes.
 
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ pub use self::html::render_html;
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ReportError {
+pub enum ResultsFilesError {
     /// Creating the directory or writing a file failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {
@@ -30,36 +30,39 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
 }
 
-/// The files [`write_report`] writes into its folder, in order.
-pub const REPORT_FILES: [&str; 3] = ["results.json", "results.csv", "report.html"];
+/// The files [`write_results_files`] writes into its folder, in order.
+pub const RESULTS_FILES: [&str; 3] = ["results.json", "results.csv", "report.html"];
 
 /// Writes `results.json`, `results.csv` and `report.html` into `dir` (created if
 /// missing), and returns their paths in that order. Existing files are replaced.
 ///
 /// # Errors
-/// [`ReportError::Io`] naming the path that failed, or [`ReportError::Json`].
+/// [`ResultsFilesError::Io`] naming the path that failed, or [`ResultsFilesError::Json`].
 ///
 /// # Example
 /// ```no_run
-/// # fn run(output: &powersweep_analyzer::AnalyzerOutput) -> Result<(), powersweep_analyzer::ReportError> {
-/// let files = powersweep_analyzer::write_report(output, "powersweep-out".as_ref())?;
+/// # fn run(output: &powersweep_analyzer::AnalyzerOutput) -> Result<(), powersweep_analyzer::ResultsFilesError> {
+/// let files = powersweep_analyzer::write_results_files(output, "powersweep-out".as_ref())?;
 /// assert!(files[2].ends_with("report.html"));
 /// # Ok(()) }
 /// ```
-pub fn write_report(output: &AnalyzerOutput, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+pub fn write_results_files(
+    output: &AnalyzerOutput,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ResultsFilesError> {
+    std::fs::create_dir_all(dir).map_err(|source| ResultsFilesError::Io {
         path: dir.to_owned(),
         source,
     })?;
     let mut json = serde_json::to_string_pretty(output)?;
     json.push('\n');
-    let files = REPORT_FILES
+    let files = RESULTS_FILES
         .into_iter()
         .zip([json, render_csv(output), render_html(output)]);
     let mut written = Vec::with_capacity(files.len());
     for (name, contents) in files {
         let path = dir.join(name);
-        std::fs::write(&path, contents).map_err(|source| ReportError::Io {
+        std::fs::write(&path, contents).map_err(|source| ResultsFilesError::Io {
             path: path.clone(),
             source,
         })?;
@@ -112,7 +115,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = fixture::output();
         let target = dir.path().join("nested/out");
-        let files = write_report(&out, &target).unwrap();
+        let files = write_results_files(&out, &target).unwrap();
         let names: Vec<_> = files
             .iter()
             .map(|p| p.file_name().unwrap().to_owned())
@@ -129,8 +132,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "x").unwrap();
-        match write_report(&fixture::output(), &blocker.join("sub")) {
-            Err(ReportError::Io { path, .. }) => assert!(path.ends_with("file/sub")),
+        match write_results_files(&fixture::output(), &blocker.join("sub")) {
+            Err(ResultsFilesError::Io { path, .. }) => assert!(path.ends_with("file/sub")),
             other => panic!("expected Io, got {other:?}"),
         }
     }

@@ -69,15 +69,18 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     if let Some(local) = &output.local
         && let Some(model) = &local.model
     {
-        let c = &model.calibration;
+        let reused = output.reused_jobs();
+        let ran = if reused == 0 {
+            "each job ran uncapped and metered on this machine".to_string()
+        } else {
+            format!(
+                "jobs ran uncapped and metered on this machine ({reused} repeats of a job without host calls already metered twice alike were answered from that run)"
+            )
+        };
         let _ = writeln!(
             s,
-            "<p class=\"meta\" id=\"local\">Modeled from measured work: each job ran uncapped and metered on this machine; its Lambda duration was computed from its work (calibration: {:.0} fuel units per ms of one core, {}, p{:.0} of {} samples, drift {:.2}×), 1 vCPU = {} MB, a Lambda vCPU {}× this core; I/O: {}.</p>",
-            c.units_per_ms,
-            escape(&c.source),
-            c.quantile * 100.0,
-            c.samples,
-            c.drift,
+            "<p class=\"meta\" id=\"local\">Modeled from measured work: {ran}; every Lambda duration was computed from the job's work (calibration: {}), 1 vCPU = {} MB, a Lambda vCPU {}× this core; I/O: {}.</p>",
+            escape(&model.calibration.describe()),
             local.vcpu_mb,
             model.vcpu_speed,
             escape(&model.latency)
@@ -384,7 +387,7 @@ fn failures_table(s: &mut String, rows: &[Row]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixture;
+    use crate::results_files::fixture;
 
     #[test]
     fn page_is_self_contained_with_both_charts() {
