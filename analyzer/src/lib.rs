@@ -82,7 +82,7 @@ pub use crate::output::{
 };
 pub use crate::plan::{PlanInput, SweepLayout, plan};
 pub use crate::power_tuning_link::{
-    BASE_URL, DecodedSeries, DecodedVisualization, Series, VisualizationError, decode_url,
+    BASE_URL, DecodedPowerTuningLink, DecodedSeries, PowerTuningLinkError, Series, decode_url,
     encode_url,
 };
 pub use crate::pricing::{Architecture, Pricing};

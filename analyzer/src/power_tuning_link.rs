@@ -53,7 +53,7 @@ pub struct DecodedSeries {
 
 /// What a visualization URL holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DecodedVisualization {
+pub struct DecodedPowerTuningLink {
     /// The first (or only) series.
     pub first: DecodedSeries,
     /// The comparison series, in an eight-field URL.
@@ -63,7 +63,7 @@ pub struct DecodedVisualization {
 /// Why a URL is not a visualization URL.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum VisualizationError {
+pub enum PowerTuningLinkError {
     /// No `#` fragment.
     #[error("the URL has no `#` fragment")]
     NoFragment,
@@ -139,24 +139,27 @@ fn encode_series(series: &Series) -> Vec<String> {
 /// Reads a visualization URL back, the way the site's `parseHash` does.
 ///
 /// # Errors
-/// [`VisualizationError`] naming the first field that does not decode.
-pub fn decode_url(url: &str) -> Result<DecodedVisualization, VisualizationError> {
-    let (_, fragment) = url.split_once('#').ok_or(VisualizationError::NoFragment)?;
+/// [`PowerTuningLinkError`] naming the first field that does not decode.
+pub fn decode_url(url: &str) -> Result<DecodedPowerTuningLink, PowerTuningLinkError> {
+    let (_, fragment) = url
+        .split_once('#')
+        .ok_or(PowerTuningLinkError::NoFragment)?;
     let fields: Vec<&str> = fragment.split(';').collect();
     match fields.len() {
-        3 => Ok(DecodedVisualization {
+        3 => Ok(DecodedPowerTuningLink {
             first: decode_series(&fields, 0, String::new())?,
             second: None,
         }),
         8 => {
-            let legend =
-                |i: usize| decode_uri_component(fields[i]).ok_or(VisualizationError::Legend(i - 6));
-            Ok(DecodedVisualization {
+            let legend = |i: usize| {
+                decode_uri_component(fields[i]).ok_or(PowerTuningLinkError::Legend(i - 6))
+            };
+            Ok(DecodedPowerTuningLink {
                 first: decode_series(&fields, 0, legend(6)?)?,
                 second: Some(decode_series(&fields, 3, legend(7)?)?),
             })
         }
-        n => Err(VisualizationError::FieldCount(n)),
+        n => Err(PowerTuningLinkError::FieldCount(n)),
     }
 }
 
@@ -164,13 +167,13 @@ fn decode_series(
     fields: &[&str],
     at: usize,
     label: String,
-) -> Result<DecodedSeries, VisualizationError> {
-    let bytes = |field: usize, width: usize| -> Result<Vec<u8>, VisualizationError> {
+) -> Result<DecodedSeries, PowerTuningLinkError> {
+    let bytes = |field: usize, width: usize| -> Result<Vec<u8>, PowerTuningLinkError> {
         let raw = STANDARD
             .decode(fields[field])
-            .map_err(|source| VisualizationError::Base64 { field, source })?;
+            .map_err(|source| PowerTuningLinkError::Base64 { field, source })?;
         if raw.len() % width != 0 {
-            return Err(VisualizationError::Length {
+            return Err(PowerTuningLinkError::Length {
                 field,
                 len: raw.len(),
                 width,
@@ -182,7 +185,7 @@ fn decode_series(
         .chunks_exact(2)
         .map(|c| i16::from_le_bytes([c[0], c[1]]))
         .collect();
-    let floats = |field: usize| -> Result<Vec<f32>, VisualizationError> {
+    let floats = |field: usize| -> Result<Vec<f32>, PowerTuningLinkError> {
         Ok(bytes(field, 4)?
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -191,7 +194,7 @@ fn decode_series(
     let times_ms = floats(at + 1)?;
     let costs_usd = floats(at + 2)?;
     if memory_mb.len() != times_ms.len() || times_ms.len() != costs_usd.len() {
-        return Err(VisualizationError::Ragged {
+        return Err(PowerTuningLinkError::Ragged {
             sizes: memory_mb.len(),
             times: times_ms.len(),
             costs: costs_usd.len(),
@@ -317,19 +320,19 @@ mod tests {
     fn malformed_urls_are_rejected() {
         assert!(matches!(
             decode_url("https://x/"),
-            Err(VisualizationError::NoFragment)
+            Err(PowerTuningLinkError::NoFragment)
         ));
         assert!(matches!(
             decode_url("https://x/#a;b"),
-            Err(VisualizationError::FieldCount(2))
+            Err(PowerTuningLinkError::FieldCount(2))
         ));
         assert!(matches!(
             decode_url("https://x/#!!;AACAPw==;AAAAPw=="),
-            Err(VisualizationError::Base64 { field: 0, .. })
+            Err(PowerTuningLinkError::Base64 { field: 0, .. })
         ));
         assert!(matches!(
             decode_url("https://x/#gAA=;AACA;AAAAPw=="),
-            Err(VisualizationError::Length {
+            Err(PowerTuningLinkError::Length {
                 field: 1,
                 len: 3,
                 width: 4
@@ -337,7 +340,7 @@ mod tests {
         ));
         assert!(matches!(
             decode_url("https://x/#gAAAAQ==;AACAPw==;AAAAPw=="),
-            Err(VisualizationError::Ragged {
+            Err(PowerTuningLinkError::Ragged {
                 sizes: 2,
                 times: 1,
                 costs: 1

@@ -112,7 +112,8 @@ fn calibrate(config: HostConfig, event: &JobEvent, budget: Duration) -> Result<C
     let runtime = tokio::runtime::Handle::current();
     let dry = HostConfig {
         dry_io: true,
-        memory_mb: 10_240,
+        // The largest size Lambda has, so that no memory limit binds while the work is counted.
+        memory_mb: *powersweep_emulator::MEMORY_RANGE_MB.end(),
         cpu_vcpus: None,
         ..config
     };

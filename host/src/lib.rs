@@ -36,6 +36,7 @@ mod throttle;
 mod usage;
 mod workload;
 
+pub use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
 pub use engine::{precompile, precompile_for_target};
 pub use error::{ConfigError, LoadError};
 pub use guests_folder::precompile_folder;

@@ -116,6 +116,7 @@ impl Workload {
             path: path.into(),
             reason: one_line(&e),
         };
+        check_contract_version(&component, path)?;
         let pre = linker.instantiate_pre(&component).map_err(not_workload)?;
         let pre = bindings::WorkloadPre::new(pre).map_err(not_workload)?;
         Ok(Self {
@@ -124,6 +125,34 @@ impl Workload {
             pre,
         })
     }
+}
+
+/// Refuses a component that imports an interface of another version of the contract, so that
+/// the user reads "rebuild it" rather than wasmtime's "no matching implementation". A
+/// component that imports nothing of the contract runs with any version: only the world's
+/// unversioned exports remain, and those have not changed.
+fn check_contract_version(component: &Component, path: &Path) -> Result<(), LoadError> {
+    use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+    let ty = component.component_type();
+    let prefix = format!("{CONTRACT_PACKAGE}/");
+    for (name, _) in ty.imports(component.engine()) {
+        let Some(found) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, version)| version)
+        else {
+            continue;
+        };
+        if found != CONTRACT_VERSION {
+            return Err(LoadError::ContractVersion {
+                path: path.into(),
+                package: CONTRACT_PACKAGE,
+                found: found.to_string(),
+                expected: CONTRACT_VERSION,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Compiles component bytes, telling "not wasm" apart from "not a component".

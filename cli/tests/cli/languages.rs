@@ -199,10 +199,10 @@ fn a_component_the_host_cannot_run_is_named_in_one_line() {
     for (edit, named) in [
         (
             wit.replace(
-                "package powersweep:workload@0.1.0;",
                 "package powersweep:workload@0.2.0;",
+                "package powersweep:workload@0.1.0;",
             ),
-            "powersweep:workload/host@0.2.0",
+            "built against powersweep:workload@0.1.0",
         ),
         (
             wit.replace(
@@ -222,7 +222,7 @@ fn a_component_the_host_cannot_run_is_named_in_one_line() {
 }
 
 /// A JavaScript project built against another version of the contract: componentize-js
-/// imports every interface of the world, so the host names the one it lacks.
+/// imports every interface of the world, so the host sees the version and asks for a rebuild.
 #[test]
 fn a_javascript_project_on_another_wit_version_is_named_in_one_line() {
     if !toolchain(
@@ -235,14 +235,17 @@ fn a_javascript_project_on_another_wit_version_is_named_in_one_line() {
     let wit_path = dir.path().join("version-js/wit/workload.wit");
     let wit = std::fs::read_to_string(&wit_path).unwrap();
     let edit = wit.replace(
-        "package powersweep:workload@0.1.0;",
         "package powersweep:workload@0.2.0;",
+        "package powersweep:workload@0.1.0;",
     );
     assert_ne!(edit, wit, "the edit applies");
     std::fs::write(&wit_path, edit).unwrap();
     let out = powersweep(&["build", "version-js", "--guests", "guests"], dir.path());
     let error = the_error_line(&out);
-    assert!(error.contains("powersweep:workload/host@0.2.0"), "{error}");
+    assert!(
+        error.contains("built against powersweep:workload@0.1.0"),
+        "{error}"
+    );
 }
 
 /// A JavaScript project that does not export `run`: componentize-js refuses it, and the

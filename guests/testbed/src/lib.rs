@@ -15,7 +15,7 @@ use serde_json::Value;
 
 wit_bindgen::generate!({ path: "../wit", world: "workload" });
 
-use powersweep::workload::{dynamodb, host};
+use powersweep::workload::{dynamodb, logging};
 
 struct Testbed;
 
@@ -78,7 +78,7 @@ impl Guest for Testbed {
             }
             "log" => {
                 let message = task.get("message").and_then(Value::as_str).unwrap_or("");
-                host::log(host::Level::Info, message);
+                logging::log(logging::Level::Info, message);
                 Ok("{}".into())
             }
             "readFile" => Ok(probes::read_file(&task).to_string()),

@@ -1,6 +1,6 @@
-//! `powersweep:workload/host`: guest log lines into `tracing`, tagged with workload and task.
+//! `powersweep:workload/logging`: guest log lines into `tracing`, tagged with workload and task.
 
-use crate::bindings::powersweep::workload::host::{Host, Level};
+use crate::bindings::powersweep::workload::logging::{Host, Level};
 use crate::state::GuestState;
 
 /// Longer messages are cut: a guest must not be able to flood the log with one call.

@@ -73,6 +73,44 @@ fn a_component_that_does_not_implement_the_world() {
     }
 }
 
+/// A component that imports the logging interface of `version` and nothing else: enough for
+/// the host's contract check, which runs before the world's exports are looked for.
+fn importing_logging(version: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component (import "powersweep:workload/logging@{version}" (instance)))"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn a_component_of_another_contract_version_is_told_to_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.wasm");
+    std::fs::write(&path, importing_logging("0.1.0")).unwrap();
+    let err = host().workload_from_file(&path).err().expect("must fail");
+    assert!(matches!(err, LoadError::ContractVersion { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("built against powersweep:workload@0.1.0")
+            && message.contains(&format!(
+                "this host runs powersweep:workload@{}",
+                powersweep_host::CONTRACT_VERSION
+            ))
+            && message.contains("rebuild"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_component_of_this_contract_version_passes_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("current.wasm");
+    std::fs::write(&path, importing_logging(powersweep_host::CONTRACT_VERSION)).unwrap();
+    let err = host().workload_from_file(&path).err().expect("no exports");
+    // It gets past the version check and fails only for the exports it lacks.
+    assert!(matches!(err, LoadError::NotWorkload { .. }), "{err}");
+}
+
 #[test]
 fn invalid_payload_and_wrong_field_types_name_the_field() {
     let host = host();

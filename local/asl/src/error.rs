@@ -69,7 +69,7 @@ pub enum ParseErrorKind {
     Path(#[from] PathError),
     /// An intrinsic function call does not parse.
     #[error("invalid intrinsic function: {0}")]
-    Intrinsic(String),
+    Intrinsic(#[source] crate::intrinsics::CallSyntaxError),
     /// Any other rule of the ASL specification.
     #[error("{0}")]
     Invalid(String),

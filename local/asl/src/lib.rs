@@ -52,6 +52,7 @@ pub use engine::{
 };
 pub use error::{Failure, ParseError, ParseErrorKind, StatesError};
 pub use history::{EventType, History, HistoryEvent, StateType};
+pub use intrinsics::CallSyntaxError;
 pub use machine::StateMachine;
 pub use path::{JsonPath, PathError, Root as PathRoot};
 pub use task::{

@@ -1,6 +1,7 @@
 //! A sweep on this machine: the state machine on the local ASL engine against the Lambda
 //! emulator (with the in-process analyzer), progress, cleanup checks, the history count,
-//! and the check of an auto-optimized alias.
+//! and the check of an auto-optimized alias. `run_local` reads as the phases, one function
+//! each: start the functions, execute, wind down, fill in the rows.
 
 use super::Args;
 use super::outcome::Finished;
@@ -9,10 +10,11 @@ use crate::input::guests_dir;
 use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
 use crate::modeled::{Setup, WorkModel};
 use crate::progress::Progress;
+use crate::signals::Interrupted;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::LocalRun;
 use powersweep_asl::{
-    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome, StateMachine, TaskRegistry,
+    Engine, EngineConfig, HISTORY_EVENTS_QUOTA, History, Outcome, StateMachine, TaskRegistry,
 };
 use powersweep_emulator::{CpuModeChoice, CpuShare};
 use serde_json::{Value, json};
@@ -25,41 +27,16 @@ pub(super) async fn run_local(
     cpu_mode: CpuModeChoice,
     model: Option<&Setup>,
 ) -> Result<Finished> {
-    let guests = guests_dir(args.guests.clone());
-    let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
-    let text = text
-        .replace("${HostFunctionName}", HOST_FUNCTION)
-        .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
-    let machine =
-        StateMachine::parse(&text).with_context(|| format!("invalid state machine {source}"))?;
-
-    let environment =
-        crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
+    let machine = local_machine(args)?;
     let work_model = model.map(|setup| WorkModel::new(setup.params.clone()));
-    let settings = LocalSettings {
-        guests_dir: guests,
-        vcpu_mb: plan.vcpu_mb,
-        cpu_mode,
-        memory_mb: 1769,
-        timeout_s: args.timeout,
-        environment,
-        duration_model: work_model
-            .clone()
-            .map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
-        reuse_work: !args.model.no_reuse,
-        architecture: plan.architecture,
-        workload: Some(plan.workload.clone()),
-    };
-    let lambda = LocalLambda::start(&settings).await?;
+    let lambda = start_lambda(args, plan, cpu_mode, work_model.clone()).await?;
     let emulator = lambda.emulator();
-    eprintln!(
-        "cpu: {} (1 vCPU = {} MB)",
-        emulator.cpu_mode(),
-        plan.vcpu_mb
-    );
-    if let Some(reason) = emulator.cgroup_fallback_reason() {
-        eprintln!("note: no cgroup ({reason}); the host throttles itself");
-    }
+    let local = LocalRun {
+        cpu_mode: emulator.cpu_mode().to_string(),
+        vcpu_mb: plan.vcpu_mb,
+        host_cores: u32::try_from(powersweep_emulator::host_cores()).unwrap_or(u32::MAX),
+        model: model.map(|setup| setup.run.clone()),
+    };
     // In the `model` mode Lambda's share is computed, not enforced: nothing is capped.
     let capped: Vec<(u32, CpuShare)> = plan
         .memory
@@ -67,12 +44,6 @@ pub(super) async fn run_local(
         .map(|&memory| (memory, emulator.cpu_share(memory)))
         .filter(|(_, share)| share.capped && model.is_none())
         .collect();
-    let local = LocalRun {
-        cpu_mode: emulator.cpu_mode().to_string(),
-        vcpu_mb: plan.vcpu_mb,
-        host_cores: u32::try_from(powersweep_emulator::host_cores()).unwrap_or(u32::MAX),
-        model: model.map(|setup| setup.run.clone()),
-    };
     for (memory, share) in &capped {
         eprintln!(
             "note: {memory} MB asks for {:.2} vCPUs but this machine has {} cores: its results are capped at {:.2}",
@@ -80,73 +51,11 @@ pub(super) async fn run_local(
         );
     }
 
-    let progress = Arc::new(Progress::new(plan.invocations()));
-    let done = Arc::new(AtomicU64::new(0));
-    let service = {
-        let (progress, done) = (progress.clone(), done.clone());
-        lambda.service(move |payload| {
-            progress.set_done(done.fetch_add(1, Ordering::AcqRel) + 1);
-            if let (Some(m), Some(t)) = (payload["memoryMb"].as_u64(), payload["threads"].as_u64())
-            {
-                progress.set_message(format!("{m} MB × {t} threads"));
-            }
-        })
-    };
-    let mut tasks = TaskRegistry::new();
-    powersweep_asl::lambda::register_lambda(&mut tasks, service);
-    let config = EngineConfig {
-        max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
-        max_execution_seconds: (!args.lift_quotas)
-            .then_some(powersweep_asl::EXECUTION_QUOTA_SECONDS),
-        ..EngineConfig::default()
-    };
-    let execution = Engine::new(tasks)
-        .with_config(config)
-        .start(&machine, plan.input(None));
-    let history = execution.history().clone();
-    let outcome = tokio::select! {
-        outcome = execution.wait() => Ok(outcome),
-        signal = crate::signals::interrupted() => Err(signal),
-    };
-    progress.finish();
-    // autoOptimize left a version behind an alias on purpose; everything else must be gone.
-    let optimized = match &outcome {
-        Ok(Outcome::Succeeded(output)) => output.get("autoOptimized").cloned(),
-        _ => None,
-    };
-    let kept = optimized
-        .as_ref()
-        .and_then(|o| o["version"].as_str())
-        .map(str::to_owned);
-    let mut left = lambda.versions_left();
-    left.retain(|v| Some(v) != kept.as_ref());
-    let memory = lambda.memory_mb();
-    let alias_check = match (&optimized, plan.layout.payloads.first()) {
-        (Some(o), Some(payload)) => match o["alias"].as_str() {
-            Some(alias) => Some(check_alias(&lambda, alias, &plan.workload, payload).await),
-            None => None,
-        },
-        _ => None,
-    };
-    lambda.shutdown().await;
+    let (outcome, history) = execute(args, plan, &lambda, &machine).await;
+    let cleanup = wind_down(&lambda, plan, &outcome).await;
     // A signal ends here: "interrupted by SIGTERM; every local environment was stopped".
     let outcome = outcome?;
-    eprintln!(
-        "cleanup: {} published versions left{}, host memory {} {} MB",
-        left.len(),
-        if kept.is_some() {
-            " (and the auto-optimized one)"
-        } else {
-            ""
-        },
-        if optimized.is_some() {
-            "now"
-        } else {
-            "back at"
-        },
-        memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
-    );
-    if let Some(line) = alias_check {
+    for line in cleanup {
         eprintln!("{line}");
     }
     let shape = plan.shape();
@@ -185,6 +94,135 @@ pub(super) async fn run_local(
             cause.unwrap_or_default()
         ),
     }
+}
+
+/// The state machine the sweep runs, its placeholders filled with the local functions.
+fn local_machine(args: &Args) -> Result<StateMachine> {
+    let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
+    let text = text
+        .replace("${HostFunctionName}", HOST_FUNCTION)
+        .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
+    StateMachine::parse(&text).with_context(|| format!("invalid state machine {source}"))
+}
+
+/// The emulator with the host function and the analyzer, and a line saying how it runs CPU.
+async fn start_lambda(
+    args: &Args,
+    plan: &Plan,
+    cpu_mode: CpuModeChoice,
+    work_model: Option<Arc<WorkModel>>,
+) -> Result<LocalLambda> {
+    let settings = LocalSettings {
+        guests_dir: guests_dir(args.guests.clone()),
+        vcpu_mb: plan.vcpu_mb,
+        cpu_mode,
+        memory_mb: 1769,
+        timeout_s: args.timeout,
+        environment: crate::local::host_environment(
+            &args.allow_table,
+            args.dynamodb_endpoint.as_deref(),
+        ),
+        duration_model: work_model.map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
+        reuse_work: !args.model.no_reuse,
+        architecture: plan.architecture,
+        workload: Some(plan.workload.clone()),
+    };
+    let lambda = LocalLambda::start(&settings).await?;
+    let emulator = lambda.emulator();
+    eprintln!(
+        "cpu: {} (1 vCPU = {} MB)",
+        emulator.cpu_mode(),
+        plan.vcpu_mb
+    );
+    if let Some(reason) = emulator.cgroup_fallback_reason() {
+        eprintln!("note: no cgroup ({reason}); the host throttles itself");
+    }
+    Ok(lambda)
+}
+
+/// The execution on the local engine, with AWS's quotas unless lifted and a progress bar that
+/// counts invocations; a signal ends it early.
+async fn execute(
+    args: &Args,
+    plan: &Plan,
+    lambda: &LocalLambda,
+    machine: &StateMachine,
+) -> (Result<Outcome, Interrupted>, Arc<History>) {
+    let progress = Arc::new(Progress::new(plan.invocations()));
+    let done = Arc::new(AtomicU64::new(0));
+    let service = {
+        let (progress, done) = (progress.clone(), done.clone());
+        lambda.service(move |payload| {
+            progress.set_done(done.fetch_add(1, Ordering::AcqRel) + 1);
+            if let (Some(m), Some(t)) = (payload["memoryMb"].as_u64(), payload["threads"].as_u64())
+            {
+                progress.set_message(format!("{m} MB × {t} threads"));
+            }
+        })
+    };
+    let mut tasks = TaskRegistry::new();
+    powersweep_asl::lambda::register_lambda(&mut tasks, service);
+    let config = EngineConfig {
+        max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
+        max_execution_seconds: (!args.lift_quotas)
+            .then_some(powersweep_asl::EXECUTION_QUOTA_SECONDS),
+        ..EngineConfig::default()
+    };
+    let execution = Engine::new(tasks)
+        .with_config(config)
+        .start(machine, plan.input(None));
+    let history = execution.history().clone();
+    let outcome = tokio::select! {
+        outcome = execution.wait() => Ok(outcome),
+        signal = crate::signals::interrupted() => Err(signal),
+    };
+    progress.finish();
+    (outcome, history)
+}
+
+/// Checks what the sweep left behind, runs the auto-optimized alias once, and stops every
+/// local environment. Returns the lines to print if the sweep was not interrupted.
+async fn wind_down(
+    lambda: &LocalLambda,
+    plan: &Plan,
+    outcome: &Result<Outcome, Interrupted>,
+) -> Vec<String> {
+    // autoOptimize left a version behind an alias on purpose; everything else must be gone.
+    let optimized = match outcome {
+        Ok(Outcome::Succeeded(output)) => output.get("autoOptimized").cloned(),
+        _ => None,
+    };
+    let kept = optimized
+        .as_ref()
+        .and_then(|o| o["version"].as_str())
+        .map(str::to_owned);
+    let mut left = lambda.versions_left();
+    left.retain(|v| Some(v) != kept.as_ref());
+    let memory = lambda.memory_mb();
+    let alias_check = match (&optimized, plan.layout.payloads.first()) {
+        (Some(o), Some(payload)) => match o["alias"].as_str() {
+            Some(alias) => Some(check_alias(lambda, alias, &plan.workload, payload).await),
+            None => None,
+        },
+        _ => None,
+    };
+    lambda.shutdown().await;
+    let cleanup = format!(
+        "cleanup: {} published versions left{}, host memory {} {} MB",
+        left.len(),
+        if kept.is_some() {
+            " (and the auto-optimized one)"
+        } else {
+            ""
+        },
+        if optimized.is_some() {
+            "now"
+        } else {
+            "back at"
+        },
+        memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+    );
+    std::iter::once(cleanup).chain(alias_check).collect()
 }
 
 /// One job through the alias `--auto-optimize-alias` pointed, without `threads`: the line

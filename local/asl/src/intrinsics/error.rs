@@ -50,3 +50,34 @@ impl IntrinsicError {
         IntrinsicError::Value(reason.into())
     }
 }
+
+/// Why an intrinsic call expression does not parse. Its text follows "invalid intrinsic
+/// function: " in the `States.Runtime` / definition error a user reads.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallSyntaxError {
+    /// Text after the closing parenthesis of the outermost call.
+    #[error("unexpected `{0}` after the call")]
+    Trailing(String),
+    /// Calls nested deeper than the engine follows.
+    #[error("calls nested too deeply (more than {0})")]
+    TooDeep(usize),
+    /// A name without an argument list.
+    #[error("expected `(` after the function name")]
+    NoArguments,
+    /// A name that is not one of the `States.*` functions.
+    #[error("unknown function `{0}`")]
+    Unknown(String),
+    /// Arguments not separated by `,` or not closed by `)`.
+    #[error("expected `,` or `)` in the arguments of {0}")]
+    Separator(String),
+    /// A path argument that does not parse.
+    #[error(transparent)]
+    Path(#[from] crate::path::PathError),
+    /// An argument that is no literal, path or call.
+    #[error("invalid argument `{0}`")]
+    Argument(String),
+    /// A `'…` without its closing quote.
+    #[error("unterminated string literal")]
+    Unterminated,
+}

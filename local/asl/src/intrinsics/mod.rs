@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::path::JsonPath;
 
+pub use error::CallSyntaxError;
 pub(crate) use error::IntrinsicError;
 pub(crate) use registry::{IntrinsicFn, digest_hex};
 
@@ -47,7 +48,7 @@ pub(crate) fn is_call(s: &str) -> bool {
 
 impl Call {
     /// Parses a whole expression.
-    pub(crate) fn parse(text: &str) -> Result<Call, String> {
+    pub(crate) fn parse(text: &str) -> Result<Call, CallSyntaxError> {
         let mut p = P {
             s: text,
             pos: 0,
@@ -56,7 +57,7 @@ impl Call {
         let call = p.call()?;
         p.ws();
         if p.pos != text.len() {
-            return Err(format!("unexpected `{}` after the call", &text[p.pos..]));
+            return Err(CallSyntaxError::Trailing(text[p.pos..].to_owned()));
         }
         Ok(call)
     }
@@ -107,18 +108,15 @@ impl P<'_> {
         self.pos = self.s.len() - trimmed.len();
     }
 
-    fn call(&mut self) -> Result<Call, String> {
+    fn call(&mut self) -> Result<Call, CallSyntaxError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err("calls nested too deeply".into());
+            return Err(CallSyntaxError::TooDeep(MAX_DEPTH));
         }
         self.ws();
-        let name_len = self
-            .rest()
-            .find('(')
-            .ok_or("expected `(` after the function name")?;
+        let name_len = self.rest().find('(').ok_or(CallSyntaxError::NoArguments)?;
         let name = self.rest()[..name_len].trim().to_owned();
-        let func = registry::lookup(&name).ok_or_else(|| format!("unknown function `{name}`"))?;
+        let func = registry::lookup(&name).ok_or_else(|| CallSyntaxError::Unknown(name.clone()))?;
         self.pos += name_len + 1;
         let mut args = Vec::new();
         self.ws();
@@ -134,7 +132,7 @@ impl P<'_> {
                         self.pos += 1;
                         break;
                     }
-                    _ => return Err(format!("expected `,` or `)` in the arguments of {name}")),
+                    _ => return Err(CallSyntaxError::Separator(name)),
                 }
             }
         }
@@ -142,7 +140,7 @@ impl P<'_> {
         Ok(Call { name, func, args })
     }
 
-    fn arg(&mut self) -> Result<Arg, String> {
+    fn arg(&mut self) -> Result<Arg, CallSyntaxError> {
         self.ws();
         let rest = &self.s[self.pos..];
         if rest.starts_with('\'') {
@@ -179,9 +177,7 @@ impl P<'_> {
         let token = rest[..end].trim();
         self.pos += end;
         if token.starts_with('$') {
-            return JsonPath::parse(token)
-                .map(Arg::Path)
-                .map_err(|e| e.to_string());
+            return Ok(Arg::Path(JsonPath::parse(token)?));
         }
         match token {
             "true" => Ok(Arg::Literal(Value::Bool(true), None)),
@@ -189,11 +185,11 @@ impl P<'_> {
             "null" => Ok(Arg::Literal(Value::Null, None)),
             _ => serde_json::from_str::<serde_json::Number>(token)
                 .map(|n| Arg::Literal(Value::Number(n), None))
-                .map_err(|_| format!("invalid argument `{token}`")),
+                .map_err(|_| CallSyntaxError::Argument(token.to_owned())),
         }
     }
 
-    fn string(&mut self) -> Result<Arg, String> {
+    fn string(&mut self) -> Result<Arg, CallSyntaxError> {
         self.pos += 1;
         let start = self.pos;
         let mut out = String::new();
@@ -212,7 +208,7 @@ impl P<'_> {
                 c => out.push(c),
             }
         }
-        Err("unterminated string literal".into())
+        Err(CallSyntaxError::Unterminated)
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 fn run(expr: &str) -> Result<Value, String> {
     let input = json!({"arr": [1, 2, 2, 3], "s": "a,b", "obj": {"k": 1}, "n": null});
-    let call = Call::parse(expr)?;
+    let call = Call::parse(expr).map_err(|e| e.to_string())?;
     call.eval(&|p| {
         p.query(&input)
             .ok_or_else(|| super::IntrinsicError::Path(format!("no {p}")))
