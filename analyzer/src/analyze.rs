@@ -9,7 +9,8 @@ use crate::power_tuning_link::{BASE_URL, Series, encode_url};
 use crate::recommend::recommend;
 use crate::{
     AnalyzerInput, AnalyzerOutput, DurationSource, Error, LambdaReport, Measurement, OptimizeTo,
-    Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing, summarize,
+    Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing,
+    stats::summarize,
 };
 
 /// Checks the settings of `input` (not its samples): what the state machine's `Plan` step

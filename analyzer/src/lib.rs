@@ -70,7 +70,7 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use crate::analyze::{analyze, analyze_samples};
+pub use crate::analyze::analyze;
 pub use crate::error::Error;
 pub use crate::input::{
     AnalyzerInput, Measurement, Outcome, Sample, parse_samples, parse_samples_allowing,
@@ -82,15 +82,11 @@ pub use crate::output::{
 };
 pub use crate::plan::{PlanInput, SweepLayout, plan};
 pub use crate::power_tuning_link::{
-    BASE_URL, DecodedPowerTuningLink, DecodedSeries, PowerTuningLinkError, Series, decode_url,
-    encode_url,
+    DecodedPowerTuningLink, DecodedSeries, PowerTuningLinkError, Series, decode_url, encode_url,
 };
 pub use crate::pricing::{Architecture, Pricing};
 pub use crate::recommend::Strategy;
-pub use crate::results_files::{
-    RESULTS_FILES, ResultsFilesError, render_csv, render_html, write_results_files,
-};
-pub use crate::stats::{Summary, percentile, summarize};
+pub use crate::results_files::{RESULTS_FILES, ResultsFilesError, write_results_files};
 
 mod analyze;
 mod error;

@@ -202,14 +202,23 @@ pub async fn scan_all(
 pub fn glibc_symbols_newer_than(
     path: &std::path::Path,
     max: (u32, u32),
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, ElfError> {
     use object::read::elf::{ElfFile64, Sym};
-    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let file = ElfFile64::<object::Endianness>::parse(&*data)
-        .map_err(|e| format!("{} is not a 64-bit ELF file: {e}", path.display()))?;
+    let data = std::fs::read(path).map_err(|source| ElfError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let file =
+        ElfFile64::<object::Endianness>::parse(&*data).map_err(|source| ElfError::NotElf64 {
+            path: path.into(),
+            source,
+        })?;
     let endian = file.endian();
     let sections = file.elf_section_table();
-    let bad = |e: object::read::Error| format!("{}: bad ELF tables: {e}", path.display());
+    let bad = |source| ElfError::Tables {
+        path: path.into(),
+        source,
+    };
     let Some(versions) = sections.versions(endian, &*data).map_err(bad)? else {
         // No version table: a static binary, or one that asks for no versioned symbol.
         return Ok(Vec::new());
@@ -252,4 +261,36 @@ fn glibc_version(name: &str) -> Option<(u32, u32)> {
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
     Some((major, minor))
+}
+
+/// Why [`glibc_symbols_newer_than`] could not read a binary.
+#[derive(Debug, thiserror::Error)]
+pub enum ElfError {
+    /// The file could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The binary.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not a 64-bit ELF file.
+    #[error("{} is not a 64-bit ELF file", path.display())]
+    NotElf64 {
+        /// The binary.
+        path: std::path::PathBuf,
+        /// What `object` found.
+        #[source]
+        source: object::read::Error,
+    },
+    /// Its section, symbol or version tables do not parse.
+    #[error("{}: bad ELF tables", path.display())]
+    Tables {
+        /// The binary.
+        path: std::path::PathBuf,
+        /// What `object` found.
+        #[source]
+        source: object::read::Error,
+    },
 }

@@ -164,8 +164,7 @@ fn stripped_copy(binary: &Path, dir: &Path, strip: &str) -> Result<PathBuf> {
 
 /// Fails when `binary` needs a glibc newer than Amazon Linux 2023's, naming the symbols.
 fn check_glibc(binary: &Path, arch: Arch) -> Result<()> {
-    let newer = powersweep_test_support::glibc_symbols_newer_than(binary, AL2023_GLIBC)
-        .map_err(anyhow::Error::msg)?;
+    let newer = powersweep_test_support::glibc_symbols_newer_than(binary, AL2023_GLIBC)?;
     if !newer.is_empty() {
         let list = newer
             .iter()

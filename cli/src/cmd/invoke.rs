@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 300.0)]
     timeout: f64,
     /// MB of memory per vCPU: 1769 today, 1792 reproduces 2019 Lambda.
-    #[arg(long, default_value_t = 1769.0)]
+    #[arg(long, default_value_t = powersweep_emulator::DEFAULT_VCPU_MB)]
     vcpu_mb: f64,
     /// Run in this process, without the emulator (no CPU cap).
     #[arg(long)]

@@ -9,7 +9,7 @@ const AL2023_GLIBC: (u32, u32) = (2, 34);
 fn bootstrap_needs_no_glibc_newer_than_amazon_linux_2023() {
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap"));
     let newer = powersweep_test_support::glibc_symbols_newer_than(bootstrap, AL2023_GLIBC)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e)));
     assert!(
         newer.is_empty(),
         "{} needs a glibc newer than 2.34 (Amazon Linux 2023) for: {newer:?}; build with \
@@ -24,7 +24,7 @@ fn the_check_sees_versioned_glibc_symbols() {
     // empty answer would mean the version table was not read at all.
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap"));
     let newer = powersweep_test_support::glibc_symbols_newer_than(bootstrap, (2, 0))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e)));
     assert!(
         newer
             .iter()

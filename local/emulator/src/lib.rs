@@ -47,7 +47,7 @@
 #![deny(missing_docs)]
 
 pub use crate::aliases::AliasConfiguration;
-pub use crate::cgroup::{CgroupError, CgroupVersion, CpuMode, DEFAULT_CFS_PERIOD_US};
+pub use crate::cgroup::{CgroupError, CgroupVersion, CpuMode};
 pub use crate::cpu_model::{CpuShare, DEFAULT_VCPU_MB, MEMORY_RANGE_MB, cpu_share, host_cores};
 pub use crate::duration_model::{DurationModel, Modeled};
 pub use crate::emulator::{
@@ -60,10 +60,7 @@ pub use crate::registry::{
     TIMEOUT_RANGE_S,
 };
 pub use crate::report::{Report, billed_ms};
-pub use crate::runtime_api::{
-    HEADER_DEADLINE_MS, HEADER_ERROR_TYPE, HEADER_FUNCTION_ARN, HEADER_REQUEST_ID, HEADER_TRACE_ID,
-    MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
-};
+pub use crate::runtime_api::MAX_REQUEST_BYTES;
 
 mod aliases;
 mod api;

@@ -8,6 +8,7 @@ use crate::input::json_arg;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::{Architecture, PlanInput, Pricing, Strategy, SweepLayout};
 use powersweep_asl::HISTORY_EVENTS_QUOTA;
+use powersweep_emulator::DEFAULT_VCPU_MB;
 use serde_json::{Value, json};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -94,13 +95,15 @@ impl Plan {
                     1792.0,
                 )
             }
-            (None, Some(workload)) => Plan::base(workload, json!({}), &MEMORY_DEMO, 3, 1769.0),
+            (None, Some(workload)) => {
+                Plan::base(workload, json!({}), &MEMORY_DEMO, 3, DEFAULT_VCPU_MB)
+            }
             (None, None) => Plan::base(
                 "pbkdf2",
                 json!({"iterations": DEMO_ITERATIONS, "passwords": DEMO_PASSWORDS}),
                 &MEMORY_DEMO,
                 3,
-                1769.0,
+                DEFAULT_VCPU_MB,
             ),
         };
         if let Some(w) = &args.workload {

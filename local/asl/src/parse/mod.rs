@@ -139,6 +139,8 @@ fn target(obj: &Obj<'_>, field: &'static str, index: &HashMap<String, usize>) ->
         .ok_or_else(|| ParseError::new(obj.at(field), K::UnknownState(name.to_owned())))
 }
 
+/// One state: its name and language checked, its fields checked against its type, then its
+/// transition, data flow and body, each parsed by a function of its own.
 fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<State> {
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ParseError::new(
@@ -160,7 +162,27 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) 
         }
     }
     let ty = obj.req_str("Type")?;
-    let (allowed, terminal): (&[&str], bool) = match ty {
+    let (allowed, terminal) = type_fields(obj, ty)?;
+    if lang == Lang::Jsonata {
+        obj.only_with(COMMON, &jsonata::fields(ty, allowed))?;
+    } else {
+        obj.only_with(COMMON, allowed)?;
+    }
+    Ok(State {
+        name: name.to_owned(),
+        next: if terminal {
+            None
+        } else {
+            transition(obj, index)?
+        },
+        io: io(obj, index, lang)?,
+        body: body(ty, obj, index, lang)?,
+    })
+}
+
+/// The fields a state type allows, and whether it ends a branch by itself (no `Next`/`End`).
+fn type_fields(obj: &Obj<'_>, ty: &str) -> R<(&'static [&'static str], bool)> {
+    Ok(match ty {
         "Pass" => (pass::FIELDS, false),
         "Task" => (task::FIELDS, false),
         "Choice" => (choice::FIELDS, true),
@@ -175,24 +197,21 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) 
                 K::Invalid(format!("unknown state type `{other}`")),
             ));
         }
-    };
-    if lang == Lang::Jsonata {
-        obj.only_with(COMMON, &jsonata::fields(ty, allowed))?;
-    } else {
-        obj.only_with(COMMON, allowed)?;
+    })
+}
+
+/// `Next` or `End: true`, exactly one of them.
+fn transition(obj: &Obj<'_>, index: &HashMap<String, usize>) -> R<Option<usize>> {
+    match (obj.get("Next"), obj.opt_bool("End")?) {
+        (Some(_), Some(true)) => Err(ParseError::new(obj.ptr(), K::BothNextAndEnd)),
+        (Some(_), _) => Ok(Some(target(obj, "Next", index)?)),
+        (None, Some(true)) => Ok(None),
+        (None, _) => Err(ParseError::new(obj.ptr(), K::NoTransition)),
     }
+}
 
-    let next = if terminal {
-        None
-    } else {
-        match (obj.get("Next"), obj.opt_bool("End")?) {
-            (Some(_), Some(true)) => return Err(ParseError::new(obj.ptr(), K::BothNextAndEnd)),
-            (Some(_), _) => Some(target(obj, "Next", index)?),
-            (None, Some(true)) => None,
-            (None, _) => return Err(ParseError::new(obj.ptr(), K::NoTransition)),
-        }
-    };
-
+/// The data-flow fields in the state's language, with `Retry` and `Catch`.
+fn io(obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Io> {
     let mut io = if lang == Lang::Jsonata {
         let mut j = jsonata::io(obj)?;
         // A word search, so it errs on the side of building the context.
@@ -224,9 +243,13 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) 
             })
             .collect::<R<_>>()?;
     }
+    Ok(io)
+}
 
+/// What the state does, parsed by its type's file.
+fn body(ty: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Body> {
     let jsonata = lang == Lang::Jsonata;
-    let body = match ty {
+    Ok(match ty {
         "Pass" => pass::body(obj),
         "Task" => task::body(obj, lang)?,
         "Choice" => Body::Choice(choice::choice(obj, index, lang)?),
@@ -236,13 +259,12 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) 
         "Fail" => fail::body(obj, lang)?,
         "Parallel" => parallel::body(obj, lang)?,
         "Map" => Body::Map(Box::new(map::body(obj, lang)?)),
-        _ => unreachable!("state types were checked above"),
-    };
-    Ok(State {
-        name: name.to_owned(),
-        io,
-        body,
-        next,
+        other => {
+            return Err(ParseError::new(
+                obj.at("Type"),
+                K::Invalid(format!("unknown state type `{other}`")),
+            ));
+        }
     })
 }
 
