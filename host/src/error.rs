@@ -33,16 +33,13 @@ pub enum LoadError {
         reason: String,
     },
     /// A component built against another version of the WIT contract.
-    #[error("`{}` was built against {package}@{found}, but this host runs {package}@{expected}: rebuild it with the WIT of this powersweep (`powersweep build`)", path.display())]
+    #[error("`{}` was built against {package}@{found}, but this host runs {package}@{expected}: rebuild it with the WIT of this powersweep (`powersweep build`)", path.display(), package = crate::CONTRACT_PACKAGE, expected = crate::CONTRACT_VERSION)]
     ContractVersion {
         /// The file.
         path: PathBuf,
-        /// The WIT package, `powersweep:workload`.
-        package: &'static str,
-        /// The version the component imports.
+        /// The version of `powersweep:workload` the component imports (not
+        /// [`crate::CONTRACT_VERSION`]).
         found: String,
-        /// [`crate::CONTRACT_VERSION`].
-        expected: &'static str,
     },
     /// A FIFO, a device, a folder: reading it could block forever or never end.
     #[error("`{}` is not a regular file", path.display())]

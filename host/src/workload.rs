@@ -146,9 +146,7 @@ fn check_contract_version(component: &Component, path: &Path) -> Result<(), Load
         if found != CONTRACT_VERSION {
             return Err(LoadError::ContractVersion {
                 path: path.into(),
-                package: CONTRACT_PACKAGE,
                 found: found.to_string(),
-                expected: CONTRACT_VERSION,
             });
         }
     }

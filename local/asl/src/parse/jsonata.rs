@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::fields::Obj;
 use super::{R, target};
+use crate::StateType;
 use crate::error::{ParseError, ParseErrorKind as K};
 use crate::spec::state::fail::Text;
 use crate::spec::{ChoiceRule, Condition, JValue, JsonataIo, Wait};
@@ -40,19 +41,19 @@ const JSONPATH_ONLY: &[&str] = &[
 /// The fields a JSONata state of type `ty` may have beside the common ones: its JSONPath
 /// fields without the JSONPath-only ones, plus `Output` (all but Fail), `Arguments` (Task,
 /// Parallel) and `Items` (Map).
-pub(super) fn fields(ty: &str, jsonpath: &[&'static str]) -> Vec<&'static str> {
+pub(super) fn fields(ty: StateType, jsonpath: &[&'static str]) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = jsonpath
         .iter()
         .copied()
         .filter(|f| !JSONPATH_ONLY.contains(f))
         .collect();
-    if ty != "Fail" {
+    if ty != StateType::Fail {
         out.push("Output");
     }
-    if matches!(ty, "Task" | "Parallel") {
+    if matches!(ty, StateType::Task | StateType::Parallel) {
         out.push("Arguments");
     }
-    if ty == "Map" {
+    if ty == StateType::Map {
         out.push("Items");
     }
     out

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map as JsonMap, Value};
 
+use crate::StateType;
 use crate::error::{ParseError, ParseErrorKind as K};
 use crate::intrinsics::{self, Call};
 use crate::path::JsonPath;
@@ -161,8 +162,8 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) 
             }
         }
     }
-    let ty = obj.req_str("Type")?;
-    let (allowed, terminal) = type_fields(obj, ty)?;
+    let ty = state_type(obj)?;
+    let (allowed, terminal) = type_fields(ty);
     if lang == Lang::Jsonata {
         obj.only_with(COMMON, &jsonata::fields(ty, allowed))?;
     } else {
@@ -180,17 +181,17 @@ fn state(name: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) 
     })
 }
 
-/// The fields a state type allows, and whether it ends a branch by itself (no `Next`/`End`).
-fn type_fields(obj: &Obj<'_>, ty: &str) -> R<(&'static [&'static str], bool)> {
-    Ok(match ty {
-        "Pass" => (pass::FIELDS, false),
-        "Task" => (task::FIELDS, false),
-        "Choice" => (choice::FIELDS, true),
-        "Wait" => (wait::FIELDS, false),
-        "Succeed" => (SUCCEED_FIELDS, true),
-        "Fail" => (fail::FIELDS, true),
-        "Parallel" => (parallel::FIELDS, false),
-        "Map" => (map::FIELDS, false),
+/// `Type`, read once: the fields and the body follow from it.
+fn state_type(obj: &Obj<'_>) -> R<StateType> {
+    Ok(match obj.req_str("Type")? {
+        "Pass" => StateType::Pass,
+        "Task" => StateType::Task,
+        "Choice" => StateType::Choice,
+        "Wait" => StateType::Wait,
+        "Succeed" => StateType::Succeed,
+        "Fail" => StateType::Fail,
+        "Parallel" => StateType::Parallel,
+        "Map" => StateType::Map,
         other => {
             return Err(ParseError::new(
                 obj.at("Type"),
@@ -198,6 +199,20 @@ fn type_fields(obj: &Obj<'_>, ty: &str) -> R<(&'static [&'static str], bool)> {
             ));
         }
     })
+}
+
+/// The fields a state type allows, and whether it ends a branch by itself (no `Next`/`End`).
+fn type_fields(ty: StateType) -> (&'static [&'static str], bool) {
+    match ty {
+        StateType::Pass => (pass::FIELDS, false),
+        StateType::Task => (task::FIELDS, false),
+        StateType::Choice => (choice::FIELDS, true),
+        StateType::Wait => (wait::FIELDS, false),
+        StateType::Succeed => (SUCCEED_FIELDS, true),
+        StateType::Fail => (fail::FIELDS, true),
+        StateType::Parallel => (parallel::FIELDS, false),
+        StateType::Map => (map::FIELDS, false),
+    }
 }
 
 /// `Next` or `End: true`, exactly one of them.
@@ -247,24 +262,17 @@ fn io(obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Io> {
 }
 
 /// What the state does, parsed by its type's file.
-fn body(ty: &str, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Body> {
-    let jsonata = lang == Lang::Jsonata;
+fn body(ty: StateType, obj: &Obj<'_>, index: &HashMap<String, usize>, lang: Lang) -> R<Body> {
     Ok(match ty {
-        "Pass" => pass::body(obj),
-        "Task" => task::body(obj, lang)?,
-        "Choice" => Body::Choice(choice::choice(obj, index, lang)?),
-        "Wait" if jsonata => Body::Wait(jsonata::wait(obj)?),
-        "Wait" => Body::Wait(wait::body(obj)?),
-        "Succeed" => Body::Succeed,
-        "Fail" => fail::body(obj, lang)?,
-        "Parallel" => parallel::body(obj, lang)?,
-        "Map" => Body::Map(Box::new(map::body(obj, lang)?)),
-        other => {
-            return Err(ParseError::new(
-                obj.at("Type"),
-                K::Invalid(format!("unknown state type `{other}`")),
-            ));
-        }
+        StateType::Pass => pass::body(obj),
+        StateType::Task => task::body(obj, lang)?,
+        StateType::Choice => Body::Choice(choice::choice(obj, index, lang)?),
+        StateType::Wait if lang == Lang::Jsonata => Body::Wait(jsonata::wait(obj)?),
+        StateType::Wait => Body::Wait(wait::body(obj)?),
+        StateType::Succeed => Body::Succeed,
+        StateType::Fail => fail::body(obj, lang)?,
+        StateType::Parallel => parallel::body(obj, lang)?,
+        StateType::Map => Body::Map(Box::new(map::body(obj, lang)?)),
     })
 }
 

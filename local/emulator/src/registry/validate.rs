@@ -13,25 +13,27 @@ pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
 pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
 
 pub(super) fn check_memory(mb: u32) -> Result<(), LambdaApiError> {
-    if MEMORY_RANGE_MB.contains(&mb) {
-        Ok(())
-    } else {
-        Err(LambdaApiError::invalid(format!(
-            "'MemorySize' value {mb} failed to satisfy constraint: Member must have value between {} and {} MB",
-            MEMORY_RANGE_MB.start(),
-            MEMORY_RANGE_MB.end()
-        )))
-    }
+    check_range("MemorySize", mb, &MEMORY_RANGE_MB, "MB")
 }
 
 pub(super) fn check_timeout(s: u32) -> Result<(), LambdaApiError> {
-    if TIMEOUT_RANGE_S.contains(&s) {
+    check_range("Timeout", s, &TIMEOUT_RANGE_S, "seconds")
+}
+
+/// Lambda's message for a numeric setting outside its range.
+fn check_range(
+    field: &str,
+    value: u32,
+    range: &std::ops::RangeInclusive<u32>,
+    unit: &str,
+) -> Result<(), LambdaApiError> {
+    if range.contains(&value) {
         Ok(())
     } else {
         Err(LambdaApiError::invalid(format!(
-            "'Timeout' value {s} failed to satisfy constraint: Member must have value between {} and {} seconds",
-            TIMEOUT_RANGE_S.start(),
-            TIMEOUT_RANGE_S.end()
+            "'{field}' value {value} failed to satisfy constraint: Member must have value between {} and {} {unit}",
+            range.start(),
+            range.end()
         )))
     }
 }
