@@ -197,8 +197,9 @@ async fn bracket_names_reach_keys_with_any_character() {
 
 /// The developer guide (Task state: "TimeoutSecondsPath … must select fields whose values
 /// are positive integers"): a task that outlives the referenced seconds times out; a path to
-/// 0, a negative or fractional number, or nothing, is a runtime error. No AWS recording has
-/// this cause, so its words are ours; the error name is AWS's.
+/// 0, a negative or fractional number, or nothing, is a runtime error. A path to nothing has
+/// AWS's recorded cause (test_base_scenarios.py `test_invalid_jsonpath`, 2025-01-02); no
+/// recording has the others, so their words are ours and the error name is AWS's.
 #[tokio::test]
 async fn task_timeout_seconds_path_takes_a_positive_integer() {
     use powersweep_asl::{TaskError, handler_fn};
@@ -219,12 +220,11 @@ async fn task_timeout_seconds_path_takes_a_positive_integer() {
         Outcome::Failed { error, .. } => assert_eq!(error.as_deref(), Some("States.Timeout")),
         other => panic!("{other:?}"),
     }
-    for bad in [
-        json!({"t": 0}),
-        json!({"t": -1}),
-        json!({"t": 1.5}),
-        json!({}),
-    ] {
+    assert_eq!(
+        run_with(json!({"int-literal": 0})).await,
+        runtime(at("T", "Invalid path '$.t' : No results for path: $['t']"))
+    );
+    for bad in [json!({"t": 0}), json!({"t": -1}), json!({"t": 1.5})] {
         match run_with(bad.clone()).await {
             Outcome::Failed { error, cause } => {
                 assert_eq!(error.as_deref(), Some("States.Runtime"), "{bad}");
@@ -239,8 +239,9 @@ async fn task_timeout_seconds_path_takes_a_positive_integer() {
 /// HeartbeatSecondsPath takes what TimeoutSecondsPath takes (the developer guide: "must
 /// select fields whose values are positive integers"), and a heartbeat must be shorter than
 /// the timeout. A heartbeat is recorded (`heartbeatInSeconds`), not enforced: only activity
-/// workers and callbacks send heartbeats, and no task here is one. No AWS recording has
-/// these causes, so their words are ours; the error name is AWS's.
+/// workers and callbacks send heartbeats, and no task here is one. A path to nothing has
+/// AWS's recorded cause (as for TimeoutSecondsPath); no recording has the others, so their
+/// words are ours and the error name is AWS's.
 #[tokio::test]
 async fn task_heartbeat_seconds_path_takes_a_positive_integer_below_the_timeout() {
     use powersweep_asl::handler_fn;
@@ -269,7 +270,6 @@ async fn task_heartbeat_seconds_path_takes_a_positive_integer_below_the_timeout(
         json!({"h": 0, "t": 60}),
         json!({"h": -1, "t": 60}),
         json!({"h": 1.5, "t": 60}),
-        json!({"t": 60}),
         json!({"h": 60, "t": 60}),
     ] {
         match run_with(bad.clone()).await.0 {
@@ -280,5 +280,68 @@ async fn task_heartbeat_seconds_path_takes_a_positive_integer_below_the_timeout(
             }
             other => panic!("{bad}: {other:?}"),
         }
+    }
+    assert_eq!(
+        run_with(json!({"t": 60})).await.0,
+        runtime(at("T", "Invalid path '$.h' : No results for path: $['h']"))
+    );
+}
+
+/// test_base_scenarios.py `test_illegal_escapes` (recorded 2025-02-02, both templates): inside
+/// an intrinsic function's `'…'` literal a backslash may only precede `'`, `{`, `}` or `\`
+/// (the developer guide, "Reserved characters in intrinsic functions"); AWS refuses the
+/// definition when it precedes `"`.
+#[test]
+fn intrinsic_literals_take_only_the_four_reserved_escapes() {
+    let pass = |expr: &str| {
+        json!({"StartAt": "IntrinsicEscape", "States": {"IntrinsicEscape": {"Type": "Pass",
+            "Parameters": {"parsed.$": expr}, "End": true}}})
+    };
+    for illegal in [
+        r#"States.StringToJson('{"text":"An \"escaped double quote\" here"}')"#,
+        r#"States.Format('He said, \"Hello, {}!\"', 'Test \"Name\" Here')"#,
+        r"States.Format('a\nb')",
+    ] {
+        let err = StateMachine::from_value(&pass(illegal)).expect_err(illegal);
+        let text = err.to_string();
+        assert!(
+            text.contains("/States/IntrinsicEscape/Parameters")
+                && text.contains("is not an escape"),
+            "{illegal}: {text}"
+        );
+    }
+    for legal in [
+        r"States.Format('it\'s \{\} and \\', 1)",
+        r#"States.StringToJson('{"text":"no escapes"}')"#,
+    ] {
+        StateMachine::from_value(&pass(legal)).expect(legal);
+    }
+}
+
+/// test_base_scenarios.py `test_wait_timestamp_invalid` (recorded 2024-12-27): a literal
+/// `Timestamp` must be an RFC 3339 date-time with a `T` and an offset, else AWS refuses the
+/// definition ("String does not match RFC3339 timestamp at /States/WaitUntil/Timestamp").
+#[test]
+fn a_literal_wait_timestamp_must_be_rfc3339() {
+    let wait = |ts: &str| {
+        json!({"StartAt": "WaitUntil", "States": {"WaitUntil": {"Type": "Wait",
+            "Timestamp": ts, "End": true}}})
+    };
+    for bad in [
+        "2016-12-05 21:29:29Z",
+        "2016-12-05T21:29:29",
+        "2016-13-05T21:29:29Z",
+        "2016-12-05T25:29:29Z",
+        "05-12-2016T21:29:29Z",
+        "{% '2016-03-14T01:59:00Z' %}",
+    ] {
+        let err = StateMachine::from_value(&wait(bad)).expect_err(bad);
+        assert!(
+            err.to_string().contains("/States/WaitUntil/Timestamp"),
+            "{bad}: {err}"
+        );
+    }
+    for good in ["2016-03-14T01:59:00Z", "2016-03-14T01:59:00.123+01:00"] {
+        StateMachine::from_value(&wait(good)).expect(good);
     }
 }

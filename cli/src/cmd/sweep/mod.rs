@@ -268,3 +268,27 @@ async fn run_aws(args: &Args, plan: &Plan) -> Result<Finished> {
     progress.finish();
     Finished::parse(result?)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args as _, Command};
+
+    /// The help text cannot quote a constant, so this keeps its limits equal to the ones
+    /// `plan.rs` enforces.
+    #[test]
+    fn help_states_the_limits_the_plan_enforces() {
+        let cmd = super::Args::augment_args(Command::new("sweep"));
+        let help = |id: &str| {
+            cmd.get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
+        let memory = powersweep_emulator::MEMORY_RANGE_MB;
+        let want = format!("({}–{})", memory.start(), memory.end());
+        assert!(help("memory").contains(&want), "{}", help("memory"));
+        let want = format!("(1–{})", powersweep_host::MAX_THREADS);
+        assert!(help("threads").contains(&want), "{}", help("threads"));
+    }
+}

@@ -48,15 +48,10 @@ pub(super) async fn run(
                 ));
             }
             (None, None) => eff.clone(),
-            (None, Some(p)) => env.lookup(p).map_err(|e| here.err(e))?.ok_or_else(|| {
-                here.fail(
-                    StatesError::Runtime,
-                    &format!(
-                        "Invalid path '{p}' : No results for path: {}",
-                        p.normalized()
-                    ),
-                )
-            })?,
+            (None, Some(p)) => env
+                .lookup(p)
+                .map_err(|e| here.err(e))?
+                .ok_or_else(|| here.no_results(p))?,
         };
         let Value::Array(items) = items else {
             return Err(here.fail(

@@ -180,6 +180,18 @@ impl Here<'_> {
         self.fail(e.kind, &e.detail)
     }
 
+    /// AWS's failure for a `*Path` field (InputPath, ItemsPath, TimeoutSecondsPath …) whose
+    /// path selects nothing.
+    pub(crate) fn no_results(&self, p: &JsonPath) -> Failure {
+        self.fail(
+            StatesError::Runtime,
+            &format!(
+                "Invalid path '{p}' : No results for path: {}",
+                p.normalized()
+            ),
+        )
+    }
+
     pub(crate) fn env<'b>(&'b self, input: &'b Value, vars: &'b Vars) -> Env<'b> {
         Env {
             input,
@@ -203,16 +215,9 @@ impl Here<'_> {
             PathField::Null => Ok(Value::Object(JsonMap::new())),
             PathField::Path(p) => {
                 let env = self.env(&value, vars);
-                match env.lookup(p).map_err(|e| self.err(e))? {
-                    Some(v) => Ok(v),
-                    None => Err(self.fail(
-                        StatesError::Runtime,
-                        &format!(
-                            "Invalid path '{p}' : No results for path: {}",
-                            p.normalized()
-                        ),
-                    )),
-                }
+                env.lookup(p)
+                    .map_err(|e| self.err(e))?
+                    .ok_or_else(|| self.no_results(p))
             }
         }
     }

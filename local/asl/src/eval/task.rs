@@ -58,16 +58,19 @@ pub(super) async fn run(
                 })?;
                 Ok(n.as_u64())
             }
-            Seconds::Path(p) => match env
-                .lookup(p)
-                .map_err(|e| here.err(e))?
-                .and_then(|v| v.as_u64())
-            {
-                Some(n) if n > 0 => Ok(Some(n)),
-                _ => Err(here.fail(
-                    StatesError::Runtime,
-                    &format!("The {field}Path field does not reference a positive integer: {p}"),
-                )),
+            Seconds::Path(p) => match env.lookup(p).map_err(|e| here.err(e))? {
+                // AWS's words for a path to nothing, recorded for both fields
+                // (test_base_scenarios.py `test_invalid_jsonpath`, 2025-01-02).
+                None => Err(here.no_results(p)),
+                Some(v) => match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(here.fail(
+                        StatesError::Runtime,
+                        &format!(
+                            "The {field}Path field does not reference a positive integer: {p}"
+                        ),
+                    )),
+                },
             },
         };
         let timeout = seconds("TimeoutSeconds", &t.timeout)?;

@@ -77,6 +77,10 @@ pub enum CallSyntaxError {
     /// An argument that is no literal, path or call.
     #[error("invalid argument `{0}`")]
     Argument(String),
+    /// A backslash before a character that is not one of the four AWS reserves: AWS rejects
+    /// the definition (recorded for `\"`).
+    #[error("`\\{0}` is not an escape in a string literal (only \\', \\{{, \\}} and \\\\ are)")]
+    Escape(char),
     /// A `'…` without its closing quote.
     #[error("unterminated string literal")]
     Unterminated,

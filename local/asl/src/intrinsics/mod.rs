@@ -197,7 +197,8 @@ impl P<'_> {
         while let Some((i, c)) = chars.next() {
             match c {
                 '\\' => match chars.next() {
-                    Some((_, n)) => out.push(n),
+                    Some((_, n @ ('\'' | '{' | '}' | '\\'))) => out.push(n),
+                    Some((_, n)) => return Err(CallSyntaxError::Escape(n)),
                     None => break,
                 },
                 '\'' => {
