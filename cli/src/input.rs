@@ -53,6 +53,27 @@ pub fn guests_dir(flag: Option<PathBuf>) -> PathBuf {
     })
 }
 
+/// Fails before anything runs when `workload` cannot be one of `guests`: a name that could
+/// reach outside the folder, or no such file (with the list of the ones there). Whether the
+/// file is a workload is for the host to say when it loads it.
+pub fn check_workload(guests: &Path, workload: &str) -> Result<()> {
+    powersweep_host::check_name(workload)?;
+    if guests.join(format!("{workload}.wasm")).exists() {
+        return Ok(());
+    }
+    let host = powersweep_host::Host::new(
+        powersweep_host::HostConfig::new(guests),
+        tokio::runtime::Handle::current(),
+    )?;
+    bail!(
+        "{}",
+        powersweep_host::LoadError::Unknown {
+            name: workload.to_string(),
+            available: host.available()
+        }
+    );
+}
+
 /// The state machine's text and where it came from: `--state-machine`, else
 /// `statemachine/powersweep.asl.json` here (a checkout), else the one built into this binary.
 ///

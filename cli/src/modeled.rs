@@ -128,6 +128,11 @@ fn calibrate(config: HostConfig, event: &JobEvent, budget: Duration) -> Result<C
         threads: 1,
         ..event.clone()
     };
+    // Loaded apart from the run so that a file that is no workload is named as such, not as
+    // a failed calibration.
+    metered
+        .workload(&single.workload)
+        .with_context(|| format!("workload `{}`", single.workload))?;
     let response = metered.run(&single);
     if let Some(e) = response.errors.first() {
         bail!("calibration: the job failed: {e}");

@@ -44,7 +44,7 @@ pub use host::TimedRun;
 pub use host::{Host, HostConfig};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};
 pub use throttle::Throttle;
-pub use workload::{MAX_COMPONENT_BYTES, Workload};
+pub use workload::{MAX_COMPONENT_BYTES, Workload, check_name};
 
 /// Names of the environment variables the host reads, in one place for the emulator and docs.
 pub mod env {

@@ -14,6 +14,22 @@ use wasmtime::component::{Component, Linker};
 /// deployment package, 250 MB, which holds every workload of a function.
 pub const MAX_COMPONENT_BYTES: u64 = 250 * 1024 * 1024;
 
+/// Checks that `name` can name a workload: letters, digits, `-` and `_` only, so that it
+/// cannot reach outside the guests folder.
+///
+/// # Errors
+/// [`LoadError::BadName`].
+pub fn check_name(name: &str) -> Result<(), LoadError> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(LoadError::BadName(name.to_string()));
+    }
+    Ok(())
+}
+
 /// Reads a component file: a regular file (after links) of at most [`MAX_COMPONENT_BYTES`].
 /// A FIFO or `/dev/zero` would otherwise block or grow memory until the process is killed.
 ///
@@ -171,4 +187,31 @@ pub(crate) fn one_line(e: &wasmtime::Error) -> String {
         .collect::<Vec<_>>()
         .join(": ")
         .replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+    use crate::LoadError;
+
+    #[test]
+    fn workload_names_stay_inside_the_guests_folder() {
+        for ok in ["pbkdf2", "ddb-writer", "my_job2"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../pbkdf2",
+            "a/b",
+            "pbkdf2.wasm",
+            ".",
+            "/etc/passwd",
+            "é",
+        ] {
+            assert!(
+                matches!(check_name(bad), Err(LoadError::BadName(n)) if n == bad),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! model for `--memory`; `--in-process` runs it in this process instead (no emulator, no CPU
 //! cap: quicker for developing a workload).
 
-use crate::input::{guests_dir, json_arg};
+use crate::input::{check_workload, guests_dir, json_arg};
 use crate::local::{HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
 use crate::modeled::{ModelArgs, WorkModel};
 use anyhow::{Context, Result, bail};
@@ -102,6 +102,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     if let Err(e) = event.validate() {
         bail!("{}", e.message);
     }
+    check_workload(&guests_dir(args.guests.clone()), &args.workload)?;
     if args.in_process {
         in_process(args, event).await
     } else {

@@ -114,6 +114,43 @@ fn invoke_errors_are_one_line() {
 }
 
 #[test]
+fn a_workload_that_cannot_load_is_named_before_anything_runs() {
+    let escape = powersweep(&["invoke", "--workload", "../pbkdf2"]);
+    one_line_error(&escape, 1, "invalid workload name `../pbkdf2`");
+    assert!(
+        !stderr(&escape).contains("calibrating"),
+        "{}",
+        stderr(&escape)
+    );
+    // A file of the right name that is no component: the host's reason, not a failed job.
+    let guests = tempfile::tempdir().unwrap();
+    std::fs::write(guests.path().join("bad.wasm"), "not wasm").unwrap();
+    let dir = guests.path().to_str().unwrap();
+    let garbage = powersweep(&["invoke", "--guests", dir, "--workload", "bad"]);
+    one_line_error(&garbage, 1, "workload `bad`: ");
+    let err = stderr(&garbage);
+    assert!(err.contains("is not a WebAssembly file"), "{err}");
+    assert!(!err.contains("the job failed"), "{err}");
+    // The obeyed side: a real component in the same folder runs.
+    std::fs::copy(
+        powersweep_test_support::guests_dir().join("pbkdf2.wasm"),
+        guests.path().join("pbkdf2.wasm"),
+    )
+    .unwrap();
+    let ok = powersweep(&[
+        "invoke",
+        "--in-process",
+        "--guests",
+        dir,
+        "--workload",
+        "pbkdf2",
+        "--payload",
+        r#"{"iterations": 1000}"#,
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+}
+
+#[test]
 fn guests_lists_every_workload_with_its_description() {
     let out = powersweep(&["guests"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -400,6 +400,10 @@ fn bad_plans_are_rejected_before_any_invocation() {
     let dir = tempfile::tempdir().unwrap();
     for (args, message) in [
         (vec!["--workload", "nope"], "unknown workload `nope`"),
+        (
+            vec!["--workload", "../nope"],
+            "invalid workload name `../nope`",
+        ),
         (vec!["--memory", "64"], "outside Lambda's 128–10240 MB"),
         (vec!["--memory", "20000"], "outside Lambda's 128–10240 MB"),
         (vec!["--threads", "0"], "--threads 0 is outside 1–64"),

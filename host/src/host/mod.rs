@@ -192,13 +192,7 @@ impl Host {
     /// # Errors
     /// Unknown names (with the list of known ones), files that are not workloads.
     pub fn workload(&self, name: &str) -> Result<Arc<Workload>, LoadError> {
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(LoadError::BadName(name.to_string()));
-        }
+        crate::workload::check_name(name)?;
         if let Some(w) = self.lock().get(name) {
             return Ok(w.clone());
         }

@@ -16,7 +16,7 @@ use local_run::run_local;
 use outcome::{Finished, all_failed, finish, optimized, probe_result};
 use plan::{Plan, Preset, estimate};
 
-use crate::input::guests_dir;
+use crate::input::{check_workload, guests_dir};
 use crate::modeled::ModelArgs;
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
@@ -232,24 +232,6 @@ fn local_concurrency(mode: CpuModeChoice, measured_latency: bool, sizes: usize) 
         CpuModeChoice::Model => u32::try_from(sizes).unwrap_or(u32::MAX).max(1),
         CpuModeChoice::Auto | CpuModeChoice::Cgroup | CpuModeChoice::InProcess => 1,
     }
-}
-
-/// Fails with the list of workloads when `workload` is not in `guests`.
-fn check_workload(guests: &std::path::Path, workload: &str) -> Result<()> {
-    if guests.join(format!("{workload}.wasm")).exists() {
-        return Ok(());
-    }
-    let host = powersweep_host::Host::new(
-        powersweep_host::HostConfig::new(guests),
-        tokio::runtime::Handle::current(),
-    )?;
-    bail!(
-        "{}",
-        powersweep_host::LoadError::Unknown {
-            name: workload.to_string(),
-            available: host.available()
-        }
-    );
 }
 
 async fn run_aws(args: &Args, plan: &Plan) -> Result<Finished> {
