@@ -102,16 +102,17 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     if let Err(e) = event.validate() {
         bail!("{}", e.message);
     }
-    check_workload(&guests_dir(args.guests.clone()), &args.workload)?;
+    let guests = guests_dir(args.guests.clone());
+    check_workload(&guests, &args.workload)?;
     if args.in_process {
-        in_process(args, event).await
+        in_process(args, event, guests).await
     } else {
-        emulated(args, event).await
+        emulated(args, event, guests).await
     }
 }
 
-async fn in_process(args: Args, event: JobEvent) -> Result<ExitCode> {
-    let mut config = HostConfig::new(guests_dir(args.guests));
+async fn in_process(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCode> {
+    let mut config = HostConfig::new(guests);
     config.memory_mb = args.memory;
     config.allowed_tables = args.allow_table;
     config.dynamodb_endpoint = args.dynamodb_endpoint;
@@ -147,10 +148,9 @@ async fn in_process(args: Args, event: JobEvent) -> Result<ExitCode> {
 /// before the process gives up on it (guest code itself stops within an epoch tick).
 const IN_PROCESS_GRACE: Duration = Duration::from_secs(1);
 
-async fn emulated(args: Args, event: JobEvent) -> Result<ExitCode> {
+async fn emulated(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCode> {
     let environment =
         crate::local::host_environment(&args.allow_table, args.dynamodb_endpoint.as_deref());
-    let guests = guests_dir(args.guests.clone());
     let duration_model = match args.cpu_mode {
         CpuModeChoice::Model => {
             let config = crate::modeled::host_config(&guests, &args.allow_table);

@@ -5,22 +5,11 @@
 /// Amazon Linux 2023's glibc.
 const AL2023_GLIBC: (u32, u32) = (2, 34);
 
-/// An error and its causes on one line, as a reader of a failed test wants them.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    text
-}
-
 #[test]
 fn bootstrap_needs_no_glibc_newer_than_amazon_linux_2023() {
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap"));
     let newer = powersweep_test_support::glibc_symbols_newer_than(bootstrap, AL2023_GLIBC)
-        .unwrap_or_else(|e| panic!("{}", chain(&e)));
+        .unwrap_or_else(|e| panic!("{:#}", anyhow::Error::new(e)));
     assert!(
         newer.is_empty(),
         "{} needs a glibc newer than 2.34 (Amazon Linux 2023) for: {newer:?}; build with \
@@ -35,7 +24,7 @@ fn the_check_sees_versioned_glibc_symbols() {
     // empty answer would mean the version table was not read at all.
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_bootstrap"));
     let newer = powersweep_test_support::glibc_symbols_newer_than(bootstrap, (2, 0))
-        .unwrap_or_else(|e| panic!("{}", chain(&e)));
+        .unwrap_or_else(|e| panic!("{:#}", anyhow::Error::new(e)));
     assert!(
         newer
             .iter()
