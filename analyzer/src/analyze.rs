@@ -1,4 +1,4 @@
-//! From samples to [`AnalyzerOutput`]: grouping by (memory, threads), statistics, costs,
+//! From samples to [`AnalyzerOutput`]: grouping by (architecture, memory, threads), statistics, costs,
 //! speed-ups, error rows, and the choice of rows for the visualization. It owns how
 //! those pieces combine; it must not define a statistic, a price or a ranking rule
 //! (`stats.rs`, `pricing.rs`, `recommend.rs` do).
@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use crate::power_tuning_link::{BASE_URL, Series, encode_url};
 use crate::recommend::recommend;
 use crate::{
-    AnalyzerInput, AnalyzerOutput, DurationSource, Error, LambdaReport, Measurement, OptimizeTo,
-    Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing,
+    AnalyzerInput, AnalyzerOutput, Architecture, DurationSource, Error, LambdaReport, Measurement,
+    OptimizeTo, Outcome, Pricing, PricingInfo, Row, Sample, SampleRecord, parse_samples_allowing,
     stats::summarize,
 };
 
@@ -58,35 +58,54 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
     check_settings(input)?;
     let (discard, weight) = (input.discard_top_bottom, input.balanced_weight);
 
-    // BTreeMap: rows come out ordered by memory, then threads.
-    let mut groups: BTreeMap<(u32, u32), Vec<&Sample>> = BTreeMap::new();
+    let architectures = if input.architectures.is_empty() {
+        vec![input.architecture]
+    } else {
+        input.architectures.clone()
+    };
+    // BTreeMap: rows come out ordered by architecture, then memory, then threads.
+    let mut groups: BTreeMap<(Architecture, u32, u32), Vec<&Sample>> = BTreeMap::new();
     for sample in samples {
+        let architecture = sample.architecture.unwrap_or(architectures[0]);
         groups
-            .entry((sample.memory_mb, sample.threads))
+            .entry((architecture, sample.memory_mb, sample.threads))
             .or_default()
             .push(sample);
     }
     // A configuration asked for but without any sample still gets a row, so a report
     // never silently drops one.
-    for memory_mb in &input.memory_sizes {
-        for threads in &input.threads {
-            groups.entry((*memory_mb, *threads)).or_default();
+    for &architecture in &architectures {
+        for memory_mb in &input.memory_sizes {
+            for threads in &input.threads {
+                groups
+                    .entry((architecture, *memory_mb, *threads))
+                    .or_default();
+            }
         }
     }
     if groups.is_empty() {
         return Err(Error::NoSamples);
     }
 
-    let pricing = Pricing::lookup(input.region.as_deref(), input.architecture);
     let mut rows: Vec<Row> = groups
         .iter()
-        .map(|((memory_mb, threads), group)| row(*memory_mb, *threads, group, discard, &pricing))
+        .map(|((architecture, memory_mb, threads), group)| {
+            let pricing = Pricing::lookup(input.region.as_deref(), *architecture);
+            let mut row = row(*memory_mb, *threads, group, discard, &pricing);
+            row.architecture = Some(*architecture);
+            row
+        })
         .collect();
     fill_speedups(&mut rows);
 
     let recommendation = recommend(&rows, input.strategy, weight);
     let optimize_to = match (input.auto_optimize, recommendation.chosen()) {
         (true, Some(chosen)) => Some(OptimizeTo {
+            function: chosen
+                .architecture
+                .and_then(|a| architectures.iter().position(|&b| a == b))
+                .unwrap_or(0),
+            architecture: chosen.architecture,
             memory_mb: chosen.memory_mb,
             threads: chosen.threads,
             variables: [(
@@ -97,7 +116,19 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
         }),
         _ => None,
     };
-    let visualization = visualization(&rows);
+    // The comparison link shows one architecture: the chosen one's.
+    let shown = recommendation
+        .chosen()
+        .and_then(|c| c.architecture)
+        .unwrap_or(architectures[0]);
+    let visualization = visualization(
+        &rows
+            .iter()
+            .filter(|r| r.architecture == Some(shown))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let pricing = Pricing::lookup(input.region.as_deref(), architectures[0]);
     let Pricing {
         region,
         price_region,
@@ -109,6 +140,11 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
     Ok(AnalyzerOutput {
         workload: input.workload.clone(),
         architecture,
+        architectures: if architectures.len() > 1 {
+            architectures
+        } else {
+            Vec::new()
+        },
         pricing: PricingInfo {
             region,
             price_region,
@@ -221,6 +257,7 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         .filter_map(|m| m.report.and_then(|r| r.init_duration_ms).or(m.init_ms))
         .collect();
     Row {
+        architecture: None,
         memory_mb,
         threads,
         n: u32::try_from(group.len()).unwrap_or(u32::MAX),
@@ -270,15 +307,17 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// `speedupVsOneThread` = trimmed mean at 1 thread / this row's, at the same memory.
+/// `speedupVsOneThread` = trimmed mean at 1 thread / this row's, at the same architecture
+/// and memory.
 fn fill_speedups(rows: &mut [Row]) {
-    let single: BTreeMap<u32, f64> = rows
+    let single: BTreeMap<(Option<Architecture>, u32), f64> = rows
         .iter()
         .filter(|r| r.threads == 1)
-        .filter_map(|r| Some((r.memory_mb, r.trimmed_mean_ms?)))
+        .filter_map(|r| Some(((r.architecture, r.memory_mb), r.trimmed_mean_ms?)))
         .collect();
     for row in rows.iter_mut() {
-        row.speedup_vs_one_thread = match (single.get(&row.memory_mb), row.trimmed_mean_ms) {
+        let key = (row.architecture, row.memory_mb);
+        row.speedup_vs_one_thread = match (single.get(&key), row.trimmed_mean_ms) {
             (Some(one), Some(this)) if this > 0.0 => Some(one / this),
             _ => None,
         };

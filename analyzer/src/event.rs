@@ -73,19 +73,24 @@ mod tests {
     fn a_plan_request_is_planned_and_its_errors_are_named() {
         let out = answer(
             json!({"plan": {"memorySizes": [128], "threads": [1], "repetitions": 2,
-                                         "workload": "ignored"}}),
+                                         "workload": "ignored", "functionName": "f"}}),
         )
         .unwrap();
-        assert_eq!(out["publish"], json!([128]));
+        assert_eq!(out["functions"], json!(["f"]));
+        assert_eq!(out["publish"], json!([{"function": 0, "memoryMb": 128}]));
         assert_eq!(out["invocations"], 2);
-        let e = answer(json!({"plan": {"memorySizes": [128], "threads": [1], "repetitions": 0}}))
-            .unwrap_err();
+        let e = answer(
+            json!({"plan": {"memorySizes": [128], "threads": [1], "repetitions": 0,
+                                       "functionName": "f"}}),
+        )
+        .unwrap_err();
         assert_eq!(e.error_type, "Analyzer.InvalidSetting");
         let e = answer(json!({"plan": {"threads": [1]}})).unwrap_err();
         assert_eq!(e.error_type, "Analyzer.InvalidInput");
         assert!(e.message.contains("memorySizes"), "{e}");
         // The analysis's own settings are checked before the sweep, not after it.
-        let base = json!({"memorySizes": [128], "threads": [1], "repetitions": 1});
+        let base = json!({"memorySizes": [128], "threads": [1], "repetitions": 1,
+                          "functionName": "f"});
         for (field, bad, error_type) in [
             ("strategy", json!("cheapest"), "Analyzer.InvalidInput"),
             ("includeSamples", json!(null), "Analyzer.InvalidInput"),

@@ -32,9 +32,14 @@ pub struct AnalyzerInput {
     /// Fraction of samples dropped at each end before the trimmed mean, in `[0, 0.5)`.
     #[serde(default = "default_discard_top_bottom")]
     pub discard_top_bottom: f64,
-    /// The function's architecture; selects the price.
+    /// The function's architecture; selects the price. With several functions, the first's
+    /// (and the architecture of a sample that names none).
     #[serde(default)]
     pub architecture: Architecture,
+    /// The architectures of the functions swept, in the order the state machine lists the
+    /// functions (`optimizeTo.function` is an index into it); empty means `[architecture]`.
+    #[serde(default)]
+    pub architectures: Vec<Architecture>,
     /// The AWS region; selects the price. `None` means us-east-1.
     #[serde(default)]
     pub region: Option<String>,
@@ -64,6 +69,8 @@ fn default_discard_top_bottom() -> f64 {
 /// One invocation of one configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// The architecture of the function invoked, when the sample names it.
+    pub architecture: Option<Architecture>,
     /// Memory size of the function version invoked, MB.
     pub memory_mb: u32,
     /// Threads the job ran on.
@@ -179,12 +186,22 @@ fn parse_one(
 ) -> Result<Sample, Error> {
     let memory_mb = positive_u32(object, "memoryMb", pointer)?;
     let threads = positive_u32(object, "threads", pointer)?;
+    let architecture = match object.get("architecture") {
+        None | Some(Value::Null) => None,
+        Some(name) => Some(serde_json::from_value(name.clone()).map_err(|_| {
+            invalid(
+                pointer,
+                format!("`architecture` must be \"x86_64\" or \"arm64\", found {name}"),
+            )
+        })?),
+    };
 
     // A caught States error: the state machine's error row.
     if let Some(error) = object.get("error").filter(|v| !v.is_null()) {
         let error = text(error);
         let cause = object.get("cause").map(cause_text).unwrap_or_default();
         return Ok(Sample {
+            architecture,
             memory_mb,
             threads,
             outcome: Outcome::Failed { error, cause },
@@ -201,6 +218,7 @@ fn parse_one(
             }
             outcome => {
                 return Ok(Sample {
+                    architecture,
                     memory_mb,
                     threads,
                     outcome,
@@ -238,6 +256,7 @@ fn parse_one(
             Ok(report) => Some(report),
             Err(cause) => {
                 return Ok(Sample {
+                    architecture,
                     memory_mb,
                     threads,
                     outcome: Outcome::Failed {
@@ -249,6 +268,7 @@ fn parse_one(
         },
     };
     Ok(Sample {
+        architecture,
         memory_mb,
         threads,
         outcome: Outcome::Ok(Measurement {

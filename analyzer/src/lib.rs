@@ -80,12 +80,12 @@ pub use crate::output::{
     AnalyzerOutput, AutoOptimized, DurationSource, LocalRun, ModelRun, OptimizeTo, PricingInfo,
     Recommendation, Recommendations, Row, RowModel, SampleRecord,
 };
-pub use crate::plan::{PlanInput, SweepLayout, plan};
+pub use crate::plan::{PlanInput, Slot, SweepLayout, plan};
 pub use crate::power_tuning_link::{
     DecodedPowerTuningLink, DecodedSeries, PowerTuningLinkError, Series, decode_url, encode_url,
 };
 pub use crate::pricing::{Architecture, Pricing};
-pub use crate::recommend::Strategy;
+pub use crate::recommend::{Strategy, TIE_FRACTION};
 pub use crate::results_files::{RESULTS_FILES, ResultsFilesError, write_results_files};
 
 mod analyze;

@@ -12,8 +12,12 @@ use crate::{Architecture, Strategy};
 pub struct AnalyzerOutput {
     /// The workload's name.
     pub workload: String,
-    /// The architecture prices were taken for.
+    /// The architecture prices were taken for (the first function's with several).
     pub architecture: Architecture,
+    /// With several functions, their architectures in the state machine's order (each row
+    /// says its own; `pricing` is the first's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub architectures: Vec<Architecture>,
     /// Which prices were used.
     pub pricing: PricingInfo,
     /// Fraction dropped at each end for the trimmed mean.
@@ -50,6 +54,27 @@ impl AnalyzerOutput {
             .map(|m| m.reused)
             .sum()
     }
+
+    /// The anchor behind a row's durations in a local `model` sweep: what a Lambda vCPU of
+    /// its architecture is in this machine's terms.
+    pub fn anchor_of(&self, row: &Row) -> Option<&powersweep_model::anchor::Anchor> {
+        self.local
+            .as_ref()?
+            .model
+            .as_ref()?
+            .anchor(self.architecture_of(row))
+    }
+
+    /// A row's architecture: its own, else the output's (older results).
+    pub fn architecture_of(&self, row: &Row) -> Architecture {
+        row.architecture.unwrap_or(self.architecture)
+    }
+
+    /// Whether the rows span more than one architecture: then every place that names a row
+    /// names its architecture too.
+    pub fn several_architectures(&self) -> bool {
+        self.architectures.len() > 1
+    }
 }
 
 /// One invocation as the analyzer read it (`includeSamples`).
@@ -79,6 +104,12 @@ pub struct SampleRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OptimizeTo {
+    /// Which function: an index into the state machine's list of functions (0 with one).
+    #[serde(default)]
+    pub function: usize,
+    /// Its architecture, with several functions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
     /// Memory size, MB.
     pub memory_mb: u32,
     /// Thread count.
@@ -134,8 +165,47 @@ pub struct ModelRun {
     pub calibration: powersweep_model::Calibration,
     /// The I/O latency model, in one line.
     pub latency: String,
-    /// One Lambda vCPU ÷ one core of this machine.
-    pub vcpu_speed: f64,
+    /// What a Lambda vCPU of each architecture swept is in this machine's terms, and how that
+    /// was found (empty in results of versions before the anchor: a vCPU was a core here).
+    #[serde(default)]
+    pub anchors: Vec<powersweep_model::anchor::Anchor>,
+    /// The CFS period the share was enforced over, ms (0: a fluid share, as in results of
+    /// versions before the period).
+    #[serde(default)]
+    pub cfs_period_ms: f64,
+}
+
+impl ModelRun {
+    /// The anchor of `architecture`, if it was swept.
+    pub fn anchor(&self, architecture: Architecture) -> Option<&powersweep_model::anchor::Anchor> {
+        self.anchors
+            .iter()
+            .find(|a| a.architecture == architecture.as_str())
+    }
+
+    /// How the share was enforced, for people.
+    pub fn describe_period(&self) -> String {
+        if self.cfs_period_ms > 0.0 {
+            format!(
+                "the share is a quota per {} ms CFS period",
+                self.cfs_period_ms
+            )
+        } else {
+            "the share is a fluid (no CFS period)".into()
+        }
+    }
+
+    /// Every anchor in one line each, then the period; "a Lambda vCPU = 1x this core" when
+    /// the results predate anchors.
+    pub fn describe_cpu(&self) -> String {
+        let anchors: Vec<String> = self.anchors.iter().map(|a| a.describe()).collect();
+        let anchors = if anchors.is_empty() {
+            "a Lambda vCPU = 1x a core here".to_string()
+        } else {
+            anchors.join("; ")
+        };
+        format!("{anchors}; {}", self.describe_period())
+    }
 }
 
 /// What the model derived for one configuration, means over its successful samples.
@@ -180,6 +250,10 @@ pub struct PricingInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
+    /// The function's architecture (absent in results of versions before several could be
+    /// swept: then the output's `architecture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
     /// Memory size, MB.
     pub memory_mb: u32,
     /// Thread count.
@@ -323,6 +397,9 @@ impl Recommendations {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recommendation {
+    /// The function's architecture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
     /// Memory size, MB.
     pub memory_mb: u32,
     /// Thread count.

@@ -11,10 +11,14 @@
 //! I/O.
 //!
 //! # Layout
-//! - `publish`: the memory size of every version to publish, one per *slot*. Normally a slot
-//!   per memory size; with `onlyColdStarts`, one per (round, memory size, thread count), so
-//!   every invocation is its version's first, a cold start (as power-tuning publishes a
-//!   version per invocation).
+//! - `functions`: the functions to sweep, one per architecture as a rule: `functionNames`, or
+//!   the deployed host function of each of `architectures` (`hostFunctions`, filled in by the
+//!   template), or `functionName`.
+//! - `publish`: every version to publish, one per *slot*: its function (an index into
+//!   `functions`) and memory size. Normally a slot per function and memory size; with
+//!   `onlyColdStarts`, one per (round, function, memory size, thread count), so every
+//!   invocation is its version's first, a cold start (as power-tuning publishes a version per
+//!   invocation).
 //! - `rounds`: one per repetition (one with `dryRun`). Each names its payload (an index into
 //!   `payloads`) and its groups; a group is one slot and the thread counts run on it one
 //!   after another. `firstUse` marks the group that reports the slot's publishing error.
@@ -49,6 +53,18 @@ pub const ALIAS_MAX_CHARS: usize = 128;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanInput {
+    /// The one function to sweep when neither `functionNames` nor `architectures` is given.
+    #[serde(default)]
+    pub function_name: Option<String>,
+    /// The functions to sweep, by name (one per architecture, as a rule).
+    #[serde(default)]
+    pub function_names: Option<Vec<String>>,
+    /// The architectures to sweep: each one's deployed host function, from `hostFunctions`.
+    #[serde(default)]
+    pub architectures: Option<Vec<String>>,
+    /// The deployed host function of each architecture (the state machine's defaults).
+    #[serde(default)]
+    pub host_functions: std::collections::BTreeMap<String, String>,
     /// One payload, or power-tuning's weighted list `[{"payload", "weight"}, …]`.
     #[serde(default)]
     pub payload: Value,
@@ -95,10 +111,12 @@ fn empty_list() -> Value {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepLayout {
+    /// The functions swept, by name.
+    pub functions: Vec<String>,
     /// The distinct payloads, in the order the rounds use them.
     pub payloads: Vec<Value>,
-    /// The memory size of each version to publish, by slot.
-    pub publish: Vec<u32>,
+    /// Each version to publish, by slot.
+    pub publish: Vec<Slot>,
     /// The rounds, in order.
     pub rounds: Vec<Round>,
     /// Whole seconds to wait before each invocation; 0 for none.
@@ -107,6 +125,16 @@ pub struct SweepLayout {
     pub invocations: u64,
     /// The trim at each end the analysis uses.
     pub discard_top_bottom: f64,
+}
+
+/// One version to publish: which function, at which memory size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Slot {
+    /// Index into [`SweepLayout::functions`].
+    pub function: usize,
+    /// Memory size, MB.
+    pub memory_mb: u32,
 }
 
 /// One round: every configuration once, with one payload.
@@ -176,9 +204,10 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
             ));
         }
     }
+    let functions = functions(input)?;
     let rounds = if input.dry_run { 1 } else { input.repetitions };
     let (sizes, counts) = (input.memory_sizes.len(), input.threads.len());
-    let invocations = u64::from(rounds) * (sizes * counts) as u64;
+    let invocations = u64::from(rounds) * (functions.len() * sizes * counts) as u64;
     if invocations > MAX_INVOCATIONS {
         return Err(invalid(
             "repetitions",
@@ -187,27 +216,35 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
     }
     let (payloads, per_round) = spread_payloads(&input.payload, rounds)?;
 
-    let mut publish = Vec::new();
+    let every_size = || {
+        (0..functions.len()).flat_map(|function| {
+            input.memory_sizes.iter().map(move |&memory_mb| Slot {
+                function,
+                memory_mb,
+            })
+        })
+    };
+    let mut publish: Vec<Slot> = Vec::new();
     let mut layout = Vec::with_capacity(rounds as usize);
     if !input.only_cold_starts {
-        publish.extend_from_slice(&input.memory_sizes);
+        publish.extend(every_size());
     }
     for (index, payload) in per_round.into_iter().enumerate() {
         let groups = if input.only_cold_starts {
-            let mut groups = Vec::with_capacity(sizes * counts);
-            for &memory in &input.memory_sizes {
+            let mut groups = Vec::with_capacity(functions.len() * sizes * counts);
+            for slot in every_size() {
                 for &threads in &input.threads {
                     groups.push(Group {
                         slot: publish.len(),
                         threads: vec![threads],
                         first_use: true,
                     });
-                    publish.push(memory);
+                    publish.push(slot);
                 }
             }
             groups
         } else {
-            (0..sizes)
+            (0..publish.len())
                 .map(|slot| Group {
                     slot,
                     threads: input.threads.clone(),
@@ -222,6 +259,7 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
         });
     }
     Ok(SweepLayout {
+        functions,
         payloads,
         publish,
         rounds: layout,
@@ -233,6 +271,65 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
             input.discard_top_bottom
         },
     })
+}
+
+/// The functions to sweep: `functionNames`, or the host function of each of `architectures`,
+/// or `functionName`; at most one of the first two, no name twice.
+fn functions(input: &PlanInput) -> Result<Vec<String>, Error> {
+    let names = match (&input.function_names, &input.architectures) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "functionNames",
+                "give either `functionNames` or `architectures`, not both",
+            ));
+        }
+        (Some(names), None) => names.clone(),
+        (None, Some(architectures)) => {
+            let mut names = Vec::with_capacity(architectures.len());
+            for architecture in architectures {
+                let name = input
+                    .host_functions
+                    .get(architecture)
+                    .filter(|n| !n.is_empty() && !n.starts_with("${"));
+                let Some(name) = name else {
+                    let known: Vec<&str> =
+                        input.host_functions.keys().map(String::as_str).collect();
+                    return Err(invalid(
+                        "architectures",
+                        format!(
+                            "no host function of architecture `{architecture}` is deployed with this state machine (hostFunctions has {})",
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    ));
+                };
+                names.push(name.clone());
+            }
+            names
+        }
+        (None, None) => input.function_name.clone().into_iter().collect(),
+    };
+    if names.is_empty() {
+        return Err(invalid(
+            "functionNames",
+            "give at least one function to sweep (functionName, functionNames or architectures)",
+        ));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(invalid("functionNames", "a function name is empty"));
+        }
+        if names[..i].contains(name) {
+            return Err(invalid(
+                "functionNames",
+                format!("`{name}` is listed twice: each function is swept once"),
+            ));
+        }
+    }
+    Ok(names)
 }
 
 /// Whether `payload` is power-tuning's weighted list: a non-empty array whose every item is
@@ -395,7 +492,7 @@ mod tests {
 
     fn input(extra: Value) -> PlanInput {
         let mut base = json!({"payload": {"n": 1}, "memorySizes": [512, 1024], "threads": [1, 2],
-                              "repetitions": 3});
+                              "repetitions": 3, "functionName": "f"});
         if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
@@ -409,7 +506,8 @@ mod tests {
     #[test]
     fn by_default_one_version_per_size_and_every_thread_count_in_every_round() {
         let l = plan(&input(json!({}))).unwrap();
-        assert_eq!(l.publish, [512, 1024]);
+        assert_eq!(l.functions, ["f"]);
+        assert_eq!(l.publish, [slot(0, 512), slot(0, 1024)]);
         assert_eq!(l.payloads, [json!({"n": 1})]);
         assert_eq!(l.rounds.len(), 3);
         assert_eq!(l.invocations, 12);
@@ -441,7 +539,70 @@ mod tests {
             .collect();
         slots.sort_unstable();
         assert_eq!(slots, (0..12).collect::<Vec<_>>());
-        assert_eq!(&l.publish[..4], [512, 512, 1024, 1024]);
+        assert_eq!(
+            &l.publish[..4],
+            [slot(0, 512), slot(0, 512), slot(0, 1024), slot(0, 1024)]
+        );
+    }
+
+    fn slot(function: usize, memory_mb: u32) -> Slot {
+        Slot {
+            function,
+            memory_mb,
+        }
+    }
+
+    #[test]
+    fn each_architecture_is_its_deployed_host_function() {
+        let hosts = json!({"x86_64": "host-x86", "arm64": "host-arm"});
+        let l = plan(&input(
+            json!({"architectures": ["x86_64", "arm64"], "hostFunctions": hosts}),
+        ))
+        .unwrap();
+        assert_eq!(l.functions, ["host-x86", "host-arm"]);
+        // Every size of every function, each round: 2 × 2 × 2 thread counts × 3 rounds.
+        assert_eq!(
+            l.publish,
+            [slot(0, 512), slot(0, 1024), slot(1, 512), slot(1, 1024)]
+        );
+        assert_eq!(l.invocations, 24);
+        assert!(l.rounds.iter().all(|r| r.groups.len() == 4));
+        let cold = plan(&input(
+            json!({"architectures": ["arm64"], "hostFunctions": hosts,
+                                      "onlyColdStarts": true}),
+        ))
+        .unwrap();
+        assert_eq!(cold.functions, ["host-arm"]);
+        assert_eq!(cold.publish.len(), 12);
+        // Names given outright.
+        let named = plan(&input(json!({"functionNames": ["a", "b"]}))).unwrap();
+        assert_eq!(named.functions, ["a", "b"]);
+    }
+
+    #[test]
+    fn functions_that_cannot_be_resolved_are_named() {
+        let hosts = json!({"x86_64": "host-x86", "arm64": "${HostFunctionArm64Name}"});
+        for (extra, expect) in [
+            (
+                json!({"architectures": ["arm64"], "hostFunctions": hosts}),
+                "no host function of architecture `arm64`",
+            ),
+            (
+                json!({"architectures": ["riscv"], "hostFunctions": hosts}),
+                "hostFunctions has arm64, x86_64",
+            ),
+            (
+                json!({"functionNames": ["a"], "architectures": ["x86_64"]}),
+                "not both",
+            ),
+            (json!({"functionNames": ["a", "a"]}), "listed twice"),
+            (json!({"functionNames": []}), "at least one function"),
+            (json!({"functionNames": [""]}), "empty"),
+            (json!({"functionName": null}), "at least one function"),
+        ] {
+            let e = error(extra.clone());
+            assert!(e.contains(expect), "{extra}: {e}");
+        }
     }
 
     #[test]

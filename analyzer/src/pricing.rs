@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The function's instruction set; Lambda prices arm64 about 20 % below x86_64.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Architecture {
     /// Intel/AMD; Lambda's default.

@@ -50,6 +50,42 @@ struct Candidate<'a> {
     cost: f64,
 }
 
+/// Relative difference below which two rows' costs, durations or balanced scores tie.
+///
+/// 1%: between rows of one sweep the model's error is smaller than its error against Lambda
+/// (its check against AWS's bcrypt sample is off by 0.4–5.6% at most sizes), but not zero:
+/// the CFS period and the task queue make durations step, and for work that scales with the
+/// share every size costs the same GB-seconds, so a 0.1% difference in cost flips with the
+/// calibration from run to run. Lambda's billing adds one ms of each row on top (for cost).
+pub const TIE_FRACTION: f64 = 0.01;
+
+/// What a recommendation says when it won a tie: how many tied, by what, and the rule.
+fn tie_note(tied: &[Candidate<'_>], chosen: &Candidate<'_>, by: &str, rule: &str) -> String {
+    let others: Vec<String> = tied
+        .iter()
+        .filter(|c| !std::ptr::eq(c.row, chosen.row))
+        .map(|c| match c.row.architecture.filter(|_| several(tied)) {
+            Some(a) => format!("{a} {} MB × {}", c.row.memory_mb, c.row.threads),
+            None => format!("{} MB × {}", c.row.memory_mb, c.row.threads),
+        })
+        .collect();
+    if others.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (ties on {by} within {:.0}% with {}: {rule} of them)",
+        TIE_FRACTION * 100.0,
+        others.join(", ")
+    )
+}
+
+/// Whether the candidates span more than one architecture.
+fn several(candidates: &[Candidate<'_>]) -> bool {
+    candidates
+        .iter()
+        .any(|c| c.row.architecture != candidates[0].row.architecture)
+}
+
 /// What one billed millisecond of `c` costs (its request charge spread in, a slight
 /// overestimate); 0 when the row has no billed duration.
 fn one_billed_ms(c: &Candidate<'_>) -> f64 {
@@ -73,18 +109,15 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         })
         .collect();
 
-    // A row no more than one billed millisecond of its own cost above the cheapest ties with
-    // it, and the faster wins: Lambda rounds every duration up to the next ms, so smaller
-    // differences are rounding, not a finding. For CPU-bound work that scales with the share
-    // every size costs the same GB-seconds, and which one the rounding favours changes from
-    // run to run (at 638 ms one ms is 0.16% of the cost).
+    // Differences the model and Lambda's billing cannot resolve are ties, and the other
+    // objective breaks them (see TIE_FRACTION).
     let cheapest = candidates
         .iter()
         .map(|c| c.cost)
         .fold(f64::INFINITY, f64::min);
     let tied: Vec<Candidate> = candidates
         .iter()
-        .filter(|c| c.cost - cheapest <= one_billed_ms(c))
+        .filter(|c| c.cost - cheapest <= one_billed_ms(c).max(TIE_FRACTION * cheapest))
         .cloned()
         .collect();
     let cost = pick(&tied, |a, b| {
@@ -94,23 +127,34 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         recommendation(
             c.row,
             format!(
-                "cheapest: ${} per million invocations at {:.1} ms",
+                "cheapest: ${} per million invocations at {:.1} ms{}",
                 money(c.cost * 1e6),
-                c.time
+                c.time,
+                tie_note(&tied, c, "cost", "the fastest")
             ),
         )
     });
 
-    let speed = pick(&candidates, |a, b| {
-        a.time.total_cmp(&b.time).then(a.cost.total_cmp(&b.cost))
+    let fastest = candidates
+        .iter()
+        .map(|c| c.time)
+        .fold(f64::INFINITY, f64::min);
+    let tied: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| c.time - fastest <= TIE_FRACTION * fastest)
+        .cloned()
+        .collect();
+    let speed = pick(&tied, |a, b| {
+        a.cost.total_cmp(&b.cost).then(a.time.total_cmp(&b.time))
     })
     .map(|c| {
         recommendation(
             c.row,
             format!(
-                "fastest: {:.1} ms at ${} per million invocations",
+                "fastest: {:.1} ms at ${} per million invocations{}",
                 c.time,
-                money(c.cost * 1e6)
+                money(c.cost * 1e6),
+                tie_note(&tied, c, "duration", "the cheapest")
             ),
         )
     });
@@ -132,21 +176,25 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         };
         weight * cost + (1.0 - weight) * time
     };
-    let balanced = pick(&candidates, |a, b| {
-        score(a)
-            .total_cmp(&score(b))
-            .then(a.cost.total_cmp(&b.cost))
-            .then(a.time.total_cmp(&b.time))
+    let best = candidates.iter().map(score).fold(f64::INFINITY, f64::min);
+    let tied: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| score(c) - best <= TIE_FRACTION * best)
+        .cloned()
+        .collect();
+    let balanced = pick(&tied, |a, b| {
+        a.cost.total_cmp(&b.cost).then(a.time.total_cmp(&b.time))
     })
     .map(|c| {
         recommendation(
             c.row,
             format!(
-                "best balance (weight {weight}: {weight} × cost/max cost + {} × time/max time = {:.3}): {:.1} ms at ${} per million invocations",
+                "best balance (weight {weight}: {weight} × cost/max cost + {} × time/max time = {:.3}): {:.1} ms at ${} per million invocations{}",
                 round3(1.0 - weight),
                 score(c),
                 c.time,
-                money(c.cost * 1e6)
+                money(c.cost * 1e6),
+                tie_note(&tied, c, "score", "the cheapest")
             ),
         )
     });
@@ -161,7 +209,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
 }
 
 /// The least candidate under `order`; remaining ties go to fewer threads, then less
-/// memory (the simpler configuration).
+/// memory (the simpler configuration), then the architecture listed first.
 fn pick<'a, 'r>(
     candidates: &'a [Candidate<'r>],
     order: impl Fn(&Candidate<'r>, &Candidate<'r>) -> Ordering,
@@ -170,11 +218,13 @@ fn pick<'a, 'r>(
         order(a, b)
             .then(a.row.threads.cmp(&b.row.threads))
             .then(a.row.memory_mb.cmp(&b.row.memory_mb))
+            .then(a.row.architecture.cmp(&b.row.architecture))
     })
 }
 
 fn recommendation(row: &Row, reason: String) -> Recommendation {
     Recommendation {
+        architecture: row.architecture,
         memory_mb: row.memory_mb,
         threads: row.threads,
         reason,
@@ -200,6 +250,7 @@ mod tests {
 
     fn row(memory_mb: u32, threads: u32, time: f64, cost: f64) -> Row {
         Row {
+            architecture: None,
             memory_mb,
             threads,
             n: 3,
@@ -285,12 +336,36 @@ mod tests {
         ];
         // cost tie at 5.0 → faster (100 ms): 1024/2 and 256/1 → fewer threads → 256/1
         assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (256, 1));
-        // Within one billed ms of the row's own cost is a tie too (at 630 ms one ms is
-        // 31.27 / 630 = 0.0496); 0.07 above the cheapest is not.
-        let near = [row(512, 1, 3700.0, 31.2334), row(3008, 2, 630.0, 31.2396)];
-        assert_eq!(at(&recommend(&near, Strategy::Cost, 0.5).cost), (3008, 2));
-        let apart = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.27)];
-        assert_eq!(at(&recommend(&apart, Strategy::Cost, 0.5).cost), (512, 1));
+        // Within 1% of the cheapest is a tie (0.22% here), and the faster wins, saying so.
+        let near = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.27)];
+        let r = recommend(&near, Strategy::Cost, 0.5);
+        assert_eq!(at(&r.cost), (3008, 2));
+        let reason = &r.cost.as_ref().unwrap().reason;
+        assert!(
+            reason.contains("ties on cost within 1% with 512 MB × 1: the fastest of them"),
+            "{reason}"
+        );
+        // 1.3% above the cheapest is not a tie.
+        let apart = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.60)];
+        let r = recommend(&apart, Strategy::Cost, 0.5);
+        assert_eq!(at(&r.cost), (512, 1));
+        assert!(!r.cost.unwrap().reason.contains("ties"));
+        // Where one billed ms of the row is more than 1% (a 50 ms job), it is the tie.
+        let short = [row(512, 1, 200.0, 1.000), row(3008, 2, 50.0, 1.015)];
+        assert_eq!(at(&recommend(&short, Strategy::Cost, 0.5).cost), (3008, 2));
+        // Speed: durations within 1% tie and the cheaper wins.
+        let quick = [row(3008, 2, 630.0, 31.60), row(2048, 2, 634.0, 31.20)];
+        let r = recommend(&quick, Strategy::Speed, 0.5);
+        assert_eq!(at(&r.speed), (2048, 2));
+        assert!(
+            r.speed
+                .unwrap()
+                .reason
+                .contains("ties on duration within 1%")
+        );
+        // Issue 24's two default runs: 1,769 MB × 1 at $56.6427, 3,008 MB × 2 at $56.6980.
+        let issue = [row(1769, 1, 1075.0, 56.6427), row(3008, 2, 632.0, 56.6980)];
+        assert_eq!(at(&recommend(&issue, Strategy::Cost, 0.5).cost), (3008, 2));
         // Measured: the default demo, two runs, 0.11% and 0.12% apart.
         for (cheap, fast) in [(31.400, 31.435), (31.592, 31.631)] {
             let rows = [row(512, 1, 3743.6, cheap), row(3008, 2, 637.3, fast)];

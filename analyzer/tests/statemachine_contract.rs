@@ -74,6 +74,7 @@ fn analyze_step_passes_only_fields_the_analyzer_reads() {
         "balancedWeight",
         "discardTopBottom",
         "architecture",
+        "architectures",
         "region",
     ] {
         assert!(sent.contains(needed), "Analyze does not pass {needed}");
@@ -84,6 +85,7 @@ fn analyze_step_passes_only_fields_the_analyzer_reads() {
 fn sample_and_error_rows_parse_as_samples() {
     let plausible = |key: &str| match key {
         "memoryMb" => json!(1024),
+        "architecture" => json!("arm64"),
         "threads" => json!(2),
         "durationMs" | "cpuMs" | "initMs" | "maxRssMb" => json!(12.5),
         "cold" => json!(true),
@@ -105,6 +107,12 @@ fn sample_and_error_rows_parse_as_samples() {
     // Nested as the Sweep map nests them: versions → threads → repetitions.
     let samples = json!([[[build("Sample"), build("ErrorSample")]]]);
     let parsed = parse_samples(&samples).expect("the analyzer reads the state machine's samples");
+    assert!(
+        parsed
+            .iter()
+            .all(|s| s.architecture == Some(powersweep_analyzer::Architecture::Arm64)),
+        "every sample names its function's architecture"
+    );
     let Outcome::Ok(measured) = &parsed[0].outcome else {
         panic!("the sample is a failure: {:?}", parsed[0]);
     };
@@ -120,6 +128,7 @@ fn sample_and_error_rows_parse_as_samples() {
     );
     let parsed = parse_samples(&json!([[row]])).expect("unpublished rows parse");
     assert!(matches!(parsed[0].outcome, Outcome::Failed { .. }));
+    assert!(parsed[0].architecture.is_some());
 }
 
 #[test]
@@ -246,8 +255,43 @@ fn invocations_retry_throttling_and_service_errors() {
     assert_eq!(invoke["Parameters"]["Qualifier.$"], "$.version");
 }
 
+/// Every host function a sweep may change is restored, each on its own: one that cannot be
+/// restored does not keep the others at the last swept size, and still fails the execution.
 #[test]
-fn only_the_two_documented_placeholders_are_used() {
+fn every_function_is_restored_even_when_one_cannot_be() {
+    let restore = state("RestoreMemory");
+    assert_eq!(restore["ItemsPath"], "$.originals");
+    let inner = &restore["ItemProcessor"]["States"]["Restore"];
+    assert_eq!(inner["Catch"][0]["Next"], "NotRestored", "{inner}");
+    assert_eq!(state("CheckRestores")["Next"], "DidRestoreFail");
+    assert_eq!(
+        state("DidRestoreFail")["Choices"][0]["Next"],
+        "RestoreFailed"
+    );
+}
+
+/// The functions are resolved by the planner before anything changes, and every later step
+/// names the function from the versions or originals it carries, never from the settings.
+#[test]
+fn every_step_after_the_plan_names_its_function_from_the_plan() {
+    for (name, state) in states() {
+        let text = state.to_string();
+        assert!(
+            !text.contains("$.config.functionName"),
+            "{name} reads the one function of the settings: {text}"
+        );
+    }
+    assert_eq!(state("GetOriginals")["ItemsPath"], "$.plan.functions");
+    let defaults = &state("Defaults")["Parameters"]["defaults"];
+    assert_eq!(defaults["hostFunctions"]["x86_64"], "${HostFunctionName}");
+    assert_eq!(
+        defaults["hostFunctions"]["arm64"],
+        "${HostFunctionArm64Name}"
+    );
+}
+
+#[test]
+fn only_the_documented_placeholders_are_used() {
     let text = definition().to_string();
     let placeholders: BTreeSet<&str> = text
         .match_indices("${")
@@ -255,6 +299,10 @@ fn only_the_two_documented_placeholders_are_used() {
         .collect();
     assert_eq!(
         placeholders,
-        BTreeSet::from(["${AnalyzerFunctionArn}", "${HostFunctionName}"])
+        BTreeSet::from([
+            "${AnalyzerFunctionArn}",
+            "${HostFunctionArm64Name}",
+            "${HostFunctionName}"
+        ])
     );
 }

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 pub const STATE_MACHINE: &str = include_str!("../../statemachine/powersweep.asl.json");
 
 /// The shipped workloads of `guests/dist/` (the testbed is for tests only).
-const GUESTS: [(&str, &[u8]); 2] = [
+const GUESTS: [(&str, &[u8]); 3] = [
     ("pbkdf2", include_bytes!("../../guests/dist/pbkdf2.wasm")),
+    ("bcrypt", include_bytes!("../../guests/dist/bcrypt.wasm")),
     (
         "ddb-writer",
         include_bytes!("../../guests/dist/ddb-writer.wasm"),

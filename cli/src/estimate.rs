@@ -70,6 +70,8 @@ pub struct Shape {
     pub groups: u64,
     /// Versions published.
     pub slots: u64,
+    /// Functions swept (one per architecture).
+    pub functions: u64,
     /// Invocations of the host.
     pub invocations: u64,
     /// Whether a `Wait` comes before each invocation.
@@ -92,7 +94,7 @@ impl Shape {
             .iter()
             .flat_map(|r| &r.groups)
             .flat_map(|g| {
-                let mb = layout.publish.get(g.slot).copied().unwrap_or(0);
+                let mb = layout.publish.get(g.slot).map_or(0, |s| s.memory_mb);
                 g.threads.iter().map(move |_| mb)
             })
             .collect();
@@ -102,6 +104,7 @@ impl Shape {
             rounds: layout.rounds.len() as u64,
             groups: layout.rounds.iter().map(|r| r.groups.len() as u64).sum(),
             slots: layout.publish.len() as u64,
+            functions: layout.functions.len().max(1) as u64,
             invocations: layout.invocations,
             sleeping: layout.sleep_seconds > 0,
             dry_run: false,
@@ -112,18 +115,20 @@ impl Shape {
     }
 
     /// The history events of this plan on the local engine, where every update is done at
-    /// the first check and no invocation fails: 50 for the execution (47 with `dryRun`),
-    /// 30 per published version (publish and clean up), 6 per round, 8 per group, 11 per
-    /// invocation (13 with a pause), and 9 (19 with an alias) for `autoOptimize`.
+    /// the first check and no invocation fails: 50 for the execution (47 with `dryRun`), 20
+    /// per function (its original configuration read, and restored), 30 per published
+    /// version (publish and clean up), 6 per round, 8 per group, 11 per invocation (13 with
+    /// a pause), and 11 (21 with an alias) for `autoOptimize`.
     pub fn local_history_events(&self) -> u64 {
         let execution = if self.dry_run { 47 } else { 50 };
         let per_invocation = if self.sleeping { 13 } else { 11 };
         let optimize = match self.optimize {
             Optimize::No => 0,
-            Optimize::Latest => 9,
-            Optimize::WithAlias => 19,
+            Optimize::Latest => 11,
+            Optimize::WithAlias => 21,
         };
         execution
+            + 20 * self.functions
             + 30 * self.slots
             + 6 * self.rounds
             + 8 * self.groups
@@ -138,17 +143,18 @@ impl Shape {
         self.local_history_events() + AWS_POLLS_PER_SLOT * EVENTS_PER_POLL * self.slots
     }
 
-    /// The states entered (what a Standard workflow is billed for) on the local engine: 15
-    /// for the execution, 7 per published version, 1 per round, 2 per group, 3 per
-    /// invocation (4 with a pause), and 3 (5 with an alias) for `autoOptimize`.
+    /// The states entered (what a Standard workflow is billed for) on the local engine: 16
+    /// for the execution, 5 per function, 7 per published version, 1 per round, 2 per group,
+    /// 3 per invocation (4 with a pause), and 4 (6 with an alias) for `autoOptimize`.
     pub fn local_transitions(&self) -> u64 {
         let per_invocation = if self.sleeping { 4 } else { 3 };
         let optimize = match self.optimize {
             Optimize::No => 0,
-            Optimize::Latest => 3,
-            Optimize::WithAlias => 5,
+            Optimize::Latest => 4,
+            Optimize::WithAlias => 6,
         };
-        15 + 7 * self.slots
+        16 + 5 * self.functions
+            + 7 * self.slots
             + self.rounds
             + 2 * self.groups
             + per_invocation * self.invocations
@@ -262,12 +268,29 @@ mod tests {
     use serde_json::json;
 
     fn shape(extra: serde_json::Value) -> Shape {
-        let mut input = json!({"memorySizes": [512, 1024], "threads": [1, 2], "repetitions": 3});
+        let mut input = json!({"memorySizes": [512, 1024], "threads": [1, 2], "repetitions": 3,
+                               "functionName": "f"});
         if let (Some(i), Some(e)) = (input.as_object_mut(), extra.as_object()) {
             i.extend(e.clone());
         }
         let input: PlanInput = serde_json::from_value(input).unwrap();
         Shape::new(&plan(&input).unwrap(), 4)
+    }
+
+    #[test]
+    fn every_function_swept_reads_and_restores_its_original_and_publishes_its_sizes() {
+        let one = shape(json!({}));
+        let hosts = json!({"x86_64": "a", "arm64": "b"});
+        let two = shape(
+            json!({"architectures": ["x86_64", "arm64"], "hostFunctions": hosts,
+                               "functionName": null}),
+        );
+        assert_eq!((two.functions, two.slots, two.invocations), (2, 4, 24));
+        // 20 events per function, 30 per version, 8 per group, 11 per invocation.
+        assert_eq!(
+            two.local_history_events() - one.local_history_events(),
+            20 + 30 * 2 + 8 * 6 + 11 * 12
+        );
     }
 
     #[test]

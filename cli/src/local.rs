@@ -17,8 +17,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// The host function's name in the emulator.
+/// The host function's name in the emulator (the x86_64 one; see [`host_function`]).
 pub const HOST_FUNCTION: &str = "powersweep-host";
+
+/// The emulated host function of `architecture`: one per architecture, as the template
+/// deploys them; both run this machine's binary, and the model times each on its own vCPU.
+pub fn host_function(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::X86_64 => HOST_FUNCTION,
+        Architecture::Arm64 => "powersweep-host-arm64",
+    }
+}
 /// The analyzer's ARN as the state machine is given it (`${AnalyzerFunctionArn}`).
 pub const ANALYZER_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:powersweep-analyzer";
 
@@ -41,8 +50,12 @@ pub struct LocalSettings {
     pub duration_model: Option<Arc<dyn DurationModel>>,
     /// Answer repeats of a pure job from an earlier run (the `model` mode only).
     pub reuse_work: bool,
-    /// The architecture the host function reports (its prices); it runs on this machine's.
-    pub architecture: Architecture,
+    /// The CFS period of the cgroup modes, µs (the emulator's default, Lambda's 20 ms, when
+    /// `None`; the `model` mode's period is the model's).
+    pub cfs_period_us: Option<u64>,
+    /// The architectures of the host functions to create, one function each (its prices and
+    /// its vCPU in the model); all run on this machine's.
+    pub architectures: Vec<Architecture>,
     /// The one workload the run needs: only it is precompiled into the task root (a
     /// Python component takes seconds to compile, and a sweep of another would pay for it).
     /// `None` takes every workload of the folder.
@@ -52,7 +65,9 @@ pub struct LocalSettings {
 /// The emulator with the host function created in it.
 pub struct LocalLambda {
     emulator: Arc<Emulator>,
-    published: Arc<Mutex<Vec<String>>>,
+    functions: Vec<&'static str>,
+    /// (function, version) of every version published.
+    published: Arc<Mutex<Vec<(String, String)>>>,
     /// Holds `bootstrap` and `guests/`; removed on drop.
     _task_root: tempfile::TempDir,
 }
@@ -73,6 +88,9 @@ impl LocalLambda {
             cpu_mode: settings.cpu_mode,
             duration_model: settings.duration_model.clone(),
             reuse_work: settings.reuse_work && settings.duration_model.is_some(),
+            cfs_period_us: settings
+                .cfs_period_us
+                .unwrap_or(EmulatorConfig::default().cfs_period_us),
             // An update is applied before the emulator answers; a delay would only make the
             // state machine's poll wait a second per memory size (5 s of a 20 s sweep).
             update_delay: std::time::Duration::ZERO,
@@ -81,19 +99,25 @@ impl LocalLambda {
         let emulator = Emulator::start(config)
             .await
             .context("cannot start the local Lambda emulator")?;
-        emulator
-            .create_function(FunctionSpec {
-                name: HOST_FUNCTION.into(),
-                bootstrap: task_root.path().join("bootstrap"),
-                task_root: task_root.path().into(),
-                memory_mb: settings.memory_mb,
-                timeout_s: settings.timeout_s,
-                environment: settings.environment.clone(),
-                architecture: Some(settings.architecture.as_str().into()),
-            })
-            .map_err(api_error)?;
+        let mut functions = Vec::with_capacity(settings.architectures.len());
+        for &architecture in &settings.architectures {
+            let name = host_function(architecture);
+            emulator
+                .create_function(FunctionSpec {
+                    name: name.into(),
+                    bootstrap: task_root.path().join("bootstrap"),
+                    task_root: task_root.path().into(),
+                    memory_mb: settings.memory_mb,
+                    timeout_s: settings.timeout_s,
+                    environment: settings.environment.clone(),
+                    architecture: Some(architecture.as_str().into()),
+                })
+                .map_err(api_error)?;
+            functions.push(name);
+        }
         Ok(Self {
             emulator: Arc::new(emulator),
+            functions,
             published: Arc::default(),
             _task_root: task_root,
         })
@@ -117,26 +141,34 @@ impl LocalLambda {
         })
     }
 
-    /// Versions of the host function that were published and still exist: after a sweep
-    /// there must be none (the state machine deletes what it published).
-    pub fn versions_left(&self) -> Vec<String> {
+    /// Versions of the host functions that were published and still exist, as
+    /// `(function, version)`: after a sweep there must be none (the state machine deletes
+    /// what it published).
+    pub fn versions_left(&self) -> Vec<(String, String)> {
         let published = self.published.lock().map(|p| p.clone()).unwrap_or_default();
         published
             .into_iter()
-            .filter(|v| {
+            .filter(|(function, version)| {
                 self.emulator
-                    .get_function_configuration(HOST_FUNCTION, Some(v))
+                    .get_function_configuration(function, Some(version))
                     .is_ok()
             })
             .collect()
     }
 
-    /// The host function's memory now (`$LATEST`).
-    pub fn memory_mb(&self) -> Option<u32> {
-        self.emulator
-            .get_function_configuration(HOST_FUNCTION, None)
-            .ok()
-            .map(|c| c.memory_size)
+    /// Each host function's memory now (`$LATEST`), by name.
+    pub fn memory_mb(&self) -> Vec<(&'static str, Option<u32>)> {
+        self.functions
+            .iter()
+            .map(|&name| {
+                let memory = self
+                    .emulator
+                    .get_function_configuration(name, None)
+                    .ok()
+                    .map(|c| c.memory_size);
+                (name, memory)
+            })
+            .collect()
     }
 
     /// Stops every environment and removes its cgroups.
@@ -200,7 +232,7 @@ pub fn api_error(e: LambdaApiError) -> anyhow::Error {
 struct LocalService {
     emulator: Arc<Emulator>,
     on_invoke: Box<dyn Fn(&Value) + Send + Sync>,
-    published: Arc<Mutex<Vec<String>>>,
+    published: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl LambdaService for LocalService {
@@ -248,10 +280,13 @@ impl LambdaService for LocalService {
                 .await
                 .map_err(service_error)?;
             if action.eq_ignore_ascii_case("publishVersion")
-                && let (Some(version), Ok(mut published)) =
-                    (out["Version"].as_str(), self.published.lock())
+                && let (Some(function), Some(version), Ok(mut published)) = (
+                    out["FunctionName"].as_str(),
+                    out["Version"].as_str(),
+                    self.published.lock(),
+                )
             {
-                published.push(version.to_string());
+                published.push((function.to_string(), version.to_string()));
             }
             Ok(out)
         })

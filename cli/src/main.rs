@@ -11,6 +11,7 @@ mod input;
 mod local;
 mod modeled;
 mod progress;
+mod reference_kernel;
 mod signals;
 mod stale;
 mod table;

@@ -7,10 +7,12 @@
 //! (`powersweep-model`).
 
 use anyhow::{Context, Result, bail};
-use powersweep_analyzer::{ModelRun, RowModel};
-use powersweep_emulator::{CpuShare, DurationModel, Modeled as EmulatorModeled};
-use powersweep_host::{Host, HostConfig, JobEvent};
+use powersweep_analyzer::{Architecture, ModelRun, RowModel};
+use powersweep_emulator::{DurationModel, Modeled as EmulatorModeled};
+use powersweep_host::{Host, HostConfig, JobEvent, TimedRun};
+use powersweep_model::anchor::{self, Anchor, BCRYPT_SAMPLE, Pair};
 use powersweep_model::calibration::{MIN_JOB_FUEL, MIN_SAMPLES, Sample};
+use powersweep_model::lambda::{CFS_PERIOD_MS, MAX_CFS_PERIOD_MS};
 use powersweep_model::schedule::Cpu;
 use powersweep_model::{Calibration, JobWork, LatencyModel, Modeled, Params};
 use serde_json::Value;
@@ -27,12 +29,18 @@ pub struct ModelArgs {
     /// (kinds: put-item, batch-put), or @file.json ({"put-item": {"p50Ms": 5, "p99Ms": 12}}).
     #[arg(long, default_value = "default")]
     pub io_latency: String,
-    /// Use this speed (fuel units per ms of one core) instead of calibrating.
+    /// Use this speed (fuel units per ms of one core here) instead of calibrating.
     #[arg(long)]
     pub calibration: Option<f64>,
-    /// How much faster one Lambda vCPU is than one core of this machine (1 = as fast).
-    #[arg(long, default_value_t = 1.0)]
-    pub vcpu_speed: f64,
+    /// How much faster one Lambda vCPU is than one core of this machine (1 = as fast). By
+    /// default it is measured: a reference kernel (bcrypt, as AWS's Lambda sample published
+    /// it per architecture) is timed beside the workload (0.01–100).
+    #[arg(long)]
+    pub vcpu_speed: Option<f64>,
+    /// Lambda's CFS period in ms: the share is a quota of share × period of CPU per period
+    /// (0 makes it a fluid share; the CPU-capped modes need 1–1000).
+    #[arg(long, default_value_t = CFS_PERIOD_MS)]
+    pub cfs_period_ms: f64,
     /// Seconds spent timing the workload for calibration (at least 5 samples are taken).
     #[arg(long, default_value_t = 3.0)]
     pub calibration_seconds: f64,
@@ -46,19 +54,50 @@ pub struct ModelArgs {
 /// Shortest calibration sample, ms: short tasks repeat until a sample lasts this long.
 const SAMPLE_MS: f64 = 5.0;
 
-/// The model of a run: its parameters and how they were obtained.
+/// How long the reference kernel is timed alone when there is no workload to pair it with.
+const REFERENCE_ALONE: Duration = Duration::from_millis(500);
+
+/// The model of a run: its parameters per architecture and how they were obtained.
 #[derive(Debug, Clone)]
 pub struct Setup {
-    /// Turns work into time.
-    pub params: Params,
+    /// Turns work into time, per architecture swept.
+    pub params: BTreeMap<Architecture, Params>,
+    /// The CFS period, ms (0: fluid).
+    pub cfs_period_ms: f64,
     /// For results.json and the table.
     pub run: ModelRun,
 }
 
 impl ModelArgs {
-    /// Checks the flags, then calibrates on `event` (unless `--calibration` is given).
-    /// Prints the calibration. `config` is the host configuration (tables, guests).
-    pub async fn prepare(&self, config: &HostConfig, event: &JobEvent) -> Result<Setup> {
+    /// Checks the flags of the model that the CPU-capped modes share: the CFS period, whose
+    /// kernel form must be 1–1000 ms.
+    pub fn check_period(&self, capped: bool) -> Result<()> {
+        let p = self.cfs_period_ms;
+        if !(p.is_finite() && (0.0..=MAX_CFS_PERIOD_MS).contains(&p)) {
+            bail!("--cfs-period-ms must be 0–{MAX_CFS_PERIOD_MS} ms (0: a fluid share), got {p}");
+        }
+        if capped && p < 1.0 {
+            bail!(
+                "--cfs-period-ms {p}: a CPU-capped mode needs a period of 1–{MAX_CFS_PERIOD_MS} ms (the kernel enforces the share per period); 0 is for --cpu-mode model"
+            );
+        }
+        Ok(())
+    }
+
+    /// The CFS period for the emulator's cgroups, µs.
+    pub fn cfs_period_us(&self) -> u64 {
+        (self.cfs_period_ms * 1000.0).round() as u64
+    }
+
+    /// Checks the flags, then calibrates on `event` (unless `--calibration` is given) and
+    /// anchors each of `architectures` (unless `--vcpu-speed` is given). Prints both.
+    /// `config` is the host configuration (tables, guests).
+    pub async fn prepare(
+        &self,
+        config: &HostConfig,
+        event: &JobEvent,
+        architectures: &[Architecture],
+    ) -> Result<Setup> {
         let latency = match self.io_latency.strip_prefix('@') {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -67,11 +106,17 @@ impl ModelArgs {
             }
             None => LatencyModel::parse(&self.io_latency).context("--io-latency")?,
         };
-        if !(self.vcpu_speed.is_finite() && self.vcpu_speed > 0.0 && self.vcpu_speed <= 100.0) {
+        if let Some(x) = self.vcpu_speed
+            && !(x.is_finite() && (0.01..=100.0).contains(&x))
+        {
             bail!(
-                "--vcpu-speed must be a positive factor (1 = a Lambda vCPU is as fast as a core here), got {}",
-                self.vcpu_speed
+                "--vcpu-speed must be a factor of 0.01–100 (1 = a Lambda vCPU is as fast as a core here), got {x}"
             );
+        }
+        if let Some(c) = self.calibration
+            && !(c.is_finite() && (1.0..=1e12).contains(&c))
+        {
+            bail!("--calibration must be 1–1e12 fuel units per ms, got {c}");
         }
         if !(self.calibration_seconds.is_finite()
             && (0.1..=600.0).contains(&self.calibration_seconds))
@@ -81,34 +126,136 @@ impl ModelArgs {
                 self.calibration_seconds
             );
         }
-        let calibration = match self.calibration {
-            Some(speed) => Calibration::given(speed).context("--calibration")?,
+        self.check_period(false)?;
+        let anchoring = self.vcpu_speed.is_none();
+        let timed = match self.calibration {
+            Some(speed) => {
+                let calibration = Calibration::given(speed).context("--calibration")?;
+                let runs = if anchoring {
+                    tokio::task::spawn_blocking(|| time_reference_alone(REFERENCE_ALONE)).await?
+                } else {
+                    Vec::new()
+                };
+                Timed::Alone(calibration, runs)
+            }
             None => {
-                eprintln!("calibrating: timing {} on this machine…", event.workload);
+                eprintln!(
+                    "calibrating: timing {} on this machine{}…",
+                    event.workload,
+                    if anchoring {
+                        ", with the reference kernel beside it"
+                    } else {
+                        ""
+                    }
+                );
                 let (config, event) = (config.clone(), event.clone());
                 let budget = Duration::from_secs_f64(self.calibration_seconds);
-                tokio::task::spawn_blocking(move || calibrate(config, &event, budget)).await??
+                tokio::task::spawn_blocking(move || calibrate(config, &event, budget, anchoring))
+                    .await??
             }
         };
+        let calibration = timed.calibration().clone();
         eprintln!("calibration: {}", calibration.describe());
+        let mut params = BTreeMap::new();
+        let mut anchors = Vec::new();
+        for &architecture in architectures {
+            let anchor = match self.vcpu_speed {
+                Some(x) => given_anchor(architecture, x),
+                None => timed.anchor(architecture),
+            };
+            eprintln!("anchor: {}", anchor.describe());
+            params.insert(
+                architecture,
+                Params {
+                    units_per_ms: calibration.units_per_ms,
+                    vcpu_speed: anchor.vcpu_speed,
+                    latency: latency.clone(),
+                },
+            );
+            anchors.push(anchor);
+        }
         let run = ModelRun {
-            calibration: calibration.clone(),
+            calibration,
             latency: latency.describe(),
-            vcpu_speed: self.vcpu_speed,
+            anchors,
+            cfs_period_ms: self.cfs_period_ms,
         };
         Ok(Setup {
-            params: Params {
-                units_per_ms: calibration.units_per_ms,
-                vcpu_speed: self.vcpu_speed,
-                latency,
-            },
+            params,
+            cfs_period_ms: self.cfs_period_ms,
             run,
         })
     }
 }
 
-/// Fuel of each task from one metered run, then timed unmetered samples of the same tasks.
-fn calibrate(config: HostConfig, event: &JobEvent, budget: Duration) -> Result<Calibration> {
+/// The anchor of `--vcpu-speed X`.
+fn given_anchor(architecture: Architecture, x: f64) -> Anchor {
+    Anchor {
+        architecture: architecture.as_str().into(),
+        kernel: String::new(),
+        source: String::new(),
+        lambda_ms: 0.0,
+        here_ms: 0.0,
+        vcpu_speed: x,
+        status: format!("given by --vcpu-speed {x}"),
+    }
+}
+
+/// What calibration timed: the workload with the reference beside it, or the reference alone
+/// under a calibration that was given or skipped.
+enum Timed {
+    Paired(Calibration, Vec<Pair>),
+    Alone(Calibration, Vec<f64>),
+}
+
+impl Timed {
+    fn calibration(&self) -> &Calibration {
+        match self {
+            Timed::Paired(c, _) | Timed::Alone(c, _) => c,
+        }
+    }
+
+    /// The anchor of `architecture`; this core when the reference could not anchor.
+    fn anchor(&self, architecture: Architecture) -> Anchor {
+        let arch = architecture.as_str();
+        let here = self.calibration().units_per_ms;
+        let measured = match self {
+            Timed::Paired(_, pairs) => anchor::anchored_speed(&BCRYPT_SAMPLE, arch, pairs)
+                .map(|a| (a.units_per_ms / here, a.here_ms)),
+            Timed::Alone(_, runs) => anchor::reference_alone(&BCRYPT_SAMPLE, arch, runs),
+        };
+        let lambda_ms = BCRYPT_SAMPLE.lambda_ms(arch).unwrap_or(0.0);
+        let mut anchor = Anchor {
+            architecture: arch.into(),
+            kernel: BCRYPT_SAMPLE.kernel.into(),
+            source: BCRYPT_SAMPLE.source.into(),
+            lambda_ms,
+            here_ms: 0.0,
+            vcpu_speed: 1.0,
+            status: anchor::ANCHORED.into(),
+        };
+        match measured {
+            Ok((x, here_ms)) => {
+                anchor.vcpu_speed = x;
+                anchor.here_ms = here_ms;
+            }
+            Err(e) => {
+                eprintln!("warning: {e}; a Lambda vCPU ({arch}) is taken as one core here");
+                anchor.status = format!("not anchored ({e}); one core here stands in");
+            }
+        }
+        anchor
+    }
+}
+
+/// Fuel of each task from one metered run, then timed unmetered samples of the same tasks,
+/// each followed by the reference kernel when `anchoring`.
+fn calibrate(
+    config: HostConfig,
+    event: &JobEvent,
+    budget: Duration,
+    anchoring: bool,
+) -> Result<Timed> {
     let runtime = tokio::runtime::Handle::current();
     let dry = HostConfig {
         dry_io: true,
@@ -148,21 +295,58 @@ fn calibrate(config: HostConfig, event: &JobEvent, budget: Duration) -> Result<C
             "not calibrated: the job does {} fuel units of guest work (under {MIN_JOB_FUEL}); its compute time is negligible and taken at a nominal {NOMINAL_UNITS_PER_MS:.0} units per ms",
             work.fuel()
         );
-        return Ok(skipped);
+        let runs = if anchoring {
+            time_reference_alone(REFERENCE_ALONE)
+        } else {
+            Vec::new()
+        };
+        return Ok(Timed::Alone(skipped, runs));
     }
     let unmetered = Host::new(dry, runtime)?;
+    let mut kernel = crate::reference_kernel::run;
+    let reference = anchoring.then_some(&mut kernel as &mut dyn FnMut());
     let runs = unmetered
-        .time_tasks(&single, budget, MIN_SAMPLES * 2, SAMPLE_MS)
+        .time_tasks(&single, budget, MIN_SAMPLES * 2, SAMPLE_MS, reference)
         .map_err(|e| anyhow::anyhow!("calibration: {e}"))?;
-    let samples: Vec<Sample> = runs
+    let timed: Vec<&TimedRun> = runs.iter().filter(|r| fuel[r.task] > 0).collect();
+    let samples: Vec<Sample> = timed
         .iter()
-        .filter(|r| fuel[r.task] > 0)
         .map(|r| Sample {
             fuel: fuel[r.task] * u64::from(r.repeats),
             ms: r.guest_ms,
         })
         .collect();
-    Calibration::from_samples(&samples).context("calibration")
+    let pairs: Vec<Pair> = timed
+        .iter()
+        .filter_map(|r| {
+            Some(Pair {
+                fuel: fuel[r.task] * u64::from(r.repeats),
+                ms: r.guest_ms,
+                reference_ms: r.reference_ms? / crate::reference_kernel::published_runs_per_run(),
+            })
+        })
+        .collect();
+    let calibration = Calibration::from_samples(&samples).context("calibration")?;
+    Ok(Timed::Paired(calibration, pairs))
+}
+
+/// Runs of the reference kernel alone for `budget`, each scaled to a published run, ms.
+fn time_reference_alone(budget: Duration) -> Vec<f64> {
+    let started = std::time::Instant::now();
+    let per_run = crate::reference_kernel::published_runs_per_run();
+    let mut runs = Vec::new();
+    // The first run is a warm-up.
+    crate::reference_kernel::run();
+    while started.elapsed() < budget || runs.len() < anchor::MIN_PAIRS {
+        let t = powersweep_host::thread_cpu_time();
+        crate::reference_kernel::run();
+        let ms = powersweep_host::thread_cpu_time()
+            .saturating_sub(t)
+            .as_secs_f64()
+            * 1e3;
+        runs.push(ms / per_run);
+    }
+    runs
 }
 
 /// A stand-in speed for jobs with no guest work to time (about what this VM does).
@@ -176,22 +360,27 @@ type Seen = (Modeled, Option<f64>);
 /// (`durationMs` modeled, `measuredMs` what it took here, `modeled` the model's figures).
 #[derive(Debug)]
 pub struct WorkModel {
-    params: Params,
-    /// Every modeled job's figures by (memory, threads), for the rows of the results.
-    seen: Mutex<BTreeMap<(u32, u32), Vec<Seen>>>,
+    params: BTreeMap<Architecture, Params>,
+    cfs_period_ms: f64,
+    /// Every modeled job's figures by (architecture, memory, threads), for the rows.
+    seen: Mutex<BTreeMap<RowKey, Vec<Seen>>>,
 }
 
+/// A row of the results: (architecture, memory MB, threads).
+pub type RowKey = (Architecture, u32, u32);
+
 impl WorkModel {
-    /// A model with these parameters.
-    pub fn new(params: Params) -> Arc<Self> {
+    /// The model of `setup`.
+    pub fn new(setup: &Setup) -> Arc<Self> {
         Arc::new(Self {
-            params,
+            params: setup.params.clone(),
+            cfs_period_ms: setup.cfs_period_ms,
             seen: Mutex::default(),
         })
     }
 
-    /// Means of what the model derived for each (memory, threads).
-    pub fn rows(&self) -> BTreeMap<(u32, u32), RowModel> {
+    /// Means of what the model derived for each (architecture, memory, threads).
+    pub fn rows(&self) -> BTreeMap<RowKey, RowModel> {
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.iter()
             .map(|(key, jobs)| {
@@ -218,11 +407,17 @@ impl WorkModel {
 impl DurationModel for WorkModel {
     fn model(
         &self,
-        memory_mb: u32,
-        cpu: &CpuShare,
+        function: &powersweep_emulator::ModeledFunction<'_>,
         response: &[u8],
         replay_of: Option<&str>,
     ) -> Result<EmulatorModeled, String> {
+        let (memory_mb, cpu) = (function.memory_mb, function.cpu);
+        let architecture: Architecture = serde_json::from_value(Value::from(function.architecture))
+            .map_err(|_| format!("unknown architecture `{}`", function.architecture))?;
+        let params = self
+            .params
+            .get(&architecture)
+            .ok_or_else(|| format!("no model of {architecture}: it was not calibrated"))?;
         let mut body: Value =
             serde_json::from_slice(response).map_err(|e| format!("not JSON: {e}"))?;
         let object = body.as_object_mut().ok_or("not a JSON object")?;
@@ -235,8 +430,9 @@ impl DurationModel for WorkModel {
         let lambda = Cpu {
             vcpus: cpu.lambda_vcpus,
             cores: cpu.lambda_cores,
+            period_ms: self.cfs_period_ms,
         };
-        let modeled = powersweep_model::model(&work, threads, lambda, &self.params);
+        let modeled = powersweep_model::model(&work, threads, lambda, params);
         let measured = match replay_of {
             // The job did not run: what the response says of its run (times, cold start,
             // memory, the size it ran at) belongs to the run it was recorded from.
@@ -275,7 +471,7 @@ impl DurationModel for WorkModel {
             self.seen
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .entry((memory_mb, threads as u32))
+                .entry((architecture, memory_mb, threads as u32))
                 .or_default()
                 .push((modeled.clone(), measured));
         }

@@ -1,10 +1,11 @@
-//! The results of a sweep as plain text for the terminal: one line per (memory, threads),
-//! then the recommendation of each strategy and the visualization link.
+//! The results of a sweep as plain text for the terminal: one line per (architecture, memory,
+//! threads), then the recommendation of each strategy and the visualization link. The
+//! architecture is a column only when the sweep had several.
 //!
 //! It owns layout only; every figure comes from the [`AnalyzerOutput`] as is, so the table,
 //! `results.csv` and `report.html` can never disagree.
 
-use powersweep_analyzer::{AnalyzerOutput, Row, Strategy};
+use powersweep_analyzer::{AnalyzerOutput, Pricing, Recommendation, Row, Strategy};
 
 /// The marker in front of a recommended row and of the chosen recommendation.
 const CHOSEN: &str = "*";
@@ -20,12 +21,23 @@ const MAX_CAUSE: usize = 80;
 pub fn render(output: &AnalyzerOutput) -> String {
     let mut text = String::new();
     let pricing = &output.pricing;
+    let per_gbs = if output.several_architectures() {
+        output
+            .architectures
+            .iter()
+            .map(|&a| {
+                let price = Pricing::lookup(Some(&pricing.price_region), a).gb_second_usd;
+                format!("{a} ${price}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        format!("{} ${}", output.architecture, pricing.gb_second_usd)
+    };
     text.push_str(&format!(
-        "workload {}, {} prices of {} (${} per GB-s, ${} per million requests), trimmed mean drops {}% at each end\n",
+        "workload {}, prices of {} ({per_gbs} per GB-s, ${} per million requests), trimmed mean drops {}% at each end\n",
         output.workload,
-        output.architecture,
         pricing.price_region,
-        pricing.gb_second_usd,
         round(pricing.request_usd * 1e6, 4),
         round(output.discard_top_bottom * 100.0, 1),
     ));
@@ -43,9 +55,6 @@ pub fn render(output: &AnalyzerOutput) -> String {
     }
     text
 }
-
-/// Columns of the rows table, the marker and the notes included.
-const COLUMNS: usize = 16;
 
 /// The strategies in the order the report lists them.
 const STRATEGIES: [Strategy; 3] = [Strategy::Balanced, Strategy::Cost, Strategy::Speed];
@@ -69,10 +78,19 @@ fn rows_table(output: &AnalyzerOutput) -> String {
         "cores",
         "",
     ];
-    // Numbers are right-aligned; the marker and the last free-text column are not.
-    let mut right = [true; COLUMNS];
-    (right[0], right[COLUMNS - 1]) = (false, false);
-    let mut lines: Vec<[String; COLUMNS]> = vec![header.map(String::from)];
+    let several = output.several_architectures();
+    let mut header: Vec<String> = header.map(String::from).to_vec();
+    if several {
+        header.insert(1, "arch".into());
+    }
+    // Numbers are right-aligned; the marker, the architecture and the notes are not.
+    let columns = header.len();
+    let mut right = vec![true; columns];
+    (right[0], right[columns - 1]) = (false, false);
+    if several {
+        right[1] = false;
+    }
+    let mut lines: Vec<Vec<String>> = vec![header];
     for row in &output.rows {
         let recommended_by: Vec<&str> = STRATEGIES
             .iter()
@@ -80,7 +98,7 @@ fn rows_table(output: &AnalyzerOutput) -> String {
                 output
                     .recommendation
                     .for_strategy(s)
-                    .is_some_and(|r| (r.memory_mb, r.threads) == (row.memory_mb, row.threads))
+                    .is_some_and(|r| recommends(output, r, row))
             })
             .map(|s| s.as_str())
             .collect();
@@ -122,7 +140,7 @@ fn rows_table(output: &AnalyzerOutput) -> String {
             opt(row.vcpus, |v| v.to_string()),
         ];
         let [cold, init, memory, cores] = lambda;
-        lines.push([
+        let mut line = vec![
             if chosen { CHOSEN } else { "" }.to_string(),
             row.memory_mb.to_string(),
             row.threads.to_string(),
@@ -139,9 +157,13 @@ fn rows_table(output: &AnalyzerOutput) -> String {
             memory,
             cores,
             note.join("; "),
-        ]);
+        ];
+        if several {
+            line.insert(1, output.architecture_of(row).to_string());
+        }
+        lines.push(line);
     }
-    let mut widths = [0usize; COLUMNS];
+    let mut widths = vec![0usize; columns];
     for line in &lines {
         for (width, cell) in widths.iter_mut().zip(line) {
             *width = (*width).max(cell.chars().count());
@@ -151,9 +173,9 @@ fn rows_table(output: &AnalyzerOutput) -> String {
     for line in &lines {
         let cells: Vec<String> = line
             .iter()
-            .zip(widths)
-            .zip(right)
-            .map(|((cell, width), right)| {
+            .zip(&widths)
+            .zip(&right)
+            .map(|((cell, &width), &right)| {
                 if right {
                     format!("{cell:>width$}")
                 } else {
@@ -187,10 +209,11 @@ pub fn cross_check(
         "memory MB", "threads", "modeled ms", "capped ms", "ratio", "sd %"
     ));
     for row in &modeled.rows {
+        let key = |o: &AnalyzerOutput, r: &Row| (o.architecture_of(r), r.memory_mb, r.threads);
         let other = capped
             .rows
             .iter()
-            .find(|r| (r.memory_mb, r.threads) == (row.memory_mb, row.threads));
+            .find(|r| key(capped, r) == key(modeled, row));
         let (a, b) = (row.trimmed_mean_ms, other.and_then(|r| r.trimmed_mean_ms));
         let ratio = match (a, b) {
             (Some(a), Some(b)) if a > 0.0 => format!("{:.2}", b / a),
@@ -202,7 +225,11 @@ pub fn cross_check(
         }
         text.push_str(&format!(
             "{:>9}  {:>7}  {:>11}  {:>11}  {:>6}  {:>5}{note}\n",
-            row.memory_mb,
+            if modeled.several_architectures() {
+                format!("{} {}", modeled.architecture_of(row), row.memory_mb)
+            } else {
+                row.memory_mb.to_string()
+            },
             row.threads,
             opt(a, |v| format!("{v:.1}")),
             opt(b, |v| format!("{v:.1}")),
@@ -253,11 +280,17 @@ fn caveats(output: &AnalyzerOutput) -> String {
     }
     if let Some(model) = output.local.as_ref().and_then(|l| l.model.as_ref()) {
         text.push_str(&format!(
-            "durations: modeled from measured work (calibration {}; a Lambda vCPU = {}x this core; I/O: {})\n",
+            "durations: modeled from measured work on a Lambda vCPU (calibration {}; I/O: {})\n",
             model.calibration.describe(),
-            model.vcpu_speed,
-            model.latency
+            model.latency,
         ));
+        for anchor in &model.anchors {
+            text.push_str(&format!("cpu: {}\n", anchor.describe()));
+        }
+        if model.anchors.is_empty() {
+            text.push_str("cpu: a Lambda vCPU = 1x a core here (results from before anchors)\n");
+        }
+        text.push_str(&format!("cpu: {}\n", model.describe_period()));
     }
     let reused = output.reused_jobs();
     if reused > 0 {
@@ -292,7 +325,11 @@ fn recommendations(output: &AnalyzerOutput) -> String {
         let marker = if strategy == chosen { CHOSEN } else { " " };
         let line = match output.recommendation.for_strategy(strategy) {
             Some(r) => format!(
-                "{} MB × {} {}: {}",
+                "{}{} MB × {} {}: {}",
+                match r.architecture.filter(|_| output.several_architectures()) {
+                    Some(a) => format!("{a} "),
+                    None => String::new(),
+                },
                 r.memory_mb,
                 r.threads,
                 if r.threads == 1 { "thread" } else { "threads" },
@@ -303,6 +340,13 @@ fn recommendations(output: &AnalyzerOutput) -> String {
         text.push_str(&format!("{marker} {:<8}  {line}\n", strategy.as_str()));
     }
     text
+}
+
+/// Whether recommendation `r` is `row`.
+fn recommends(output: &AnalyzerOutput, r: &Recommendation, row: &Row) -> bool {
+    let architecture = r.architecture.unwrap_or(output.architecture);
+    (architecture, r.memory_mb, r.threads)
+        == (output.architecture_of(row), row.memory_mb, row.threads)
 }
 
 /// `error: cause` of a row's first failure, on one line and cut to [`MAX_CAUSE`].

@@ -40,10 +40,10 @@ pub use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
 pub use engine::{precompile, precompile_for_target};
 pub use error::{ConfigError, LoadError};
 pub use guests_folder::precompile_folder;
-pub use host::TimedRun;
 pub use host::{Host, HostConfig};
+pub use host::{Reference, TimedRun};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};
-pub use throttle::Throttle;
+pub use throttle::{Throttle, thread_cpu_time};
 pub use workload::{MAX_COMPONENT_BYTES, Workload, check_name};
 
 /// Names of the environment variables the host reads, in one place for the emulator and docs.

@@ -106,12 +106,13 @@ impl Meter {
     }
 }
 
-/// Wall time spent outside guest code, for timing unmetered guests (calibration).
+/// The thread's CPU time spent outside guest code, for timing unmetered guests
+/// (calibration, which times guest code on the same clock).
 #[derive(Debug, Default)]
 pub(crate) struct HostClock {
-    /// Time spent in host calls so far.
+    /// Thread CPU time spent in host calls so far.
     pub(crate) total: Duration,
-    since: Option<Instant>,
+    since: Option<Duration>,
     nesting: Nesting,
 }
 
@@ -119,7 +120,7 @@ impl HostClock {
     /// The guest calls out.
     pub(crate) fn enter(&mut self) {
         if self.nesting.enter() {
-            self.since = Some(Instant::now());
+            self.since = Some(thread_cpu_time());
         }
     }
 
@@ -128,7 +129,7 @@ impl HostClock {
         if self.nesting.leave()
             && let Some(at) = self.since.take()
         {
-            self.total += at.elapsed();
+            self.total += thread_cpu_time().saturating_sub(at);
         }
     }
 }

@@ -20,8 +20,9 @@ pub struct Args {
 }
 
 /// Each guest: its folder under guests/ and the name of the core module cargo writes.
-const GUESTS: [(&str, &str); 3] = [
+const GUESTS: [(&str, &str); 4] = [
     ("pbkdf2", "pbkdf2_workload"),
+    ("bcrypt", "bcrypt_workload"),
     ("ddb-writer", "ddb_writer_workload"),
     ("testbed", "testbed_workload"),
 ];

@@ -7,6 +7,7 @@ use crate::AnalyzerOutput;
 
 /// The header, in column order; names match `results.json`'s keys.
 const COLUMNS: &[&str] = &[
+    "architecture",
     "memoryMb",
     "threads",
     "n",
@@ -31,6 +32,8 @@ const COLUMNS: &[&str] = &[
     "parallelEfficiency",
     "measuredMs",
     "reusedJobs",
+    "lambdaVcpuSpeed",
+    "anchor",
     "durationSource",
     "meanJobMs",
     "meanInitMs",
@@ -48,6 +51,7 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for r in &output.rows {
         let fields = [
+            output.architecture_of(r).to_string(),
             r.memory_mb.to_string(),
             r.threads.to_string(),
             r.n.to_string(),
@@ -75,6 +79,13 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
                 .as_ref()
                 .map(|m| m.reused.to_string())
                 .unwrap_or_default(),
+            num(output.anchor_of(r).map(|a| a.vcpu_speed)),
+            quote(
+                &output
+                    .anchor_of(r)
+                    .map(|a| a.describe())
+                    .unwrap_or_default(),
+            ),
             serde_json::to_value(r.duration_source)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -115,25 +126,42 @@ mod tests {
         let csv = render_csv(&out);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), out.rows.len() + 1);
-        assert!(lines[0].starts_with("memoryMb,threads,n,errors,"));
+        assert!(lines[0].starts_with("architecture,memoryMb,threads,n,errors,"));
         // 512 MB, 1 thread: 1000 / (512 / 1769) = 3455.078125 ms + 0, 1, 2 → trimmed mean
         // (k = floor(3 × 0.2) = 0) = 3455.078125 + 1 = 3456.078125
-        let line = lines.iter().find(|l| l.starts_with("512,1,")).unwrap();
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("x86_64,512,1,"))
+            .unwrap();
         assert!(line.contains(",3456.078125,"), "{line}");
     }
 
     #[test]
     fn error_rows_keep_their_cause_quoted() {
         let csv = render_csv(&fixture::output());
-        let line = csv.lines().find(|l| l.starts_with("128,1,")).unwrap();
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with("x86_64,128,1,"))
+            .unwrap();
         // n = 1, errors = 1, no statistics; the cause's quotes are doubled.
         assert!(
             line.starts_with(
-                "128,1,1,1,0,,,,,,,,,,,,,,,,,,,,job,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
+                "x86_64,128,1,1,1,0,,,,,,,,,,,,,,,,,,,,,,job,,,,,,Runtime.OutOfMemory,\"{\"\"errorType\"\""
             ),
             "{line}"
         );
         assert_eq!(quote("a,b"), "\"a,b\"");
+        assert!(!csv.contains("bcrypt"), "no anchor outside the model mode");
         assert_eq!(quote("plain"), "plain");
+    }
+
+    #[test]
+    fn every_row_names_its_anchor_in_the_model_mode() {
+        let csv = render_csv(&fixture::modeled_output());
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with("x86_64,512,1,"))
+            .unwrap();
+        assert!(line.contains(",0.7466,\"a Lambda vCPU (x86_64) = 0.747x a core here for this workload (anchor: bcrypt cost 10, 72.6 ms on a Lambda vCPU, 54.2 ms here; a sample, somewhere)\","), "{line}");
     }
 }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::chart::{self, Chart, Line, escape};
 use crate::recommend::money;
-use crate::{AnalyzerOutput, Recommendation, Row, Strategy};
+use crate::{AnalyzerOutput, Architecture, Pricing, Recommendation, Row, Strategy};
 
 const STYLE: &str = r#"
 body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #111; padding: 0 16px; }
@@ -50,12 +50,28 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
         escape(&output.workload)
     );
     let pricing = &output.pricing;
+    let several = output.several_architectures();
+    let (arch, gbs) = if several {
+        let prices: Vec<String> = output
+            .architectures
+            .iter()
+            .map(|&a| {
+                let price = Pricing::lookup(Some(&pricing.price_region), a).gb_second_usd;
+                format!("{a} ${price}")
+            })
+            .collect();
+        let names: Vec<&str> = output.architectures.iter().map(|a| a.as_str()).collect();
+        (names.join(", "), prices.join(", "))
+    } else {
+        (
+            output.architecture.to_string(),
+            format!("${}", pricing.gb_second_usd),
+        )
+    };
     let _ = writeln!(
         s,
-        "<p class=\"meta\">Architecture {arch} · prices of {region}: ${gbs} per GB-second, ${req} per million requests · trimmed mean drops {discard}% of samples at each end · strategy <strong>{strategy}</strong>{weight}</p>",
-        arch = output.architecture,
+        "<p class=\"meta\">Architecture {arch} · prices of {region}: {gbs} per GB-second, ${req} per million requests · trimmed mean drops {discard}% of samples at each end · strategy <strong>{strategy}</strong>{weight}</p>",
         region = escape(&pricing.price_region),
-        gbs = pricing.gb_second_usd,
         req = pricing.request_usd * 1e6,
         discard = output.discard_top_bottom * 100.0,
         weight = match strategy {
@@ -79,10 +95,10 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
         };
         let _ = writeln!(
             s,
-            "<p class=\"meta\" id=\"local\">Modeled from measured work: {ran}; every Lambda duration was computed from the job's work (calibration: {}), 1 vCPU = {} MB, a Lambda vCPU {}× this core; I/O: {}.</p>",
+            "<p class=\"meta\" id=\"local\">Modeled from measured work: {ran}; every Lambda duration was computed from the job's work (calibration: {}), 1 vCPU = {} MB; {}; I/O: {}.</p>",
             escape(&model.calibration.describe()),
             local.vcpu_mb,
-            model.vcpu_speed,
+            escape(&model.describe_cpu()),
             escape(&model.latency)
         );
     } else if let Some(local) = &output.local {
@@ -142,7 +158,7 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
                 let _ = write!(
                     s,
                     "<div class=\"config\">{}</div><div class=\"why\">{}</div>",
-                    config(r.memory_mb, r.threads),
+                    config(shown(r.architecture, several), r.memory_mb, r.threads),
                     escape(&r.reason)
                 );
             }
@@ -152,7 +168,10 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     }
     s.push_str("</div>\n");
 
-    let caption = chosen.map(|r| format!("{} ({strategy})", config(r.memory_mb, r.threads)));
+    let caption = chosen.map(|r| {
+        let name = config(shown(r.architecture, several), r.memory_mb, r.threads);
+        format!("{name} ({strategy})")
+    });
     let _ = writeln!(
         s,
         "<h2>Duration against memory</h2>\n{}",
@@ -165,9 +184,9 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     );
 
     s.push_str("<h2>All configurations</h2>\n");
-    rows_table(&mut s, &output.rows, chosen);
+    rows_table(&mut s, &output.rows, chosen, several);
     s.push_str("<h2>Failed configurations</h2>\n");
-    failures_table(&mut s, &output.rows);
+    failures_table(&mut s, &output.rows, several);
 
     if let Some(url) = &output.visualization {
         let _ = writeln!(
@@ -180,22 +199,32 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     s
 }
 
-fn config(memory_mb: u32, threads: u32) -> String {
+/// A configuration's name; `architecture` is given only when the sweep had several.
+fn config(architecture: Option<Architecture>, memory_mb: u32, threads: u32) -> String {
     format!(
-        "{memory_mb} MB × {threads} thread{}",
+        "{}{memory_mb} MB × {threads} thread{}",
+        architecture.map(|a| format!("{a} ")).unwrap_or_default(),
         if threads == 1 { "" } else { "s" }
     )
 }
 
-/// Rows grouped by thread count, as chart lines.
+/// The architecture to name, when the sweep had several.
+fn shown(architecture: Option<Architecture>, several: bool) -> Option<Architecture> {
+    architecture.filter(|_| several)
+}
+
+/// Rows grouped by architecture and thread count, as chart lines.
 fn lines(
     rows: &[Row],
+    several: bool,
     y: impl Fn(&Row) -> Option<f64>,
     tip: impl Fn(&Row, f64) -> String,
 ) -> Vec<Line> {
-    let mut by_threads: BTreeMap<u32, Vec<(f64, f64, String)>> = BTreeMap::new();
+    type Points = Vec<(f64, f64, String)>;
+    let mut by_threads: BTreeMap<(Option<Architecture>, u32), Points> = BTreeMap::new();
     for row in rows {
-        let points = by_threads.entry(row.threads).or_default();
+        let key = (shown(row.architecture, several), row.threads);
+        let points = by_threads.entry(key).or_default();
         if let Some(value) = y(row) {
             points.push((f64::from(row.memory_mb), value, tip(row, value)));
         }
@@ -203,14 +232,18 @@ fn lines(
     by_threads
         .into_iter()
         .filter(|(_, points)| !points.is_empty())
-        .map(|(threads, points)| Line {
-            label: format!("{threads} thread{}", if threads == 1 { "" } else { "s" }),
+        .map(|((architecture, threads), points)| Line {
+            label: format!(
+                "{}{threads} thread{}",
+                architecture.map(|a| format!("{a}, ")).unwrap_or_default(),
+                if threads == 1 { "" } else { "s" }
+            ),
             points,
         })
         .collect()
 }
 
-fn failed(rows: &[Row]) -> Vec<(f64, String)> {
+fn failed(rows: &[Row], several: bool) -> Vec<(f64, String)> {
     rows.iter()
         .filter(|r| r.is_error())
         .map(|r| {
@@ -218,7 +251,7 @@ fn failed(rows: &[Row]) -> Vec<(f64, String)> {
                 f64::from(r.memory_mb),
                 format!(
                     "{} failed: {}",
-                    config(r.memory_mb, r.threads),
+                    config(shown(r.architecture, several), r.memory_mb, r.threads),
                     r.error.as_deref().unwrap_or("unknown error")
                 ),
             )
@@ -233,9 +266,7 @@ fn marker(
     caption: Option<String>,
 ) -> Option<(f64, f64, String)> {
     let chosen = chosen?;
-    let row = rows
-        .iter()
-        .find(|r| r.memory_mb == chosen.memory_mb && r.threads == chosen.threads)?;
+    let row = rows.iter().find(|r| is(chosen, r))?;
     Some((f64::from(row.memory_mb), y(row)?, caption?))
 }
 
@@ -245,16 +276,18 @@ fn duration_chart(
     caption: Option<String>,
 ) -> String {
     let y = |r: &Row| r.trimmed_mean_ms;
+    let several = output.several_architectures();
     chart::render(&Chart {
         id: "duration-chart",
         title: format!("Duration against memory, {}", output.workload),
         x_label: "Memory (MB)",
         y_label: "Duration, trimmed mean (ms)",
         y_prefix: "",
-        lines: lines(&output.rows, y, |r, v| {
-            format!("{}: {v:.1} ms", config(r.memory_mb, r.threads))
+        lines: lines(&output.rows, several, y, |r, v| {
+            let name = config(shown(r.architecture, several), r.memory_mb, r.threads);
+            format!("{name}: {v:.1} ms")
         }),
-        failed: failed(&output.rows),
+        failed: failed(&output.rows, several),
         marker: marker(&output.rows, chosen, y, caption),
     })
 }
@@ -265,33 +298,36 @@ fn cost_chart(
     caption: Option<String>,
 ) -> String {
     let y = |r: &Row| r.cost_per_million_usd;
+    let several = output.several_architectures();
     chart::render(&Chart {
         id: "cost-chart",
         title: format!("Cost against memory, {}", output.workload),
         x_label: "Memory (MB)",
         y_label: "Cost per million invocations (USD)",
         y_prefix: "$",
-        lines: lines(&output.rows, y, |r, v| {
-            format!(
-                "{}: ${} per million",
-                config(r.memory_mb, r.threads),
-                money(v)
-            )
+        lines: lines(&output.rows, several, y, |r, v| {
+            let name = config(shown(r.architecture, several), r.memory_mb, r.threads);
+            format!("{name}: ${} per million", money(v))
         }),
-        failed: failed(&output.rows),
+        failed: failed(&output.rows, several),
         marker: marker(&output.rows, chosen, y, caption),
     })
 }
 
-fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
+/// Whether recommendation `chosen` is `row`.
+fn is(chosen: &Recommendation, row: &Row) -> bool {
+    (chosen.architecture, chosen.memory_mb, chosen.threads)
+        == (row.architecture, row.memory_mb, row.threads)
+}
+
+fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>, several: bool) {
     s.push_str("<table id=\"rows\">\n<tr><th>Memory (MB)</th><th>Threads</th><th>n</th><th>Errors</th><th>Trimmed mean (ms)</th><th>Mean</th><th>p50</th><th>p90</th><th>p99</th><th>Min</th><th>Max</th><th>SD</th><th>Billed (ms)</th><th>$ per million</th><th>Speed-up vs 1 thread</th><th>Job (ms)</th><th>Cold starts</th><th>Init (ms)</th><th>Init $ per million cold starts</th><th>Max memory (MB)</th><th>Cores</th></tr>\n");
     let ms = |v: Option<f64>| {
         v.map(|v| format!("{v:.1}"))
             .unwrap_or_else(|| "—".to_owned())
     };
     for r in rows {
-        let is_chosen =
-            chosen.is_some_and(|c| c.memory_mb == r.memory_mb && c.threads == r.threads);
+        let is_chosen = chosen.is_some_and(|c| is(c, r));
         let class = if r.is_error() {
             "error"
         } else if r.errors > 0 {
@@ -303,7 +339,10 @@ fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
         };
         let _ = write!(
             s,
-            "<tr class=\"{class}\"><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr class=\"{class}\"><td>{}{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            shown(r.architecture, several)
+                .map(|a| format!("{a} "))
+                .unwrap_or_default(),
             r.memory_mb,
             r.capped_vcpus
                 .map(|v| format!(" <em class=\"capped\">capped at {v:.2} vCPUs</em>"))
@@ -358,7 +397,7 @@ fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>) {
     s.push_str("</table>\n");
 }
 
-fn failures_table(s: &mut String, rows: &[Row]) {
+fn failures_table(s: &mut String, rows: &[Row], several: bool) {
     let failing: Vec<&Row> = rows
         .iter()
         .filter(|r| r.errors > 0 || r.is_error())
@@ -371,8 +410,11 @@ fn failures_table(s: &mut String, rows: &[Row]) {
     for r in failing {
         let _ = writeln!(
             s,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{} of {}</td><td class=\"text\">{}</td><td class=\"text\"><code>{}</code></td></tr>",
+            "<tr class=\"{}\"><td>{}{}</td><td>{}</td><td>{} of {}</td><td class=\"text\">{}</td><td class=\"text\"><code>{}</code></td></tr>",
             if r.is_error() { "error" } else { "partial" },
+            shown(r.architecture, several)
+                .map(|a| format!("{a} "))
+                .unwrap_or_default(),
             r.memory_mb,
             r.threads,
             r.errors,
@@ -401,6 +443,15 @@ mod tests {
         assert_eq!(html.matches("href=").count(), 1);
         // Two thread counts → two lines per chart.
         assert_eq!(html.matches("<polyline").count(), 4);
+    }
+
+    #[test]
+    fn a_modeled_page_names_its_anchor_and_period() {
+        let html = render_html(&fixture::modeled_output());
+        assert!(
+            html.contains("a Lambda vCPU (x86_64) = 0.747x a core here for this workload (anchor: bcrypt cost 10, 72.6 ms on a Lambda vCPU, 54.2 ms here; a sample, somewhere); the share is a quota per 20 ms CFS period"),
+            "{html}"
+        );
     }
 
     #[test]

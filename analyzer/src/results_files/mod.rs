@@ -104,6 +104,32 @@ pub(crate) mod fixture {
         .expect("fixture input");
         analyze(&input).expect("fixture analyzes")
     }
+
+    /// The same sweep as a local `model` run anchored on x86_64.
+    pub(crate) fn modeled_output() -> AnalyzerOutput {
+        let mut out = output();
+        let anchor = powersweep_model::anchor::Anchor {
+            architecture: "x86_64".into(),
+            kernel: "bcrypt cost 10".into(),
+            source: "a sample, somewhere".into(),
+            lambda_ms: 72.6,
+            here_ms: 54.2,
+            vcpu_speed: 0.7466,
+            status: powersweep_model::anchor::ANCHORED.into(),
+        };
+        out.local = Some(crate::LocalRun {
+            cpu_mode: "model".into(),
+            vcpu_mb: 1769.0,
+            host_cores: 2,
+            model: Some(crate::ModelRun {
+                calibration: powersweep_model::Calibration::given(3.5e7).expect("a speed"),
+                latency: "measured".into(),
+                anchors: vec![anchor],
+                cfs_period_ms: 20.0,
+            }),
+        });
+        out
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! cap: quicker for developing a workload).
 
 use crate::input::{check_workload, guests_dir, json_arg};
-use crate::local::{HOST_FUNCTION, LocalLambda, LocalSettings, api_error};
+use crate::local::{LocalLambda, LocalSettings, api_error, host_function};
 use crate::modeled::{ModelArgs, WorkModel};
 use anyhow::{Context, Result, bail};
 use powersweep_emulator::{CpuModeChoice, InvokeRequest, LogType};
@@ -37,6 +37,9 @@ pub struct Args {
     /// MB of memory per vCPU: 1769 today, 1792 reproduces 2019 Lambda.
     #[arg(long, default_value_t = powersweep_emulator::DEFAULT_VCPU_MB)]
     vcpu_mb: f64,
+    /// The function's architecture: whose Lambda vCPU the modeled duration is on.
+    #[arg(long, value_enum, default_value = "x86_64")]
+    architecture: powersweep_analyzer::Architecture,
     /// Run in this process, without the emulator (no CPU cap).
     #[arg(long)]
     in_process: bool,
@@ -102,6 +105,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     if let Err(e) = event.validate() {
         bail!("{}", e.message);
     }
+    args.model
+        .check_period(!args.in_process && args.cpu_mode != CpuModeChoice::Model)?;
     let guests = guests_dir(args.guests.clone());
     check_workload(&guests, &args.workload)?;
     if args.in_process {
@@ -154,9 +159,11 @@ async fn emulated(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCo
     let duration_model = match args.cpu_mode {
         CpuModeChoice::Model => {
             let config = crate::modeled::host_config(&guests, &args.allow_table);
-            let setup = args.model.prepare(&config, &event).await?;
-            Some(WorkModel::new(setup.params)
-                as std::sync::Arc<dyn powersweep_emulator::DurationModel>)
+            let setup = args
+                .model
+                .prepare(&config, &event, &[args.architecture])
+                .await?;
+            Some(WorkModel::new(&setup) as std::sync::Arc<dyn powersweep_emulator::DurationModel>)
         }
         _ => None,
     };
@@ -169,8 +176,8 @@ async fn emulated(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCo
         memory_mb: args.memory,
         timeout_s: args.timeout.ceil() as u32,
         environment,
-        // Lambda's default; one invocation prices nothing.
-        architecture: powersweep_analyzer::Architecture::X86_64,
+        architectures: vec![args.architecture],
+        cfs_period_us: (args.model.cfs_period_ms >= 1.0).then(|| args.model.cfs_period_us()),
         workload: Some(args.workload.clone()),
     };
     let lambda = LocalLambda::start(&settings).await?;
@@ -194,7 +201,7 @@ async fn emulated(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCo
         }
     );
     let mut invocation = std::pin::pin!(lambda.emulator().invoke(InvokeRequest {
-        function_name: HOST_FUNCTION.into(),
+        function_name: host_function(args.architecture).into(),
         qualifier: None,
         payload: serde_json::to_vec(&event)?,
         log_type: LogType::Tail,

@@ -247,21 +247,64 @@ fn sweep_aws_malformed_arn() {
     assert_one_line_error(&run, &["not a state machine ARN", "StateMachineArn"]);
 }
 
+/// `--architecture` on AWS names the stack's host function of each architecture: the
+/// execution gets them as `architectures`, which the state machine resolves through its
+/// `hostFunctions` (moto runs no Lambda task, so the machine here is a Pass that answers
+/// with an analysis; the input it was given is the check).
+#[tokio::test]
+async fn sweep_aws_sends_the_architectures_to_sweep() {
+    let output = sample_output();
+    let definition = json!({
+        "StartAt": "Analysis",
+        "States": {"Analysis": {"Type": "Pass", "Result": output, "End": true}}
+    });
+    let machine = state_machine("architectures", definition).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = sweep_command(&machine.arn, Some(&machine), &dir.path().join("out"))
+        .args(["--architecture", "x86_64,arm64"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let listed = machine
+        .client
+        .list_executions()
+        .state_machine_arn(&machine.arn)
+        .send()
+        .await
+        .unwrap();
+    let execution = listed.executions().first().expect("one execution");
+    let described = machine
+        .client
+        .describe_execution()
+        .execution_arn(execution.execution_arn())
+        .send()
+        .await
+        .unwrap();
+    let input: Value = serde_json::from_str(described.input().unwrap()).unwrap();
+    assert_eq!(
+        input["architectures"],
+        json!(["x86_64", "arm64"]),
+        "{input}"
+    );
+    assert!(input.get("functionName").is_none(), "{input}");
+}
+
 #[test]
-fn sweep_aws_takes_the_architecture_from_the_function_not_a_flag() {
+fn sweep_aws_architecture_and_function_name_exclude_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let run = sweep_command(
         "arn:aws:states:us-east-1:123456789012:stateMachine:powersweep",
         None,
         &dir.path().join("out"),
     )
-    .args(["--architecture", "arm64"])
+    .args(["--architecture", "arm64", "--function-name", "mine"])
     .output()
     .unwrap();
-    assert_one_line_error(
-        &run,
-        &["--architecture is for local sweeps", "Architectures"],
-    );
+    assert_one_line_error(&run, &["--function-name sweeps that one function"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! `powersweep sweep` end to end on small parameters: the real ASL file on the local engine,
 //! the emulator, and the host started as `bootstrap` through the Runtime API.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -139,6 +139,8 @@ fn the_model_mode_caps_nothing_and_says_how_durations_were_made() {
     let dir = tempfile::tempdir().unwrap();
     // At 128 MB per vCPU, 10,240 MB is 80 vCPUs on Lambda's 6 cores: the model gives it the
     // cores, which no machine here has, so 4 tasks on 4 threads take a quarter of 1 thread.
+    // A fluid share (no CFS period): within a period a short job may burst onto both cores
+    // of 128 MB, which the unit tests of the scheduler cover.
     let out = sweep(
         dir.path(),
         &[
@@ -156,6 +158,8 @@ fn the_model_mode_caps_nothing_and_says_how_durations_were_made() {
             "128",
             "--calibration-seconds",
             "0.5",
+            "--cfs-period-ms",
+            "0",
         ],
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -204,6 +208,10 @@ fn repeated_pbkdf2(out: &Path, extra: &[&str]) -> Value {
         "3",
         "--calibration",
         "30000000",
+        // Given, so that neither run times the reference kernel (alone, its fast end moves
+        // by a percent or so with the load of the other tests).
+        "--vcpu-speed",
+        "1",
     ];
     args.extend_from_slice(extra);
     let done = sweep(out, &args);
@@ -265,8 +273,37 @@ fn bad_model_flags_are_one_line_errors_before_any_invocation() {
         (vec!["--io-latency", "put-item=-2"], "positive"),
         (vec!["--io-latency", "put-item=fast"], "not a number"),
         (vec!["--vcpu-speed", "0"], "--vcpu-speed"),
-        (vec!["--calibration=-5"], "positive number"),
+        (
+            vec!["--vcpu-speed", "1e300"],
+            "--vcpu-speed must be a factor of 0.01–100",
+        ),
+        (vec!["--calibration=-5"], "--calibration must be 1–1e12"),
+        (
+            vec!["--calibration", "1e-300"],
+            "--calibration must be 1–1e12",
+        ),
         (vec!["--cross-check", "--cpu-mode", "auto"], "--cross-check"),
+        (
+            vec!["--cross-check", "--vcpu-speed", "2"],
+            "--cross-check runs the model on this machine's core",
+        ),
+        (vec!["--cfs-period-ms=-1"], "--cfs-period-ms must be 0–1000"),
+        (
+            vec!["--cfs-period-ms", "1001"],
+            "--cfs-period-ms must be 0–1000",
+        ),
+        (
+            vec!["--cfs-period-ms", "NaN"],
+            "--cfs-period-ms must be 0–1000",
+        ),
+        (
+            vec!["--cfs-period-ms", "0", "--cpu-mode", "cgroup"],
+            "a CPU-capped mode needs a period of 1–1000 ms",
+        ),
+        (
+            vec!["--cfs-period-ms", "0", "--cross-check"],
+            "a CPU-capped mode needs a period of 1–1000 ms",
+        ),
     ] {
         let mut args = vec!["--memory", "512", "--threads", "1", "--repetitions", "1"];
         args.extend(flags.iter().copied());
@@ -657,4 +694,80 @@ fn a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs() 
     let results = read_results(dir.path());
     let n: u64 = fits.parse().unwrap();
     assert_eq!(row(&results, 512, 1)["n"], n);
+}
+
+/// Both architectures in one local sweep: an emulated host function each, every size and
+/// thread count on each, each timed on its own anchored vCPU and priced at its own rate.
+#[test]
+fn both_architectures_are_swept_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(
+        dir.path(),
+        &[
+            "--workload",
+            "pbkdf2",
+            "--payload",
+            r#"{"iterations": 100000, "passwords": ["a", "b"]}"#,
+            "--memory",
+            "1024,3008",
+            "--threads",
+            "1,2",
+            "--repetitions",
+            "1",
+            "--architecture",
+            "x86_64,arm64",
+            "--calibration-seconds",
+            "0.5",
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("0 published versions left"), "{stderr}");
+    let results = read_results(dir.path());
+    assert_eq!(results["architectures"], json!(["x86_64", "arm64"]));
+    let rows = results["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8, "{results}");
+    let find = |arch: &str, memory: u64, threads: u64| {
+        rows.iter()
+            .find(|r| {
+                r["architecture"] == arch && r["memoryMb"] == memory && r["threads"] == threads
+            })
+            .unwrap_or_else(|| panic!("no {arch} {memory} × {threads} row in {results}"))
+    };
+    // One calibration, two anchors: the arm64 vCPU is slower by the published ratio of the
+    // reference kernel (1,885 ms against 1,671 ms), so a long CPU-bound job is too.
+    let anchors = results["local"]["model"]["anchors"].as_array().unwrap();
+    assert_eq!(anchors.len(), 2, "{results}");
+    let ms = |r: &Value| r["trimmedMeanMs"].as_f64().unwrap();
+    let ratio = ms(find("arm64", 1024, 1)) / ms(find("x86_64", 1024, 1));
+    assert!((ratio - 1885.0 / 1671.0).abs() < 0.02, "{ratio}");
+    // arm64's GB-s is 20% cheaper: cheaper per invocation despite the slower vCPU.
+    let cost = |r: &Value| r["costPerInvocationUsd"].as_f64().unwrap();
+    assert!(cost(find("arm64", 1024, 1)) < cost(find("x86_64", 1024, 1)));
+    let chosen = &results["recommendation"]["cost"];
+    assert_eq!(chosen["architecture"], "arm64", "{results}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("arch"), "{stdout}");
+    assert!(stdout.contains("cost      arm64 "), "{stdout}");
+    let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    assert_eq!(csv.lines().filter(|l| l.starts_with("arm64,")).count(), 4);
+}
+
+#[test]
+fn an_architecture_given_twice_or_unknown_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flags, expected) in [
+        (
+            vec!["--architecture", "arm64,arm64"],
+            "--architecture arm64 is listed twice",
+        ),
+        (vec!["--architecture", "riscv64"], "invalid value 'riscv64'"),
+    ] {
+        let out = sweep(dir.path(), &flags);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{flags:?} was accepted");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{flags:?}: {stderr}");
+        assert!(errors[0].contains(expected), "{flags:?}: {stderr}");
+    }
 }

@@ -6,7 +6,7 @@
 mod calibrate;
 mod job;
 
-pub use calibrate::TimedRun;
+pub use calibrate::{Reference, TimedRun};
 
 use crate::bindings;
 use crate::caps::dynamo::{Dynamo, DynamoSettings};

@@ -116,7 +116,7 @@ fn calibration_timings_repeat_short_tasks_up_to_the_sample_length() {
         json!({"iterations": 100, "passwords": ["a", "b"]}),
     );
     let runs = host
-        .time_tasks(&job, Duration::from_millis(200), 6, 2.0)
+        .time_tasks(&job, Duration::from_millis(200), 6, 2.0, None)
         .unwrap();
     assert!(runs.len() >= 6, "{}", runs.len());
     assert!(
@@ -124,9 +124,32 @@ fn calibration_timings_repeat_short_tasks_up_to_the_sample_length() {
         "100 iterations take well under 2 ms"
     );
     assert!(runs.iter().any(|r| r.task == 1));
+    assert!(runs.iter().all(|r| r.reference_ms.is_none()));
+    // A reference kernel runs after every sample, as often as it takes to fill one, and its
+    // time per run is kept: a 100 µs spin gives about 0.1 ms.
+    let mut calls = 0u32;
+    let mut spin = || {
+        calls += 1;
+        let until = powersweep_host::thread_cpu_time() + Duration::from_micros(100);
+        while powersweep_host::thread_cpu_time() < until {}
+    };
+    let runs = host
+        .time_tasks(&job, Duration::from_millis(100), 6, 2.0, Some(&mut spin))
+        .unwrap();
+    let per_run: Vec<f64> = runs.iter().filter_map(|r| r.reference_ms).collect();
+    assert_eq!(per_run.len(), runs.len());
+    assert!(
+        per_run.iter().all(|&ms| (0.09..0.2).contains(&ms)),
+        "{per_run:?}"
+    );
+    assert!(
+        calls as usize > runs.len() * 20,
+        "{calls} runs for {} samples",
+        runs.len()
+    );
     let empty = event("testbed", 1, json!({"tasks": []}));
     let err = host
-        .time_tasks(&empty, Duration::from_millis(10), 5, 1.0)
+        .time_tasks(&empty, Duration::from_millis(10), 5, 1.0, None)
         .unwrap_err();
     assert!(err.message.contains("no tasks"), "{err}");
 }

@@ -21,13 +21,10 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The cgroup period the emulator uses by default, in microseconds.
-///
-/// 20 ms rather than the kernel's 100 ms default: with a 100 ms period a 0.25 vCPU quota is a
-/// 25 ms burst at full speed followed by 75 ms of throttling, so jobs shorter than ~25 ms of CPU
-/// are not slowed at all and jobs of ~100 ms see a step function. A 20 ms period spreads the
-/// same budget five times finer; its cost (more throttle/unthrottle events) is negligible.
-pub const DEFAULT_CFS_PERIOD_US: u64 = 20_000;
+/// The cgroup period the emulator uses by default, in microseconds: Lambda's own
+/// ([`powersweep_model::lambda::CFS_PERIOD_MS`], 20 ms, measured), rather than the kernel's
+/// 100 ms default, so that the capped modes and the model compare like with like.
+pub const DEFAULT_CFS_PERIOD_US: u64 = (powersweep_model::lambda::CFS_PERIOD_MS * 1000.0) as u64;
 
 /// How the emulator caps an environment's CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

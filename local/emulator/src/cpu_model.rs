@@ -4,11 +4,7 @@
 //! Owns the numbers only (share, visible cores, the `capped` flag). It must not touch cgroups or
 //! processes; `cgroup.rs` and `environment.rs` enforce what this computes.
 
-/// Lambda's default memory per vCPU today (AWS docs): 1,769 MB buys one vCPU.
-pub const DEFAULT_VCPU_MB: f64 = 1769.0;
-
-/// The smallest and largest memory sizes Lambda accepts, in MB.
-pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
+pub use powersweep_model::lambda::{MEMORY_RANGE_MB, VCPU_MB as DEFAULT_VCPU_MB};
 
 /// The vCPUs an environment gets during INIT (until its first `next`) at sizes below one
 /// vCPU. AWS documents no INIT boost, but it is measured: AJ Stuyvenberg (Datadog, 2025,
@@ -32,25 +28,13 @@ pub struct CpuShare {
     pub capped: bool,
 }
 
-/// The cores Lambda shows at a memory size. Measured by the community, not documented: 2 up to
-/// 3,008 MB, then 3 / 4 / 5 / 6 from 3,009 / 5,308 / 7,077 / 8,846 MB.
-pub(crate) fn lambda_visible_cores(memory_mb: u32) -> usize {
-    match memory_mb {
-        0..=3008 => 2,
-        3009..=5307 => 3,
-        5308..=7076 => 4,
-        7077..=8845 => 5,
-        _ => 6,
-    }
-}
-
 /// The CPU share of `memory_mb` with `vcpu_mb` MB per vCPU on a host with `host_cores` cores.
 ///
 /// The share is a budget over all visible cores together (one cgroup quota), as in Lambda.
 pub fn cpu_share(memory_mb: u32, vcpu_mb: f64, host_cores: usize) -> CpuShare {
     let host_cores = host_cores.max(1);
     let lambda_vcpus = f64::from(memory_mb) / vcpu_mb;
-    let lambda_cores = lambda_visible_cores(memory_mb);
+    let lambda_cores = powersweep_model::lambda::visible_cores(memory_mb);
     let host = host_cores as f64;
     let capped = lambda_vcpus > host;
     CpuShare {
@@ -72,26 +56,6 @@ pub fn host_cores() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    macro_rules! cores {
-        ($mb:expr => $n:expr) => {
-            assert_eq!(lambda_visible_cores($mb), $n, "{} MB", $mb)
-        };
-    }
-
-    #[test]
-    fn visible_cores_follow_the_measured_steps() {
-        cores!(128 => 2);
-        cores!(1769 => 2);
-        cores!(3008 => 2);
-        cores!(3009 => 3);
-        cores!(5307 => 3);
-        cores!(5308 => 4);
-        cores!(7077 => 5);
-        cores!(8845 => 5);
-        cores!(8846 => 6);
-        cores!(10240 => 6);
-    }
 
     #[test]
     fn share_is_memory_over_vcpu_mb_and_capped_at_host_cores() {

@@ -16,8 +16,7 @@ use crate::cpu_model::CpuShare;
 
 /// Computes an invocation's Lambda duration from its response.
 pub trait DurationModel: Send + Sync + std::fmt::Debug {
-    /// The modeled duration and the payload to return, for a response of a function with
-    /// `memory_mb` and `cpu` (Lambda's share, not capped by this machine's cores).
+    /// The modeled duration and the payload to return, for a response of `function`.
     /// `replay_of` names the invocation whose response this is when the job did not run
     /// again (see `reuse.rs`): the payload should say so, since what was measured is that
     /// run's.
@@ -27,8 +26,7 @@ pub trait DurationModel: Send + Sync + std::fmt::Debug {
     /// stands, and the reason goes to the log).
     fn model(
         &self,
-        memory_mb: u32,
-        cpu: &CpuShare,
+        function: &ModeledFunction<'_>,
         response: &[u8],
         replay_of: Option<&str>,
     ) -> Result<Modeled, String>;
@@ -39,6 +37,17 @@ pub trait DurationModel: Send + Sync + std::fmt::Debug {
     fn signature(&self, _response: &[u8]) -> Option<Vec<u8>> {
         None
     }
+}
+
+/// The function whose invocation is modeled.
+#[derive(Debug, Clone, Copy)]
+pub struct ModeledFunction<'a> {
+    /// Its memory size, MB.
+    pub memory_mb: u32,
+    /// Lambda's share at that size (not capped by this machine's cores).
+    pub cpu: &'a CpuShare,
+    /// Its architecture (`x86_64`, `arm64`), whose vCPU the duration is on.
+    pub architecture: &'a str,
 }
 
 /// A modeled invocation.

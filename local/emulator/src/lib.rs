@@ -49,7 +49,7 @@
 pub use crate::aliases::AliasConfiguration;
 pub use crate::cgroup::{CgroupError, CgroupVersion, CpuMode};
 pub use crate::cpu_model::{CpuShare, DEFAULT_VCPU_MB, MEMORY_RANGE_MB, cpu_share, host_cores};
-pub use crate::duration_model::{DurationModel, Modeled};
+pub use crate::duration_model::{DurationModel, Modeled, ModeledFunction};
 pub use crate::emulator::{
     CpuModeChoice, Emulator, EmulatorConfig, InvokeOutput, InvokeRequest, Leftovers, LogType,
 };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use powersweep_emulator::{
-    CpuModeChoice, CpuShare, DurationModel, Emulator, EmulatorConfig, Modeled, StartError,
+    CpuModeChoice, DurationModel, Emulator, EmulatorConfig, Modeled, ModeledFunction, StartError,
 };
 use serde_json::{Value, json};
 
@@ -19,14 +19,14 @@ struct FromEvent;
 impl DurationModel for FromEvent {
     fn model(
         &self,
-        memory_mb: u32,
-        cpu: &CpuShare,
+        function: &ModeledFunction<'_>,
         response: &[u8],
         replay_of: Option<&str>,
     ) -> Result<Modeled, String> {
         let body: Value = serde_json::from_slice(response).map_err(|e| e.to_string())?;
         let ms = body["event"]["modelMs"].as_f64().ok_or("no modelMs")?;
-        let payload = json!({"modeledMs": ms, "memoryMb": memory_mb, "lambdaVcpus": cpu.lambda_vcpus,
+        let payload = json!({"modeledMs": ms, "memoryMb": function.memory_mb,
+            "lambdaVcpus": function.cpu.lambda_vcpus, "architecture": function.architecture,
             "meter": body["env"]["POWERSWEEP_METER"], "count": body["count"], "replayOf": replay_of});
         Ok(Modeled {
             duration: Duration::from_secs_f64(ms / 1e3),
@@ -168,6 +168,15 @@ async fn the_modeled_duration_is_reported_and_billed_and_the_measured_one_kept()
     assert_eq!(body["modeledMs"], 1234.5, "the model's payload is returned");
     assert_eq!(body["meter"], "1", "the host is told to meter");
     assert!((body["lambdaVcpus"].as_f64().unwrap() - 10_240.0 / 1769.0).abs() < 1e-9);
+    assert_eq!(body["architecture"], "x86_64", "Lambda's default");
+    // The model is told each function's architecture: its vCPU is what the duration is on.
+    let arm = powersweep_emulator::FunctionSpec {
+        architecture: Some("arm64".into()),
+        ..spec("g", 1024, 30)
+    };
+    emu.create_function(arm).unwrap();
+    let body = json(&invoke(&emu, "g", json!({"mode": "echo", "modelMs": 5.0})).await);
+    assert_eq!(body["architecture"], "arm64");
     shutdown_clean(emu).await;
 }
 

@@ -154,7 +154,7 @@ impl Calibration {
 }
 
 /// Linear-interpolated quantile `q` of `values` (sorted in place).
-fn quantile(values: &mut [f64], q: f64) -> f64 {
+pub(crate) fn quantile(values: &mut [f64], q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     let at = q * (values.len() - 1) as f64;
     let (lo, hi) = (at.floor() as usize, at.ceil() as usize);

@@ -122,6 +122,7 @@ mod tests {
         Cpu {
             vcpus: f64::from(memory_mb) / 1769.0,
             cores: 2,
+            period_ms: 0.0,
         }
     }
 

@@ -7,8 +7,8 @@
 //! - [`calibration`]: fuel units per ms of one core of this machine, from many short timings
 //!   of the workload's unmetered code (robust to drift: a high percentile).
 //! - [`latency`]: what each I/O host call would wait for the real service in-region.
-//! - [`schedule`]: the fluid-share scheduler: N threads, one queue, one CPU budget over the
-//!   visible cores, no thread faster than one core, waits free of the share.
+//! - [`schedule`]: the share scheduler: N threads, one queue, one CPU quota per CFS period
+//!   over the visible cores, no thread faster than one core, waits free of the share.
 //! - [`job`]: the three together: one job's modeled duration, work, I/O wait and efficiency.
 //!
 //! Everything here is pure: no I/O, no clocks, no threads. The host measures, the emulator
@@ -20,7 +20,7 @@
 //! task.record(2_000_000, None); // 2 M fuel units of guest work, no host call
 //! let work = JobWork { plan: Timeline::default(), tasks: vec![task.clone(), task] };
 //! let params = job::Params { units_per_ms: 1_000.0, vcpu_speed: 1.0, latency: LatencyModel::default() };
-//! let at_3008 = Cpu { vcpus: 3008.0 / 1769.0, cores: 2 };
+//! let at_3008 = Cpu { vcpus: 3008.0 / 1769.0, cores: 2, period_ms: 20.0 };
 //! let one = job::model(&work, 1, at_3008, &params);
 //! let two = job::model(&work, 2, at_3008, &params);
 //! assert_eq!(one.duration_ms.round(), 4000.0);
@@ -28,8 +28,10 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod anchor;
 pub mod calibration;
 pub mod job;
+pub mod lambda;
 pub mod latency;
 pub mod schedule;
 pub mod work;

@@ -7,12 +7,12 @@ use super::Args;
 use super::outcome::Finished;
 use super::plan::Plan;
 use crate::input::guests_dir;
-use crate::local::{ANALYZER_ARN, HOST_FUNCTION, LocalLambda, LocalSettings};
+use crate::local::{ANALYZER_ARN, LocalLambda, LocalSettings, host_function};
 use crate::modeled::{Setup, WorkModel};
 use crate::progress::Progress;
 use crate::signals::Interrupted;
 use anyhow::{Context, Result, bail};
-use powersweep_analyzer::LocalRun;
+use powersweep_analyzer::{Architecture, LocalRun};
 use powersweep_asl::{
     Engine, EngineConfig, HISTORY_EVENTS_QUOTA, History, Outcome, StateMachine, TaskRegistry,
 };
@@ -28,7 +28,7 @@ pub(super) async fn run_local(
     model: Option<&Setup>,
 ) -> Result<Finished> {
     let machine = local_machine(args)?;
-    let work_model = model.map(|setup| WorkModel::new(setup.params.clone()));
+    let work_model = model.map(WorkModel::new);
     let lambda = start_lambda(args, plan, cpu_mode, work_model.clone()).await?;
     let emulator = lambda.emulator();
     let local = LocalRun {
@@ -81,8 +81,12 @@ pub(super) async fn run_local(
             }
             if let Some(work_model) = &work_model {
                 let rows = work_model.rows();
+                let default = output.architecture;
                 for row in &mut output.rows {
-                    row.modeled = rows.get(&(row.memory_mb, row.threads)).cloned();
+                    let architecture = row.architecture.unwrap_or(default);
+                    row.modeled = rows
+                        .get(&(architecture, row.memory_mb, row.threads))
+                        .cloned();
                 }
             }
             output.local = Some(local);
@@ -100,7 +104,11 @@ pub(super) async fn run_local(
 fn local_machine(args: &Args) -> Result<StateMachine> {
     let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
     let text = text
-        .replace("${HostFunctionName}", HOST_FUNCTION)
+        .replace("${HostFunctionName}", host_function(Architecture::X86_64))
+        .replace(
+            "${HostFunctionArm64Name}",
+            host_function(Architecture::Arm64),
+        )
         .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
     StateMachine::parse(&text).with_context(|| format!("invalid state machine {source}"))
 }
@@ -124,7 +132,9 @@ async fn start_lambda(
         ),
         duration_model: work_model.map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
         reuse_work: !args.model.no_reuse,
-        architecture: plan.architecture,
+        // Checked to be 1–1,000 ms wherever a cgroup enforces it; 0 is the model's fluid.
+        cfs_period_us: (args.model.cfs_period_ms >= 1.0).then(|| args.model.cfs_period_us()),
+        architectures: plan.architectures.clone(),
         workload: Some(plan.workload.clone()),
     };
     let lambda = LocalLambda::start(&settings).await?;
@@ -192,23 +202,45 @@ async fn wind_down(
         Ok(Outcome::Succeeded(output)) => output.get("autoOptimized").cloned(),
         _ => None,
     };
+    // The function autoOptimize changed: the chosen configuration's architecture's.
+    let optimized_function = match outcome {
+        Ok(Outcome::Succeeded(output)) => output["optimizeTo"]["architecture"]
+            .as_str()
+            .and_then(|a| serde_json::from_value(Value::from(a)).ok())
+            .unwrap_or(plan.architectures[0]),
+        _ => plan.architectures[0],
+    };
+    let optimized_function = host_function(optimized_function);
     let kept = optimized
         .as_ref()
         .and_then(|o| o["version"].as_str())
-        .map(str::to_owned);
+        .map(|v| (optimized_function.to_string(), v.to_owned()));
     let mut left = lambda.versions_left();
     left.retain(|v| Some(v) != kept.as_ref());
-    let memory = lambda.memory_mb();
+    let memory: Vec<String> = lambda
+        .memory_mb()
+        .into_iter()
+        .map(|(name, mb)| {
+            let mb = mb.map(|m| m.to_string()).unwrap_or_else(|| "?".into());
+            if plan.architectures.len() > 1 {
+                format!("{name} {mb} MB")
+            } else {
+                format!("{mb} MB")
+            }
+        })
+        .collect();
     let alias_check = match (&optimized, plan.layout.payloads.first()) {
         (Some(o), Some(payload)) => match o["alias"].as_str() {
-            Some(alias) => Some(check_alias(lambda, alias, &plan.workload, payload).await),
+            Some(alias) => {
+                Some(check_alias(lambda, optimized_function, alias, &plan.workload, payload).await)
+            }
             None => None,
         },
         _ => None,
     };
     lambda.shutdown().await;
     let cleanup = format!(
-        "cleanup: {} published versions left{}, host memory {} {} MB",
+        "cleanup: {} published versions left{}, host memory {} {}",
         left.len(),
         if kept.is_some() {
             " (and the auto-optimized one)"
@@ -220,16 +252,22 @@ async fn wind_down(
         } else {
             "back at"
         },
-        memory.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+        memory.join(", ")
     );
     std::iter::once(cleanup).chain(alias_check).collect()
 }
 
 /// One job through the alias `--auto-optimize-alias` pointed, without `threads`: the line
 /// says what it ran with, so a local sweep shows that the optimized configuration works.
-async fn check_alias(lambda: &LocalLambda, alias: &str, workload: &str, payload: &Value) -> String {
+async fn check_alias(
+    lambda: &LocalLambda,
+    function: &str,
+    alias: &str,
+    workload: &str,
+    payload: &Value,
+) -> String {
     let request = powersweep_emulator::InvokeRequest {
-        function_name: HOST_FUNCTION.into(),
+        function_name: function.into(),
         qualifier: Some(alias.into()),
         payload: json!({"workload": workload, "payload": payload})
             .to_string()

@@ -59,10 +59,12 @@ pub struct Args {
     /// MB of memory per vCPU: 1769 today, 1792 reproduces 2019 Lambda.
     #[arg(long)]
     vcpu_mb: Option<f64>,
-    /// Local sweeps: the architecture the host function reports, whose prices apply (it runs
-    /// on this machine's CPU either way). On AWS the deployed function's own is used.
-    #[arg(long, value_enum)]
-    architecture: Option<Architecture>,
+    /// The architectures to sweep, comma-separated (x86_64, arm64): one host function each,
+    /// every memory size × thread count on each, with its own vCPU speed and price. Locally
+    /// each is an emulated function on this machine; with `--aws`, the stack's host function
+    /// of each architecture.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    architecture: Option<Vec<Architecture>>,
     /// Where to write results.json, results.csv and report.html.
     #[arg(long, default_value = "powersweep-out")]
     out: PathBuf,
@@ -162,6 +164,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     if args.cross_check && args.cpu_mode != CpuModeChoice::Model {
         bail!("--cross-check compares the `model` mode with a CPU cap: leave --cpu-mode at model");
     }
+    if args.cross_check && args.model.vcpu_speed.is_some_and(|x| x != 1.0) {
+        bail!(
+            "--cross-check runs the model on this machine's core (--vcpu-speed 1), as the capped run is: leave --vcpu-speed out"
+        );
+    }
+    args.model
+        .check_period(args.cross_check || args.cpu_mode != CpuModeChoice::Model)?;
     let choice = args.cpu_mode;
     let guests = guests_dir(args.guests.clone());
     check_workload(&guests, &plan.workload)?;
@@ -178,7 +187,12 @@ pub async fn run(args: Args) -> Result<ExitCode> {
                 timeout_ms: None,
             };
             let config = crate::modeled::host_config(&guests, &args.allow_table);
-            Some(args.model.prepare(&config, &event).await?)
+            let mut model = args.model.clone();
+            if args.cross_check {
+                // The capped run measures this machine's core: the model must too.
+                model.vcpu_speed = Some(1.0);
+            }
+            Some(model.prepare(&config, &event, &plan.architectures).await?)
         }
         _ => None,
     };

@@ -19,6 +19,9 @@ pub(super) enum Preset {
     /// 100 single DynamoDB writes; 512–3008 MB; 1 and 2 threads; 5 repetitions; 1792 MB per vCPU.
     #[value(name = "dynamodb-2019")]
     Dynamodb2019,
+    /// AWS's multithread Rust sample: 20 bcrypt hashes at cost 10; 1536–10240 MB; 1–6 threads; x86_64 and arm64; 3 repetitions.
+    #[value(name = "bcrypt-aws")]
+    BcryptAws,
 }
 
 impl Preset {
@@ -42,7 +45,13 @@ pub(super) struct Plan {
     pub(super) balanced_weight: f64,
     pub(super) discard_top_bottom: f64,
     pub(super) vcpu_mb: f64,
-    pub(super) architecture: Architecture,
+    /// One host function each, in this order.
+    pub(super) architectures: Vec<Architecture>,
+    /// Whether `--architecture` was given (on AWS, without it the state machine sweeps its
+    /// default function, or `--function-name`).
+    pub(super) architectures_given: bool,
+    /// A sweep on this machine (its functions are the emulated ones of `architectures`).
+    pub(super) local: bool,
     pub(super) max_concurrency: u32,
     pub(super) options: Options,
     /// What the state machine's `Plan` step will lay out (the same function, run here first).
@@ -63,6 +72,8 @@ pub(super) struct Options {
 
 /// The 2019 memory sizes (Lambda's maximum was 3,008 MB then).
 const MEMORY_2019: [u32; 5] = [512, 1024, 1792, 2368, 3008];
+/// The sizes of AWS's multithread Rust sample (`powersweep_model::anchor::BCRYPT_SAMPLE`).
+const MEMORY_BCRYPT_AWS: [u32; 6] = [1536, 2048, 4096, 6144, 8192, 10240];
 /// The demo: the same curve around today's 1,769 MB per vCPU.
 const MEMORY_DEMO: [u32; 5] = [512, 1024, 1769, 2368, 3008];
 /// Iterations of the demo: ~0.25 s per password at one vCPU here, so ~2 minutes in all.
@@ -94,6 +105,17 @@ impl Plan {
                     5,
                     1792.0,
                 )
+            }
+            (Some(Preset::BcryptAws), _) => {
+                let mut plan = Plan::base(
+                    "bcrypt",
+                    json!({"count": 20, "cost": 10}),
+                    &MEMORY_BCRYPT_AWS,
+                    3,
+                    DEFAULT_VCPU_MB,
+                );
+                plan.threads = (1..=6).collect();
+                plan
             }
             (None, Some(workload)) => {
                 Plan::base(workload, json!({}), &MEMORY_DEMO, 3, DEFAULT_VCPU_MB)
@@ -136,13 +158,24 @@ impl Plan {
         plan.balanced_weight = args.balanced_weight.unwrap_or(plan.balanced_weight);
         plan.discard_top_bottom = args.discard_top_bottom.unwrap_or(plan.discard_top_bottom);
         plan.vcpu_mb = args.vcpu_mb.unwrap_or(plan.vcpu_mb);
-        plan.architecture = match (args.architecture, local) {
-            (Some(_), false) => bail!(
-                "--architecture is for local sweeps: on AWS the prices follow the deployed \
-                 function's own architecture (the `Architectures` of its configuration)"
-            ),
-            (architecture, _) => architecture.unwrap_or(Architecture::X86_64),
-        };
+        plan.local = local;
+        if let Some(architectures) = &args.architecture {
+            for (i, a) in architectures.iter().enumerate() {
+                if architectures[..i].contains(a) {
+                    bail!("--architecture {a} is listed twice: each architecture is swept once");
+                }
+            }
+            if architectures.is_empty() {
+                bail!("--architecture needs at least one of x86_64, arm64");
+            }
+            if args.function_name.is_some() {
+                bail!(
+                    "--function-name sweeps that one function, whose architecture is its own: leave --architecture out (or give the stack's host function of each architecture with --architecture alone)"
+                );
+            }
+            plan.architectures = architectures.clone();
+            plan.architectures_given = true;
+        }
         if args.probe && (args.auto_optimize || args.cross_check) {
             bail!(
                 "--probe invokes each configuration once and analyzes nothing: there is nothing for --auto-optimize or --cross-check to use"
@@ -189,10 +222,13 @@ impl Plan {
             balanced_weight: 0.5,
             discard_top_bottom: 0.2,
             vcpu_mb,
-            architecture: Architecture::X86_64,
+            architectures: vec![Architecture::X86_64],
+            architectures_given: false,
+            local: true,
             max_concurrency: 1,
             options: Options::default(),
             layout: SweepLayout {
+                functions: Vec::new(),
                 payloads: Vec::new(),
                 publish: Vec::new(),
                 rounds: Vec::new(),
@@ -261,7 +297,20 @@ impl Plan {
     /// The layout the state machine's `Plan` step will make, by the same function: a bad
     /// option fails here, named by its flag, before anything starts.
     pub(super) fn lay_out(&self) -> Result<SweepLayout> {
-        let input: PlanInput = serde_json::from_value(self.input(None))
+        let mut input = self.input(None);
+        // The state machine's defaults name the deployed host function of each architecture;
+        // for the layout here any name will do.
+        input["hostFunctions"] = self
+            .architectures
+            .iter()
+            .map(|a| (a.as_str().to_string(), json!(format!("{a} host function"))))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        if input.get("architectures").is_none() {
+            // On AWS without --architecture: the state machine's default function.
+            input["functionName"] = json!("the deployed host function");
+        }
+        let input: PlanInput = serde_json::from_value(input)
             .context("the sweep's settings do not make a plan input")?;
         powersweep_analyzer::plan(&input).map_err(|e| match e {
             powersweep_analyzer::Error::InvalidSetting { field, reason } => {
@@ -275,7 +324,7 @@ impl Plan {
     pub(super) fn shape(&self) -> Shape {
         let mut shape = Shape::new(
             &self.layout,
-            (self.memory.len() * self.threads.len()) as u64,
+            (self.architectures.len() * self.memory.len() * self.threads.len()) as u64,
         );
         shape.dry_run = self.options.dry_run;
         shape.include_samples = self.options.include_samples;
@@ -313,7 +362,8 @@ impl Plan {
         })
     }
 
-    /// The state machine's input.
+    /// The state machine's input. `function_name` (AWS only) sweeps that function; locally,
+    /// and on AWS with `--architecture`, the architectures name the host functions.
     pub(super) fn input(&self, function_name: Option<&str>) -> Value {
         let mut input = json!({
             "workload": self.workload,
@@ -335,8 +385,14 @@ impl Plan {
         if let Some(alias) = &self.options.auto_optimize_alias {
             input["autoOptimizeAlias"] = json!(alias);
         }
-        if let Some(name) = function_name {
-            input["functionName"] = json!(name);
+        match function_name {
+            Some(name) => input["functionName"] = json!(name),
+            None if self.local || self.architectures_given => {
+                let names: Vec<&str> = self.architectures.iter().map(|a| a.as_str()).collect();
+                input["architectures"] = json!(names);
+            }
+            // On AWS the state machine's own default function.
+            None => {}
         }
         input
     }
@@ -352,6 +408,7 @@ fn flag_of(field: &str) -> &'static str {
         "sleepBetweenRunsMs" => "--sleep-between-runs-ms",
         "allowedExceptions" => "--allowed-exceptions",
         "autoOptimizeAlias" => "--auto-optimize-alias",
+        "architectures" | "functionNames" => "--architecture",
         _ => "a setting",
     }
 }
@@ -387,7 +444,7 @@ pub(super) fn estimate(args: &Args, plan: &Plan) -> String {
         .as_deref()
         .and_then(|arn| arn.split(':').nth(3))
         .filter(|r| !r.is_empty());
-    let pricing = Pricing::lookup(region, plan.architecture);
+    let pricing = Pricing::lookup(region, plan.architectures[0]);
     let timeout = (!args.aws).then_some(args.timeout);
     text.push_str(&format!(
         "estimate on AWS{}:\n",
@@ -441,6 +498,7 @@ mod tests {
         .to_string();
         for report in [text, json_format] {
             let sample = json!({
+                "architecture": "x86_64",
                 "memoryMb": 10240, "threads": 64, "durationMs": widest, "cpuMs": widest,
                 "cold": false, "initMs": widest, "maxRssMb": widest, "vcpus": 6, "errors": [],
                 "report": report,

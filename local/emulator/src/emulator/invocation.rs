@@ -208,7 +208,12 @@ impl Run<'_> {
         else {
             return (ending, measured);
         };
-        match model.model(self.target.config.memory_mb, &self.cpu, body, replay_of) {
+        let function = crate::duration_model::ModeledFunction {
+            memory_mb: self.target.config.memory_mb,
+            cpu: &self.cpu,
+            architecture: &self.target.config.architecture,
+        };
+        match model.model(&function, body, replay_of) {
             Ok(modeled) if modeled.duration > timeout => {
                 let message = format!(
                     "{} (modeled: the job would take {:.2} s on Lambda)",
