@@ -56,6 +56,15 @@ pub fn of_elf(bytes: &[u8]) -> Option<Arch> {
     }
 }
 
+/// The architecture Lambda names `name` (`x86_64`, `arm64`): also the name of its folder of
+/// zips under `build/lambda/`.
+pub fn named(name: &str) -> Option<Arch> {
+    <Arch as clap::ValueEnum>::value_variants()
+        .iter()
+        .copied()
+        .find(|a| a.as_str() == name)
+}
+
 /// This machine's, if it is one of Lambda's.
 pub fn native() -> Option<Arch> {
     match std::env::consts::ARCH {

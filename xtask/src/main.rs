@@ -29,11 +29,12 @@ struct Cli {
 enum Command {
     /// Build every guest into a component in guests/dist/.
     BuildGuests(build_guests::Args),
-    /// Build the Lambda deployment zips (build/lambda/host.zip, analyzer.zip).
+    /// Build the Lambda deployment zips (build/lambda/<arch>/host.zip, analyzer.zip).
     Package(package::Args),
-    /// `sam deploy` with the template's Architecture taken from the packaged zips.
+    /// `sam deploy`, once each packaged zip is there and of its function's architecture.
     Deploy(deploy::Args),
-    /// Run a packaged host.zip (under qemu for the other architecture) on a PBKDF2 job.
+    /// Run a packaged host.zip (default: this machine's architecture's; under qemu for the
+    /// other architecture) on a PBKDF2 job.
     Smoke(smoke::Args),
     /// Check the emulator's CPU model: a CPU-bound job at several memory sizes and threads.
     Fidelity(fidelity::Args),

@@ -1,6 +1,8 @@
-//! `cargo xtask package`: the Lambda deployment zips that `template.yaml` points at,
-//! `build/lambda/host.zip` (`bootstrap` + `guests/*.wasm` + their `.cwasm`) and
-//! `build/lambda/analyzer.zip` (the analyzer, named `bootstrap`).
+//! `cargo xtask package [--arch A]`: the Lambda deployment zips that `template.yaml` points
+//! at, in the folder of their architecture: `build/lambda/<arch>/host.zip` (`bootstrap` +
+//! `guests/*.wasm` + their `.cwasm`) and `build/lambda/<arch>/analyzer.zip` (the analyzer,
+//! named `bootstrap`). The template deploys both architectures' `host.zip` and the arm64
+//! `analyzer.zip`, so a deployment needs a run for each architecture.
 //!
 //! Owns the build, strip, glibc check and zip layout, for either architecture on either
 //! machine (cross.rs finds the cross toolchain). The `.cwasm` come from the host's own engine
@@ -10,7 +12,7 @@
 
 use crate::arch::{self, Arch, ToolNames};
 use crate::cross::Toolchain;
-use crate::util::{cargo, root, run_cmd, target_dir};
+use crate::util::{LAMBDA_DIR, cargo, lambda_dir, root, run_cmd, shown, target_dir};
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use std::io::Write;
@@ -30,8 +32,8 @@ pub struct Args {
     /// Lambda architecture to package for (default: this machine's).
     #[arg(long, value_enum)]
     arch: Option<Arch>,
-    /// Where to write `host.zip` and `analyzer.zip`.
-    #[arg(long, default_value = "build/lambda")]
+    /// The base folder: `host.zip` and `analyzer.zip` go to `<OUT>/<arch>/`.
+    #[arg(long, default_value = LAMBDA_DIR)]
     out: PathBuf,
 }
 
@@ -51,11 +53,12 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         Some(Toolchain::find(arch)?)
     };
-    let out = if args.out.is_absolute() {
+    let base = if args.out.is_absolute() {
         args.out.clone()
     } else {
         root().join(&args.out)
     };
+    let out = lambda_dir(&base, arch);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
 
     let mut cargo = match &cross {
@@ -140,11 +143,35 @@ pub fn run(args: Args) -> Result<()> {
             }
         );
     }
-    eprintln!(
-        "check it with `cargo xtask smoke`; deploy it with `cargo xtask deploy -- --guided` \
-         (sets the template's Architecture={})",
-        arch.as_str()
-    );
+    let smoke = if Some(arch) == native && base == root().join(LAMBDA_DIR) {
+        "cargo xtask smoke".to_string()
+    } else {
+        format!("cargo xtask smoke {}", shown(&host_zip))
+    };
+    // What `cargo xtask deploy` still lacks, by the command that builds it.
+    let mut missing: Vec<(Arch, Vec<String>)> = Vec::new();
+    for (a, zip) in crate::deploy::ZIPS {
+        let path = lambda_dir(&base, a).join(zip);
+        if path.is_file() {
+            continue;
+        }
+        match missing.iter_mut().find(|(m, _)| *m == a) {
+            Some((_, paths)) => paths.push(shown(&path)),
+            None => missing.push((a, vec![shown(&path)])),
+        }
+    }
+    let still_missing: Vec<String> = missing
+        .iter()
+        .map(|(a, paths)| format!("{} (`cargo xtask package --arch {a}`)", paths.join(" and ")))
+        .collect();
+    if still_missing.is_empty() {
+        eprintln!("check it with `{smoke}`; deploy with `cargo xtask deploy -- --guided`");
+    } else {
+        eprintln!(
+            "check it with `{smoke}`; `cargo xtask deploy` also needs {}",
+            still_missing.join(", ")
+        );
+    }
     Ok(())
 }
 

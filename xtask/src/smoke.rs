@@ -1,13 +1,15 @@
-//! `cargo xtask smoke [build/lambda/host.zip]`: proves a packaged zip runs. Its `bootstrap`
-//! (under `qemu-<cpu>` when the zip is for the other architecture) answers a PBKDF2 job
-//! through the local emulator's Runtime API, from the zip's own precompiled guests, and the
-//! keys are checked against ring, and that the zip's `.cwasm` are there and were used.
+//! `cargo xtask smoke [ZIP]`: proves a packaged zip runs (by default
+//! `build/lambda/<this machine's architecture>/host.zip`, the one `cargo xtask package`
+//! writes without `--arch`). Its `bootstrap` (under `qemu-<cpu>` when the zip is for the
+//! other architecture) answers a PBKDF2 job through the local emulator's Runtime API, from the
+//! zip's own precompiled guests, and the keys are checked against ring, and that the zip's
+//! `.cwasm` are there and were used.
 //!
 //! Owns unpacking, the emulator run and the checks. Must not build anything: it tests the zip
 //! as `cargo xtask package` left it, so a stale or broken zip fails here as it would on Lambda.
 
 use crate::arch::{self, Arch, ToolNames};
-use crate::util::root;
+use crate::util::{LAMBDA_DIR, lambda_dir, root};
 use anyhow::{Context, Result, bail};
 use clap::Args as ClapArgs;
 use powersweep_emulator::{CpuModeChoice, Emulator, EmulatorConfig, FunctionSpec, InvokeRequest};
@@ -21,9 +23,9 @@ use std::time::Duration;
 /// Flags of `cargo xtask smoke`.
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The zip `cargo xtask package` wrote.
-    #[arg(default_value = "build/lambda/host.zip")]
-    zip: PathBuf,
+    /// The zip `cargo xtask package` wrote (default: build/lambda/<this machine's
+    /// architecture>/host.zip; another architecture's runs under qemu).
+    zip: Option<PathBuf>,
 }
 
 /// The job: a few passwords on two threads, few iterations (emulated code is 10-50x slower).
@@ -37,10 +39,23 @@ const KEY_LENGTH: usize = 64;
 const CWASM_REFUSED: &str = "unusable, compiling the component";
 
 pub fn run(args: Args) -> Result<()> {
-    let zip = if args.zip.is_absolute() {
-        args.zip.clone()
+    let zip = match args.zip {
+        Some(zip) => zip,
+        None => {
+            let native = arch::native().with_context(|| {
+                format!(
+                    "this machine ({}) is not a Lambda architecture; name the zip, e.g. \
+                     `cargo xtask smoke {LAMBDA_DIR}/arm64/host.zip`",
+                    std::env::consts::ARCH
+                )
+            })?;
+            lambda_dir(Path::new(LAMBDA_DIR), native).join("host.zip")
+        }
+    };
+    let zip = if zip.is_absolute() {
+        zip
     } else {
-        root().join(&args.zip)
+        root().join(zip)
     };
     let task_root = tempfile::tempdir().context("no temporary folder")?;
     unzip(&zip, task_root.path())?;

@@ -1,8 +1,39 @@
 //! Paths and process helpers shared by the xtask commands. No command logic here.
 
+use crate::arch::{self, Arch};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Where `cargo xtask package` writes the Lambda zips and `template.yaml`'s `CodeUri`s point:
+/// a folder per architecture (see [`lambda_dir`]).
+pub const LAMBDA_DIR: &str = "build/lambda";
+
+/// The folder of `arch`'s zips (`host.zip`, `analyzer.zip`) under `base`: `base/<arch>`, named
+/// as Lambda names the architecture (`x86_64`, `arm64`).
+pub fn lambda_dir(base: &Path, arch: Arch) -> PathBuf {
+    base.join(arch.as_str())
+}
+
+/// The command that writes the zip at `path`: with `--arch` when its folder names one.
+pub fn package_command(path: &Path) -> String {
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|f| f.to_str());
+    match folder.and_then(arch::named) {
+        Some(arch) => format!("cargo xtask package --arch {arch}"),
+        None => "cargo xtask package".into(),
+    }
+}
+
+/// `path` relative to the workspace root when it is inside it, for messages.
+pub fn shown(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
 
 /// The workspace root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
@@ -87,8 +118,9 @@ pub fn task_root() -> Result<tempfile::TempDir> {
 pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
     let file = std::fs::File::open(path).with_context(|| {
         format!(
-            "cannot open {} (run `cargo xtask package` first)",
-            path.display()
+            "cannot open {} (run `{}` first)",
+            path.display(),
+            package_command(path)
         )
     })?;
     zip::ZipArchive::new(file).with_context(|| format!("{} is not a zip", path.display()))
@@ -150,4 +182,27 @@ pub fn number(body: &serde_json::Value, key: &str) -> Result<f64> {
     body.get(key)
         .and_then(serde_json::Value::as_f64)
         .with_context(|| format!("response without `{key}`: {body}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_package_command_names_the_architecture_of_the_zips_folder() {
+        let base = Path::new(LAMBDA_DIR);
+        assert_eq!(
+            package_command(&lambda_dir(base, Arch::Arm64).join("host.zip")),
+            "cargo xtask package --arch arm64"
+        );
+        assert_eq!(
+            package_command(&lambda_dir(base, Arch::X86_64).join("analyzer.zip")),
+            "cargo xtask package --arch x86_64"
+        );
+        // A folder that names no architecture (the layout before one folder per architecture).
+        assert_eq!(
+            package_command(&base.join("host.zip")),
+            "cargo xtask package"
+        );
+    }
 }

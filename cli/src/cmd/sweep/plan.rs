@@ -115,6 +115,8 @@ impl Plan {
                     DEFAULT_VCPU_MB,
                 );
                 plan.threads = (1..=6).collect();
+                plan.architectures = vec![Architecture::X86_64, Architecture::Arm64];
+                plan.architectures_given = true;
                 plan
             }
             (None, Some(workload)) => {
