@@ -60,11 +60,18 @@ struct Candidate<'a> {
 pub const TIE_FRACTION: f64 = 0.01;
 
 /// What a recommendation says when it won a tie: how many tied, by what, and the rule.
-fn tie_note(tied: &[Candidate<'_>], chosen: &Candidate<'_>, by: &str, rule: &str) -> String {
+/// Configurations are named with their architecture when the sweep had several.
+fn tie_note(
+    tied: &[Candidate<'_>],
+    chosen: &Candidate<'_>,
+    several: bool,
+    by: &str,
+    rule: &str,
+) -> String {
     let others: Vec<String> = tied
         .iter()
         .filter(|c| !std::ptr::eq(c.row, chosen.row))
-        .map(|c| match c.row.architecture.filter(|_| several(tied)) {
+        .map(|c| match c.row.architecture.filter(|_| several) {
             Some(a) => format!("{a} {} MB × {}", c.row.memory_mb, c.row.threads),
             None => format!("{} MB × {}", c.row.memory_mb, c.row.threads),
         })
@@ -72,12 +79,22 @@ fn tie_note(tied: &[Candidate<'_>], chosen: &Candidate<'_>, by: &str, rule: &str
     if others.is_empty() {
         return String::new();
     }
+    let named = match others.len() {
+        n if n <= TIES_NAMED => others.join(", "),
+        n => format!(
+            "{} and {} more",
+            others[..TIES_NAMED].join(", "),
+            n - TIES_NAMED
+        ),
+    };
     format!(
-        " (ties on {by} within {:.0}% with {}: {rule} of them)",
-        TIE_FRACTION * 100.0,
-        others.join(", ")
+        " (ties on {by} within {:.0}% with {named}: {rule} of them)",
+        TIE_FRACTION * 100.0
     )
 }
+
+/// Configurations a tie note names before it counts the rest.
+const TIES_NAMED: usize = 4;
 
 /// Whether the candidates span more than one architecture.
 fn several(candidates: &[Candidate<'_>]) -> bool {
@@ -111,6 +128,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
 
     // Differences the model and Lambda's billing cannot resolve are ties, and the other
     // objective breaks them (see TIE_FRACTION).
+    let several = !candidates.is_empty() && several(&candidates);
     let cheapest = candidates
         .iter()
         .map(|c| c.cost)
@@ -130,7 +148,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
                 "cheapest: ${} per million invocations at {:.1} ms{}",
                 money(c.cost * 1e6),
                 c.time,
-                tie_note(&tied, c, "cost", "the fastest")
+                tie_note(&tied, c, several, "cost", "the fastest")
             ),
         )
     });
@@ -154,7 +172,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
                 "fastest: {:.1} ms at ${} per million invocations{}",
                 c.time,
                 money(c.cost * 1e6),
-                tie_note(&tied, c, "duration", "the cheapest")
+                tie_note(&tied, c, several, "duration", "the cheapest")
             ),
         )
     });
@@ -194,7 +212,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
                 score(c),
                 c.time,
                 money(c.cost * 1e6),
-                tie_note(&tied, c, "score", "the cheapest")
+                tie_note(&tied, c, several, "score", "the cheapest")
             ),
         )
     });
@@ -371,6 +389,30 @@ mod tests {
             let rows = [row(512, 1, 3743.6, cheap), row(3008, 2, 637.3, fast)];
             assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (3008, 2));
         }
+    }
+
+    #[test]
+    fn a_tie_note_names_four_then_counts_and_names_architectures_when_several() {
+        let mut rows: Vec<Row> = (1..=6)
+            .map(|t| row(512 * t, 1, 1000.0 / f64::from(t), 10.0))
+            .collect();
+        let r = recommend(&rows, Strategy::Cost, 0.5);
+        let reason = &r.cost.as_ref().unwrap().reason;
+        assert!(
+            reason.contains("with 512 MB × 1, 1024 MB × 1, 1536 MB × 1, 2048 MB × 1 and 1 more:"),
+            "{reason}"
+        );
+        rows.truncate(2);
+        rows[0].architecture = Some(crate::Architecture::Arm64);
+        rows[1].architecture = Some(crate::Architecture::X86_64);
+        let r = recommend(&rows, Strategy::Cost, 0.5);
+        let cost = r.cost.unwrap();
+        assert_eq!(cost.architecture, Some(crate::Architecture::X86_64));
+        assert!(
+            cost.reason.contains("with arm64 512 MB × 1:"),
+            "{}",
+            cost.reason
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub fn cross_check(
     capped_wall: std::time::Duration,
 ) -> String {
     let mut text = format!(
-        "\ncross-check: model vs {} (ratio = capped / modeled; sd % of the capped run)\n",
+        "\ncross-check: model vs {} (medians; ratio = capped / modeled; sd % of the capped run)\n",
         capped
             .local
             .as_ref()
@@ -214,7 +214,8 @@ pub fn cross_check(
             .rows
             .iter()
             .find(|r| key(capped, r) == key(modeled, row));
-        let (a, b) = (row.trimmed_mean_ms, other.and_then(|r| r.trimmed_mean_ms));
+        // Medians: a capped run's slow spells (this machine's) are outliers, not the row.
+        let (a, b) = (row.p50_ms, other.and_then(|r| r.p50_ms));
         let ratio = match (a, b) {
             (Some(a), Some(b)) if a > 0.0 => format!("{:.2}", b / a),
             _ => "-".into(),

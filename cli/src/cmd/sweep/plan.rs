@@ -420,9 +420,13 @@ pub(super) fn estimate(args: &Args, plan: &Plan) -> String {
     let shape = plan.shape();
     let layout = &plan.layout;
     let mut text = format!(
-        "plan: {} invocations of {} ({} sizes × {} thread counts × {} rounds{}), {} versions published{}\n",
+        "plan: {} invocations of {} ({}{} sizes × {} thread counts × {} rounds{}), {} versions published{}\n",
         layout.invocations,
         plan.workload,
+        match plan.architectures.len() {
+            1 => String::new(),
+            n => format!("{n} architectures × "),
+        },
         plan.memory.len(),
         plan.threads.len(),
         layout.rounds.len(),
