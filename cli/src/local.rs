@@ -2,7 +2,7 @@
 //! binary as the host's `bootstrap` (see `main.rs`), the analyzer runs in-process, and both
 //! are offered to the ASL engine under the ARNs the state machine uses.
 //!
-//! Must not hold sweep policy (which sizes, how many repetitions): that is `cmd/sweep.rs`.
+//! Must not hold sweep policy (which sizes, how many repetitions): that is `cmd/sweep/`.
 
 use anyhow::{Context, Result};
 use powersweep_analyzer::Architecture;
