@@ -11,8 +11,8 @@
 //! context switch), not that the call took long: on a busy machine a thread is preempted in
 //! the middle of a libcall, and that wait is this machine's, not the workload's.
 //!
-//! Off unless the host is configured to meter (fuel makes guest code slower; see the README
-//! for what it costs). Must not model anything: it only records what happened.
+//! Off unless the host is configured to meter (fuel makes guest code slower; what it costs:
+//! docs/model.md, "Metering"). Must not model anything: it only records what happened.
 
 use crate::throttle::thread_cpu_time;
 use crate::usage::thread_voluntary_switches;

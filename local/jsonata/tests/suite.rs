@@ -122,7 +122,7 @@ fn jsonata_test_suite() {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
-            "\n!!!!! SKIPPED JSONata test suite: POWERSWEEP_JSONATA_SUITE is not set (see the README's JSONata section) !!!!!\n"
+            "\n!!!!! SKIPPED JSONata test suite: POWERSWEEP_JSONATA_SUITE is not set (see docs/engine.md, JSONata) !!!!!\n"
         );
         return;
     };
