@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::output::ArchitecturePrice;
 use crate::power_tuning_link::{BASE_URL, Series, encode_url};
 use crate::recommend::recommend;
 use crate::{
@@ -32,6 +33,21 @@ pub fn check_settings(input: &AnalyzerInput) -> Result<(), Error> {
         return Err(Error::InvalidSetting {
             field: "balancedWeight",
             reason: format!("must be between 0 and 1, found {weight}"),
+        });
+    }
+    // Rows are per architecture: two functions of one would be averaged into one row.
+    let listed = &input.architectures;
+    if let Some(twice) = listed
+        .iter()
+        .enumerate()
+        .find(|(i, a)| listed[..*i].contains(a))
+    {
+        return Err(Error::InvalidSetting {
+            field: "architectures",
+            reason: format!(
+                "two functions of architecture {}: sweep one function per architecture",
+                twice.1
+            ),
         });
     }
     Ok(())
@@ -87,24 +103,33 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
         return Err(Error::NoSamples);
     }
 
+    let prices: BTreeMap<Architecture, Pricing> = groups
+        .keys()
+        .map(|(a, _, _)| *a)
+        .chain(architectures.iter().copied())
+        .map(|a| (a, Pricing::lookup(input.region.as_deref(), a)))
+        .collect();
     let mut rows: Vec<Row> = groups
         .iter()
         .map(|((architecture, memory_mb, threads), group)| {
-            let pricing = Pricing::lookup(input.region.as_deref(), *architecture);
-            let mut row = row(*memory_mb, *threads, group, discard, &pricing);
+            let mut row = row(*memory_mb, *threads, group, discard, &prices[architecture]);
             row.architecture = Some(*architecture);
             row
         })
         .collect();
     fill_speedups(&mut rows);
 
-    let recommendation = recommend(&rows, input.strategy, weight);
+    let several = prices.len() > 1;
+    let recommendation = recommend(&rows, input.strategy, weight, several);
+    // The function to optimize is the chosen row's; a row of no listed function (a sample
+    // naming another architecture) is not applied to another function.
+    let function_of = |chosen: &crate::Recommendation| {
+        let architecture = chosen.architecture.unwrap_or(architectures[0]);
+        architectures.iter().position(|&a| a == architecture)
+    };
     let optimize_to = match (input.auto_optimize, recommendation.chosen()) {
-        (true, Some(chosen)) => Some(OptimizeTo {
-            function: chosen
-                .architecture
-                .and_then(|a| architectures.iter().position(|&b| a == b))
-                .unwrap_or(0),
+        (true, Some(chosen)) => function_of(chosen).map(|function| OptimizeTo {
+            function,
             architecture: chosen.architecture,
             memory_mb: chosen.memory_mb,
             threads: chosen.threads,
@@ -128,7 +153,18 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
             .cloned()
             .collect::<Vec<_>>(),
     );
-    let pricing = Pricing::lookup(input.region.as_deref(), architectures[0]);
+    let by_architecture = if several {
+        prices
+            .values()
+            .map(|p| ArchitecturePrice {
+                architecture: p.architecture,
+                gb_second_usd: p.gb_second_usd,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pricing = prices[&architectures[0]].clone();
     let Pricing {
         region,
         price_region,
@@ -151,6 +187,7 @@ pub fn analyze_samples(input: &AnalyzerInput, samples: &[Sample]) -> Result<Anal
             gb_second_usd,
             request_usd,
             note,
+            by_architecture,
         },
         discard_top_bottom: discard,
         rows,

@@ -99,6 +99,40 @@ pub struct SampleRecord {
     pub cause: Option<String>,
 }
 
+impl Recommendation {
+    /// Whether this recommends `row`; a missing architecture (older results) is `default`.
+    pub fn is_for(&self, row: &Row, default: Architecture) -> bool {
+        (
+            self.architecture.unwrap_or(default),
+            self.memory_mb,
+            self.threads,
+        ) == (
+            row.architecture.unwrap_or(default),
+            row.memory_mb,
+            row.threads,
+        )
+    }
+
+    /// The configuration's name: `3008 MB × 2 threads`, with the architecture first when
+    /// the sweep had several.
+    pub fn config(&self, several: bool) -> String {
+        config_name(
+            self.architecture.filter(|_| several),
+            self.memory_mb,
+            self.threads,
+        )
+    }
+}
+
+/// A configuration's name: `[arm64 ]3008 MB × 2 thread[s]`.
+pub fn config_name(architecture: Option<Architecture>, memory_mb: u32, threads: u32) -> String {
+    format!(
+        "{}{memory_mb} MB × {threads} thread{}",
+        architecture.map(|a| format!("{a} ")).unwrap_or_default(),
+        if threads == 1 { "" } else { "s" }
+    )
+}
+
 /// What `autoOptimize` applies: the memory size, and the thread count as the host's
 /// environment variable (merged into the function's own variables by the state machine).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,9 +212,7 @@ pub struct ModelRun {
 impl ModelRun {
     /// The anchor of `architecture`, if it was swept.
     pub fn anchor(&self, architecture: Architecture) -> Option<&powersweep_model::anchor::Anchor> {
-        self.anchors
-            .iter()
-            .find(|a| a.architecture == architecture.as_str())
+        self.anchors.iter().find(|a| a.architecture == architecture)
     }
 
     /// How the share was enforced, for people.
@@ -195,16 +227,15 @@ impl ModelRun {
         }
     }
 
-    /// Every anchor in one line each, then the period; "a Lambda vCPU = 1x this core" when
-    /// the results predate anchors.
-    pub fn describe_cpu(&self) -> String {
-        let anchors: Vec<String> = self.anchors.iter().map(|a| a.describe()).collect();
-        let anchors = if anchors.is_empty() {
-            "a Lambda vCPU = 1x a core here".to_string()
-        } else {
-            anchors.join("; ")
-        };
-        format!("{anchors}; {}", self.describe_period())
+    /// What a Lambda vCPU is here, one line per architecture swept, then how the share was
+    /// enforced ("a Lambda vCPU = 1x a core here" for results that predate anchors).
+    pub fn cpu_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.anchors.iter().map(|a| a.describe()).collect();
+        if lines.is_empty() {
+            lines.push("a Lambda vCPU = 1x a core here (results from before anchors)".into());
+        }
+        lines.push(self.describe_period());
+        lines
     }
 }
 
@@ -234,12 +265,42 @@ pub struct PricingInfo {
     pub region: String,
     /// The region whose prices were used.
     pub price_region: String,
-    /// USD per GB-second.
+    /// USD per GB-second (the first function's architecture).
     pub gb_second_usd: f64,
     /// USD per request.
     pub request_usd: f64,
     /// Set when prices of another region stood in.
     pub note: Option<String>,
+    /// With several functions: USD per GB-second of each architecture, as the rows were
+    /// priced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_architecture: Vec<ArchitecturePrice>,
+}
+
+/// What one architecture's GB-second cost in a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArchitecturePrice {
+    /// The architecture.
+    pub architecture: Architecture,
+    /// USD per GB-second.
+    pub gb_second_usd: f64,
+}
+
+impl PricingInfo {
+    /// The GB-second prices for people: `x86_64 $a, arm64 $b` with several architectures,
+    /// else `$a`.
+    pub fn describe_gb_second(&self) -> String {
+        if self.by_architecture.is_empty() {
+            return format!("${}", self.gb_second_usd);
+        }
+        let prices: Vec<String> = self
+            .by_architecture
+            .iter()
+            .map(|p| format!("{} ${}", p.architecture, p.gb_second_usd))
+            .collect();
+        prices.join(", ")
+    }
 }
 
 /// Statistics and cost of one configuration.
@@ -397,7 +458,7 @@ impl Recommendations {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recommendation {
-    /// The function's architecture.
+    /// The function's architecture (absent in results of versions that swept one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<Architecture>,
     /// Memory size, MB.

@@ -285,6 +285,16 @@ fn functions(input: &PlanInput) -> Result<Vec<String>, Error> {
         }
         (Some(names), None) => names.clone(),
         (None, Some(architectures)) => {
+            if let Some((_, twice)) = architectures
+                .iter()
+                .enumerate()
+                .find(|(i, a)| architectures[..*i].contains(a))
+            {
+                return Err(invalid(
+                    "architectures",
+                    format!("{twice} is listed twice: each architecture is swept once"),
+                ));
+            }
             let mut names = Vec::with_capacity(architectures.len());
             for architecture in architectures {
                 let name = input
@@ -596,6 +606,10 @@ mod tests {
                 "not both",
             ),
             (json!({"functionNames": ["a", "a"]}), "listed twice"),
+            (
+                json!({"architectures": ["arm64", "arm64"], "hostFunctions": hosts}),
+                "arm64 is listed twice",
+            ),
             (json!({"functionNames": []}), "at least one function"),
             (json!({"functionNames": [""]}), "empty"),
             (json!({"functionName": null}), "at least one function"),

@@ -2,40 +2,7 @@
 //! price table and the billing rule; it must not fetch prices (the table is data we
 //! checked, and the output says when it had to fall back).
 
-use serde::{Deserialize, Serialize};
-
-/// The function's instruction set; Lambda prices arm64 about 20 % below x86_64.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-pub enum Architecture {
-    /// Intel/AMD; Lambda's default.
-    #[default]
-    #[serde(rename = "x86_64")]
-    #[cfg_attr(feature = "clap", value(name = "x86_64"))]
-    X86_64,
-    /// Graviton; the template's default.
-    #[serde(rename = "arm64")]
-    #[cfg_attr(feature = "clap", value(name = "arm64"))]
-    Arm64,
-}
-
-impl Architecture {
-    /// The name Lambda uses (`x86_64`, `arm64`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Architecture::X86_64 => "x86_64",
-            Architecture::Arm64 => "arm64",
-        }
-    }
-}
-
-impl std::fmt::Display for Architecture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use powersweep_model::lambda::Architecture;
 
 /// The region whose prices stand in for any region not in [`PRICES`].
 pub const FALLBACK_REGION: &str = "us-east-1";

@@ -71,9 +71,16 @@ fn tie_note(
     let others: Vec<String> = tied
         .iter()
         .filter(|c| !std::ptr::eq(c.row, chosen.row))
-        .map(|c| match c.row.architecture.filter(|_| several) {
-            Some(a) => format!("{a} {} MB × {}", c.row.memory_mb, c.row.threads),
-            None => format!("{} MB × {}", c.row.memory_mb, c.row.threads),
+        .map(|c| {
+            let name = crate::output::config_name(
+                c.row.architecture.filter(|_| several),
+                c.row.memory_mb,
+                c.row.threads,
+            );
+            // "512 MB × 1 thread" is long in a list: "512 MB × 1".
+            name.trim_end_matches(" threads")
+                .trim_end_matches(" thread")
+                .to_string()
         })
         .collect();
     if others.is_empty() {
@@ -96,11 +103,12 @@ fn tie_note(
 /// Configurations a tie note names before it counts the rest.
 const TIES_NAMED: usize = 4;
 
-/// Whether the candidates span more than one architecture.
-fn several(candidates: &[Candidate<'_>]) -> bool {
-    candidates
-        .iter()
-        .any(|c| c.row.architecture != candidates[0].row.architecture)
+/// The candidates that tie with the best by `tie`.
+fn within<'r>(
+    candidates: &[Candidate<'r>],
+    tie: impl Fn(&Candidate<'r>) -> bool,
+) -> Vec<Candidate<'r>> {
+    candidates.iter().filter(|c| tie(c)).cloned().collect()
 }
 
 /// What one billed millisecond of `c` costs (its request charge spread in, a slight
@@ -113,7 +121,14 @@ fn one_billed_ms(c: &Candidate<'_>) -> f64 {
 }
 
 /// Recommendations for all strategies over `rows`; `weight` is in `[0, 1]`.
-pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recommendations {
+/// `several`: the sweep had more than one architecture, so configurations are named with
+/// theirs.
+pub(crate) fn recommend(
+    rows: &[Row],
+    strategy: Strategy,
+    weight: f64,
+    several: bool,
+) -> Recommendations {
     let candidates: Vec<Candidate<'_>> = rows
         .iter()
         .filter(|row| row.errors == 0)
@@ -128,16 +143,13 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
 
     // Differences the model and Lambda's billing cannot resolve are ties, and the other
     // objective breaks them (see TIE_FRACTION).
-    let several = !candidates.is_empty() && several(&candidates);
     let cheapest = candidates
         .iter()
         .map(|c| c.cost)
         .fold(f64::INFINITY, f64::min);
-    let tied: Vec<Candidate> = candidates
-        .iter()
-        .filter(|c| c.cost - cheapest <= one_billed_ms(c).max(TIE_FRACTION * cheapest))
-        .cloned()
-        .collect();
+    let tied = within(&candidates, |c| {
+        c.cost - cheapest <= one_billed_ms(c).max(TIE_FRACTION * cheapest)
+    });
     let cost = pick(&tied, |a, b| {
         a.time.total_cmp(&b.time).then(a.cost.total_cmp(&b.cost))
     })
@@ -157,11 +169,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         .iter()
         .map(|c| c.time)
         .fold(f64::INFINITY, f64::min);
-    let tied: Vec<Candidate> = candidates
-        .iter()
-        .filter(|c| c.time - fastest <= TIE_FRACTION * fastest)
-        .cloned()
-        .collect();
+    let tied = within(&candidates, |c| c.time - fastest <= TIE_FRACTION * fastest);
     let speed = pick(&tied, |a, b| {
         a.cost.total_cmp(&b.cost).then(a.time.total_cmp(&b.time))
     })
@@ -195,11 +203,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
         weight * cost + (1.0 - weight) * time
     };
     let best = candidates.iter().map(score).fold(f64::INFINITY, f64::min);
-    let tied: Vec<Candidate> = candidates
-        .iter()
-        .filter(|c| score(c) - best <= TIE_FRACTION * best)
-        .cloned()
-        .collect();
+    let tied = within(&candidates, |c| score(c) - best <= TIE_FRACTION * best);
     let balanced = pick(&tied, |a, b| {
         a.cost.total_cmp(&b.cost).then(a.time.total_cmp(&b.time))
     })
@@ -227,7 +231,7 @@ pub(crate) fn recommend(rows: &[Row], strategy: Strategy, weight: f64) -> Recomm
 }
 
 /// The least candidate under `order`; remaining ties go to fewer threads, then less
-/// memory (the simpler configuration), then the architecture listed first.
+/// memory (the simpler configuration), then x86_64 before arm64 (Lambda's default).
 fn pick<'a, 'r>(
     candidates: &'a [Candidate<'r>],
     order: impl Fn(&Candidate<'r>, &Candidate<'r>) -> Ordering,
@@ -320,7 +324,7 @@ mod tests {
         //   1024/1: 0.5 × 4.2/8 + 0.5 × 210/400 = 0.2625 + 0.2625 = 0.525
         //   1024/2: 0.5 × 4.8/8 + 0.5 × 120/400 = 0.3   + 0.15   = 0.45  ← least
         //   2048/2: 0.5 × 8/8   + 0.5 × 100/400 = 0.5   + 0.125  = 0.625
-        let r = recommend(&rows, Strategy::Balanced, 0.5);
+        let r = recommend(&rows, Strategy::Balanced, 0.5, false);
         assert_eq!(at(&r.cost), (512, 1));
         assert_eq!(at(&r.speed), (2048, 2));
         assert_eq!(at(&r.balanced), (1024, 2));
@@ -332,15 +336,15 @@ mod tests {
         assert_eq!(r.chosen(), r.balanced.as_ref());
         // weight 1 is pure cost, weight 0 pure speed
         assert_eq!(
-            at(&recommend(&rows, Strategy::Cost, 1.0).balanced),
+            at(&recommend(&rows, Strategy::Cost, 1.0, false).balanced),
             (512, 1)
         );
         assert_eq!(
-            at(&recommend(&rows, Strategy::Cost, 0.0).balanced),
+            at(&recommend(&rows, Strategy::Cost, 0.0, false).balanced),
             (2048, 2)
         );
         assert_eq!(
-            recommend(&rows, Strategy::Speed, 0.5).chosen(),
+            recommend(&rows, Strategy::Speed, 0.5, false).chosen(),
             r.speed.as_ref()
         );
     }
@@ -353,10 +357,13 @@ mod tests {
             row(256, 1, 100.0, 5.0),
         ];
         // cost tie at 5.0 → faster (100 ms): 1024/2 and 256/1 → fewer threads → 256/1
-        assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (256, 1));
+        assert_eq!(
+            at(&recommend(&rows, Strategy::Cost, 0.5, false).cost),
+            (256, 1)
+        );
         // Within 1% of the cheapest is a tie (0.22% here), and the faster wins, saying so.
         let near = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.27)];
-        let r = recommend(&near, Strategy::Cost, 0.5);
+        let r = recommend(&near, Strategy::Cost, 0.5, false);
         assert_eq!(at(&r.cost), (3008, 2));
         let reason = &r.cost.as_ref().unwrap().reason;
         assert!(
@@ -365,15 +372,18 @@ mod tests {
         );
         // 1.3% above the cheapest is not a tie.
         let apart = [row(512, 1, 3700.0, 31.20), row(3008, 2, 630.0, 31.60)];
-        let r = recommend(&apart, Strategy::Cost, 0.5);
+        let r = recommend(&apart, Strategy::Cost, 0.5, false);
         assert_eq!(at(&r.cost), (512, 1));
         assert!(!r.cost.unwrap().reason.contains("ties"));
         // Where one billed ms of the row is more than 1% (a 50 ms job), it is the tie.
         let short = [row(512, 1, 200.0, 1.000), row(3008, 2, 50.0, 1.015)];
-        assert_eq!(at(&recommend(&short, Strategy::Cost, 0.5).cost), (3008, 2));
+        assert_eq!(
+            at(&recommend(&short, Strategy::Cost, 0.5, false).cost),
+            (3008, 2)
+        );
         // Speed: durations within 1% tie and the cheaper wins.
         let quick = [row(3008, 2, 630.0, 31.60), row(2048, 2, 634.0, 31.20)];
-        let r = recommend(&quick, Strategy::Speed, 0.5);
+        let r = recommend(&quick, Strategy::Speed, 0.5, false);
         assert_eq!(at(&r.speed), (2048, 2));
         assert!(
             r.speed
@@ -383,11 +393,17 @@ mod tests {
         );
         // Issue 24's two default runs: 1,769 MB × 1 at $56.6427, 3,008 MB × 2 at $56.6980.
         let issue = [row(1769, 1, 1075.0, 56.6427), row(3008, 2, 632.0, 56.6980)];
-        assert_eq!(at(&recommend(&issue, Strategy::Cost, 0.5).cost), (3008, 2));
+        assert_eq!(
+            at(&recommend(&issue, Strategy::Cost, 0.5, false).cost),
+            (3008, 2)
+        );
         // Measured: the default demo, two runs, 0.11% and 0.12% apart.
         for (cheap, fast) in [(31.400, 31.435), (31.592, 31.631)] {
             let rows = [row(512, 1, 3743.6, cheap), row(3008, 2, 637.3, fast)];
-            assert_eq!(at(&recommend(&rows, Strategy::Cost, 0.5).cost), (3008, 2));
+            assert_eq!(
+                at(&recommend(&rows, Strategy::Cost, 0.5, false).cost),
+                (3008, 2)
+            );
         }
     }
 
@@ -396,7 +412,7 @@ mod tests {
         let mut rows: Vec<Row> = (1..=6)
             .map(|t| row(512 * t, 1, 1000.0 / f64::from(t), 10.0))
             .collect();
-        let r = recommend(&rows, Strategy::Cost, 0.5);
+        let r = recommend(&rows, Strategy::Cost, 0.5, false);
         let reason = &r.cost.as_ref().unwrap().reason;
         assert!(
             reason.contains("with 512 MB × 1, 1024 MB × 1, 1536 MB × 1, 2048 MB × 1 and 1 more:"),
@@ -405,7 +421,7 @@ mod tests {
         rows.truncate(2);
         rows[0].architecture = Some(crate::Architecture::Arm64);
         rows[1].architecture = Some(crate::Architecture::X86_64);
-        let r = recommend(&rows, Strategy::Cost, 0.5);
+        let r = recommend(&rows, Strategy::Cost, 0.5, true);
         let cost = r.cost.unwrap();
         assert_eq!(cost.architecture, Some(crate::Architecture::X86_64));
         assert!(
@@ -422,10 +438,10 @@ mod tests {
         let mut dead = row(256, 1, 1.0, 0.1);
         dead.trimmed_mean_ms = None;
         let rows = [broken, dead, row(1024, 1, 50.0, 1.0)];
-        let r = recommend(&rows, Strategy::Cost, 0.5);
+        let r = recommend(&rows, Strategy::Cost, 0.5, false);
         assert_eq!(at(&r.cost), (1024, 1));
         assert_eq!(at(&r.speed), (1024, 1));
-        let none = recommend(&rows[..2], Strategy::Cost, 0.5);
+        let none = recommend(&rows[..2], Strategy::Cost, 0.5, false);
         assert_eq!((none.cost, none.speed, none.balanced), (None, None, None));
     }
 }

@@ -230,12 +230,21 @@ impl Shape {
     }
 
     /// What one execution costs on AWS, in lines: requests, compute per second of a job (and
-    /// at most, when the function's timeout is known), and state transitions.
-    pub fn cost_lines(&self, pricing: &Pricing, timeout_s: Option<u32>) -> Vec<String> {
+    /// at most, when the function's timeout is known), and state transitions. `prices` has
+    /// one entry per function swept, each of which gets an equal share of the invocations.
+    pub fn cost_lines(&self, prices: &[Pricing], timeout_s: Option<u32>) -> Vec<String> {
+        let Some(pricing) = prices.first() else {
+            return Vec::new();
+        };
         // The analyzer is invoked twice (plan and analysis) and runs for milliseconds.
         let requests = self.invocations + if self.dry_run { 1 } else { 2 };
         let gb_s = self.gb_per_job_second();
-        let per_second = gb_s * pricing.gb_second_usd;
+        let mean_price = prices.iter().map(|p| p.gb_second_usd).sum::<f64>() / prices.len() as f64;
+        let per_second = gb_s * mean_price;
+        let rates: Vec<String> = prices
+            .iter()
+            .map(|p| format!("${}/GB-s {}", p.gb_second_usd, p.architecture))
+            .collect();
         let at_most = timeout_s
             .map(|t| {
                 format!(
@@ -247,10 +256,9 @@ impl Shape {
         let transitions = self.transitions();
         vec![
             format!(
-                "Lambda: {requests} requests (${:.6}), and ${per_second:.6} of compute per second a job takes ({gb_s:.2} GB-s per second at ${}/GB-s, {} in {}){at_most}",
+                "Lambda: {requests} requests (${:.6}), and ${per_second:.6} of compute per second a job takes ({gb_s:.2} GB-s per second at {} in {}){at_most}",
                 requests as f64 * pricing.request_usd,
-                pricing.gb_second_usd,
-                pricing.architecture,
+                rates.join(" and "),
                 pricing.price_region,
             ),
             format!(
@@ -319,10 +327,28 @@ mod tests {
     #[test]
     fn the_cost_lines_name_every_figure() {
         let pricing = Pricing::lookup(Some("us-east-1"), Architecture::Arm64);
-        let lines = shape(json!({})).cost_lines(&pricing, Some(10)).join("\n");
+        let lines = shape(json!({}))
+            .cost_lines(std::slice::from_ref(&pricing), Some(10))
+            .join("\n");
         assert!(lines.contains("14 requests"), "{lines}");
         assert!(lines.contains("9.00 GB-s per second"), "{lines}");
         assert!(lines.contains("10 s timeout"), "{lines}");
         assert!(lines.contains("state transitions"), "{lines}");
+        assert!(
+            lines.contains("$0.0000133334/GB-s arm64 in us-east-1"),
+            "{lines}"
+        );
+        // Two functions: half the invocations at each price.
+        let x86 = Pricing::lookup(Some("us-east-1"), Architecture::X86_64);
+        let both = shape(json!({})).cost_lines(&[x86.clone(), pricing.clone()], None)[0].clone();
+        let mean = (x86.gb_second_usd + pricing.gb_second_usd) / 2.0;
+        assert!(
+            both.contains(&format!("${:.6} of compute", 9.0 * mean)),
+            "{both}"
+        );
+        assert!(
+            both.contains("x86_64 and $0.0000133334/GB-s arm64"),
+            "{both}"
+        );
     }
 }

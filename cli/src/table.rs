@@ -5,7 +5,7 @@
 //! It owns layout only; every figure comes from the [`AnalyzerOutput`] as is, so the table,
 //! `results.csv` and `report.html` can never disagree.
 
-use powersweep_analyzer::{AnalyzerOutput, Pricing, Recommendation, Row, Strategy};
+use powersweep_analyzer::{AnalyzerOutput, Row, Strategy};
 
 /// The marker in front of a recommended row and of the chosen recommendation.
 const CHOSEN: &str = "*";
@@ -21,23 +21,11 @@ const MAX_CAUSE: usize = 80;
 pub fn render(output: &AnalyzerOutput) -> String {
     let mut text = String::new();
     let pricing = &output.pricing;
-    let per_gbs = if output.several_architectures() {
-        output
-            .architectures
-            .iter()
-            .map(|&a| {
-                let price = Pricing::lookup(Some(&pricing.price_region), a).gb_second_usd;
-                format!("{a} ${price}")
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    } else {
-        format!("{} ${}", output.architecture, pricing.gb_second_usd)
-    };
     text.push_str(&format!(
-        "workload {}, prices of {} ({per_gbs} per GB-s, ${} per million requests), trimmed mean drops {}% at each end\n",
+        "workload {}, prices of {} ({} per GB-s, ${} per million requests), trimmed mean drops {}% at each end\n",
         output.workload,
         pricing.price_region,
+        pricing.describe_gb_second(),
         round(pricing.request_usd * 1e6, 4),
         round(output.discard_top_bottom * 100.0, 1),
     ));
@@ -98,7 +86,7 @@ fn rows_table(output: &AnalyzerOutput) -> String {
                 output
                     .recommendation
                     .for_strategy(s)
-                    .is_some_and(|r| recommends(output, r, row))
+                    .is_some_and(|r| r.is_for(row, output.architecture))
             })
             .map(|s| s.as_str())
             .collect();
@@ -285,13 +273,9 @@ fn caveats(output: &AnalyzerOutput) -> String {
             model.calibration.describe(),
             model.latency,
         ));
-        for anchor in &model.anchors {
-            text.push_str(&format!("cpu: {}\n", anchor.describe()));
+        for line in model.cpu_lines() {
+            text.push_str(&format!("cpu: {line}\n"));
         }
-        if model.anchors.is_empty() {
-            text.push_str("cpu: a Lambda vCPU = 1x a core here (results from before anchors)\n");
-        }
-        text.push_str(&format!("cpu: {}\n", model.describe_period()));
     }
     let reused = output.reused_jobs();
     if reused > 0 {
@@ -325,29 +309,12 @@ fn recommendations(output: &AnalyzerOutput) -> String {
     for strategy in STRATEGIES {
         let marker = if strategy == chosen { CHOSEN } else { " " };
         let line = match output.recommendation.for_strategy(strategy) {
-            Some(r) => format!(
-                "{}{} MB × {} {}: {}",
-                match r.architecture.filter(|_| output.several_architectures()) {
-                    Some(a) => format!("{a} "),
-                    None => String::new(),
-                },
-                r.memory_mb,
-                r.threads,
-                if r.threads == 1 { "thread" } else { "threads" },
-                r.reason
-            ),
+            Some(r) => format!("{}: {}", r.config(output.several_architectures()), r.reason),
             None => "none: no configuration succeeded in every sample".to_string(),
         };
         text.push_str(&format!("{marker} {:<8}  {line}\n", strategy.as_str()));
     }
     text
-}
-
-/// Whether recommendation `r` is `row`.
-fn recommends(output: &AnalyzerOutput, r: &Recommendation, row: &Row) -> bool {
-    let architecture = r.architecture.unwrap_or(output.architecture);
-    (architecture, r.memory_mb, r.threads)
-        == (output.architecture_of(row), row.memory_mb, row.threads)
 }
 
 /// `error: cause` of a row's first failure, on one line and cut to [`MAX_CAUSE`].

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::chart::{self, Chart, Line, escape};
+use crate::output::config_name;
 use crate::recommend::money;
-use crate::{AnalyzerOutput, Architecture, Pricing, Recommendation, Row, Strategy};
+use crate::{AnalyzerOutput, Architecture, Recommendation, Row, Strategy};
 
 const STYLE: &str = r#"
 body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #111; padding: 0 16px; }
@@ -51,23 +52,13 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     );
     let pricing = &output.pricing;
     let several = output.several_architectures();
-    let (arch, gbs) = if several {
-        let prices: Vec<String> = output
-            .architectures
-            .iter()
-            .map(|&a| {
-                let price = Pricing::lookup(Some(&pricing.price_region), a).gb_second_usd;
-                format!("{a} ${price}")
-            })
-            .collect();
+    let arch = if several {
         let names: Vec<&str> = output.architectures.iter().map(|a| a.as_str()).collect();
-        (names.join(", "), prices.join(", "))
+        names.join(", ")
     } else {
-        (
-            output.architecture.to_string(),
-            format!("${}", pricing.gb_second_usd),
-        )
+        output.architecture.to_string()
     };
+    let gbs = pricing.describe_gb_second();
     let _ = writeln!(
         s,
         "<p class=\"meta\">Architecture {arch} · prices of {region}: {gbs} per GB-second, ${req} per million requests · trimmed mean drops {discard}% of samples at each end · strategy <strong>{strategy}</strong>{weight}</p>",
@@ -98,7 +89,7 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
             "<p class=\"meta\" id=\"local\">Modeled from measured work: {ran}; every Lambda duration was computed from the job's work (calibration: {}), 1 vCPU = {} MB; {}; I/O: {}.</p>",
             escape(&model.calibration.describe()),
             local.vcpu_mb,
-            escape(&model.describe_cpu()),
+            escape(&model.cpu_lines().join("; ")),
             escape(&model.latency)
         );
     } else if let Some(local) = &output.local {
@@ -158,7 +149,7 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
                 let _ = write!(
                     s,
                     "<div class=\"config\">{}</div><div class=\"why\">{}</div>",
-                    config(shown(r.architecture, several), r.memory_mb, r.threads),
+                    r.config(several),
                     escape(&r.reason)
                 );
             }
@@ -168,10 +159,7 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     }
     s.push_str("</div>\n");
 
-    let caption = chosen.map(|r| {
-        let name = config(shown(r.architecture, several), r.memory_mb, r.threads);
-        format!("{name} ({strategy})")
-    });
+    let caption = chosen.map(|r| format!("{} ({strategy})", r.config(several)));
     let _ = writeln!(
         s,
         "<h2>Duration against memory</h2>\n{}",
@@ -184,7 +172,7 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     );
 
     s.push_str("<h2>All configurations</h2>\n");
-    rows_table(&mut s, &output.rows, chosen, several);
+    rows_table(&mut s, &output.rows, chosen, several, output.architecture);
     s.push_str("<h2>Failed configurations</h2>\n");
     failures_table(&mut s, &output.rows, several);
 
@@ -197,15 +185,6 @@ pub fn render_html(output: &AnalyzerOutput) -> String {
     }
     s.push_str("</body>\n</html>\n");
     s
-}
-
-/// A configuration's name; `architecture` is given only when the sweep had several.
-fn config(architecture: Option<Architecture>, memory_mb: u32, threads: u32) -> String {
-    format!(
-        "{}{memory_mb} MB × {threads} thread{}",
-        architecture.map(|a| format!("{a} ")).unwrap_or_default(),
-        if threads == 1 { "" } else { "s" }
-    )
 }
 
 /// The architecture to name, when the sweep had several.
@@ -251,7 +230,7 @@ fn failed(rows: &[Row], several: bool) -> Vec<(f64, String)> {
                 f64::from(r.memory_mb),
                 format!(
                     "{} failed: {}",
-                    config(shown(r.architecture, several), r.memory_mb, r.threads),
+                    config_name(shown(r.architecture, several), r.memory_mb, r.threads),
                     r.error.as_deref().unwrap_or("unknown error")
                 ),
             )
@@ -262,11 +241,12 @@ fn failed(rows: &[Row], several: bool) -> Vec<(f64, String)> {
 fn marker(
     rows: &[Row],
     chosen: Option<&Recommendation>,
+    default: Architecture,
     y: impl Fn(&Row) -> Option<f64>,
     caption: Option<String>,
 ) -> Option<(f64, f64, String)> {
     let chosen = chosen?;
-    let row = rows.iter().find(|r| is(chosen, r))?;
+    let row = rows.iter().find(|r| chosen.is_for(r, default))?;
     Some((f64::from(row.memory_mb), y(row)?, caption?))
 }
 
@@ -284,11 +264,11 @@ fn duration_chart(
         y_label: "Duration, trimmed mean (ms)",
         y_prefix: "",
         lines: lines(&output.rows, several, y, |r, v| {
-            let name = config(shown(r.architecture, several), r.memory_mb, r.threads);
+            let name = config_name(shown(r.architecture, several), r.memory_mb, r.threads);
             format!("{name}: {v:.1} ms")
         }),
         failed: failed(&output.rows, several),
-        marker: marker(&output.rows, chosen, y, caption),
+        marker: marker(&output.rows, chosen, output.architecture, y, caption),
     })
 }
 
@@ -306,28 +286,28 @@ fn cost_chart(
         y_label: "Cost per million invocations (USD)",
         y_prefix: "$",
         lines: lines(&output.rows, several, y, |r, v| {
-            let name = config(shown(r.architecture, several), r.memory_mb, r.threads);
+            let name = config_name(shown(r.architecture, several), r.memory_mb, r.threads);
             format!("{name}: ${} per million", money(v))
         }),
         failed: failed(&output.rows, several),
-        marker: marker(&output.rows, chosen, y, caption),
+        marker: marker(&output.rows, chosen, output.architecture, y, caption),
     })
 }
 
-/// Whether recommendation `chosen` is `row`.
-fn is(chosen: &Recommendation, row: &Row) -> bool {
-    (chosen.architecture, chosen.memory_mb, chosen.threads)
-        == (row.architecture, row.memory_mb, row.threads)
-}
-
-fn rows_table(s: &mut String, rows: &[Row], chosen: Option<&Recommendation>, several: bool) {
+fn rows_table(
+    s: &mut String,
+    rows: &[Row],
+    chosen: Option<&Recommendation>,
+    several: bool,
+    default: Architecture,
+) {
     s.push_str("<table id=\"rows\">\n<tr><th>Memory (MB)</th><th>Threads</th><th>n</th><th>Errors</th><th>Trimmed mean (ms)</th><th>Mean</th><th>p50</th><th>p90</th><th>p99</th><th>Min</th><th>Max</th><th>SD</th><th>Billed (ms)</th><th>$ per million</th><th>Speed-up vs 1 thread</th><th>Job (ms)</th><th>Cold starts</th><th>Init (ms)</th><th>Init $ per million cold starts</th><th>Max memory (MB)</th><th>Cores</th></tr>\n");
     let ms = |v: Option<f64>| {
         v.map(|v| format!("{v:.1}"))
             .unwrap_or_else(|| "—".to_owned())
     };
     for r in rows {
-        let is_chosen = chosen.is_some_and(|c| is(c, r));
+        let is_chosen = chosen.is_some_and(|c| c.is_for(r, default));
         let class = if r.is_error() {
             "error"
         } else if r.errors > 0 {

@@ -109,13 +109,14 @@ pub(crate) mod fixture {
     pub(crate) fn modeled_output() -> AnalyzerOutput {
         let mut out = output();
         let anchor = powersweep_model::anchor::Anchor {
-            architecture: "x86_64".into(),
-            kernel: "bcrypt cost 10".into(),
-            source: "a sample, somewhere".into(),
-            lambda_ms: 72.6,
-            here_ms: 54.2,
+            architecture: crate::Architecture::X86_64,
             vcpu_speed: 0.7466,
-            status: powersweep_model::anchor::ANCHORED.into(),
+            how: powersweep_model::anchor::How::Anchored {
+                kernel: "bcrypt cost 10".into(),
+                source: "a sample, somewhere".into(),
+                lambda_ms: 72.6,
+                here_ms: 54.2,
+            },
         };
         out.local = Some(crate::LocalRun {
             cpu_mode: "model".into(),

@@ -177,7 +177,7 @@ async fn emulated(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCo
         timeout_s: args.timeout.ceil() as u32,
         environment,
         architectures: vec![args.architecture],
-        cfs_period_us: (args.model.cfs_period_ms >= 1.0).then(|| args.model.cfs_period_us()),
+        cfs_period_us: args.model.cgroup_period_us(),
         workload: Some(args.workload.clone()),
     };
     let lambda = LocalLambda::start(&settings).await?;

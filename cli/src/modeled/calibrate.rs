@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use powersweep_analyzer::Architecture;
 use powersweep_host::{Host, HostConfig, JobEvent, TimedRun};
 use powersweep_model::Calibration;
-use powersweep_model::anchor::{self, Anchor, BCRYPT_SAMPLE, Pair};
+use powersweep_model::anchor::{self, Anchor, BCRYPT_SAMPLE, How, Pair};
 use powersweep_model::calibration::{MIN_JOB_FUEL, MIN_SAMPLES, Sample};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use std::time::Duration;
 const SAMPLE_MS: f64 = 5.0;
 
 /// How long the reference kernel is timed alone when there is no workload to pair it with.
-pub(super) const REFERENCE_ALONE: Duration = Duration::from_millis(500);
+const REFERENCE_ALONE: Duration = Duration::from_millis(500);
 
 /// What calibration timed: the workload with the reference beside it, or the reference alone
 /// under a calibration that was given or skipped.
@@ -27,40 +27,38 @@ pub(super) enum Timed {
 }
 
 impl Timed {
+    /// `calibration` with the reference kernel timed alone beside it when `anchoring`.
+    pub(super) fn alone(calibration: Calibration, anchoring: bool) -> Self {
+        let runs = if anchoring {
+            time_reference_alone(REFERENCE_ALONE)
+        } else {
+            Vec::new()
+        };
+        Timed::Alone(calibration, runs)
+    }
+
     pub(super) fn calibration(&self) -> &Calibration {
         match self {
             Timed::Paired(c, _) | Timed::Alone(c, _) => c,
         }
     }
 
-    /// The anchor of `architecture`; this core when the reference could not anchor.
+    /// The anchor of `architecture`; this core, and a warning, when the reference could not
+    /// anchor.
     pub(super) fn anchor(&self, architecture: Architecture) -> Anchor {
-        let arch = architecture.as_str();
-        let here = self.calibration().units_per_ms;
-        let measured = match self {
-            Timed::Paired(_, pairs) => anchor::anchored_speed(&BCRYPT_SAMPLE, arch, pairs)
-                .map(|a| (a.units_per_ms / here, a.here_ms)),
-            Timed::Alone(_, runs) => anchor::reference_alone(&BCRYPT_SAMPLE, arch, runs),
+        let anchor = match self {
+            Timed::Paired(calibration, pairs) => Anchor::measured(
+                &BCRYPT_SAMPLE,
+                architecture,
+                pairs,
+                calibration.units_per_ms,
+            ),
+            Timed::Alone(_, runs) => Anchor::alone(&BCRYPT_SAMPLE, architecture, runs),
         };
-        let lambda_ms = BCRYPT_SAMPLE.lambda_ms(arch).unwrap_or(0.0);
-        let mut anchor = Anchor {
-            architecture: arch.into(),
-            kernel: BCRYPT_SAMPLE.kernel.into(),
-            source: BCRYPT_SAMPLE.source.into(),
-            lambda_ms,
-            here_ms: 0.0,
-            vcpu_speed: 1.0,
-            status: anchor::ANCHORED.into(),
-        };
-        match measured {
-            Ok((x, here_ms)) => {
-                anchor.vcpu_speed = x;
-                anchor.here_ms = here_ms;
-            }
-            Err(e) => {
-                eprintln!("warning: {e}; a Lambda vCPU ({arch}) is taken as one core here");
-                anchor.status = format!("not anchored ({e}); one core here stands in");
-            }
+        if let How::NotAnchored { reason } = &anchor.how {
+            eprintln!(
+                "warning: {reason}; a Lambda vCPU ({architecture}) is taken as one core here"
+            );
         }
         anchor
     }
@@ -113,12 +111,7 @@ pub(super) fn calibrate(
             "not calibrated: the job does {} fuel units of guest work (under {MIN_JOB_FUEL}); its compute time is negligible and taken at a nominal {NOMINAL_UNITS_PER_MS:.0} units per ms",
             work.fuel()
         );
-        let runs = if anchoring {
-            time_reference_alone(REFERENCE_ALONE)
-        } else {
-            Vec::new()
-        };
-        return Ok(Timed::Alone(skipped, runs));
+        return Ok(Timed::alone(skipped, anchoring));
     }
     let unmetered = Host::new(dry, runtime)?;
     let mut kernel = crate::reference_kernel::run;
@@ -127,19 +120,19 @@ pub(super) fn calibrate(
         .time_tasks(&single, budget, MIN_SAMPLES * 2, SAMPLE_MS, reference)
         .map_err(|e| anyhow::anyhow!("calibration: {e}"))?;
     let timed: Vec<&TimedRun> = runs.iter().filter(|r| fuel[r.task] > 0).collect();
-    let samples: Vec<Sample> = timed
-        .iter()
-        .map(|r| Sample {
-            fuel: fuel[r.task] * u64::from(r.repeats),
-            ms: r.guest_ms,
-        })
-        .collect();
+    let sample = |r: &TimedRun| Sample {
+        fuel: fuel[r.task] * u64::from(r.repeats),
+        ms: r.guest_ms,
+    };
+    let samples: Vec<Sample> = timed.iter().map(|r| sample(r)).collect();
     let pairs: Vec<Pair> = timed
         .iter()
         .filter_map(|r| {
+            let Sample { fuel, ms } = sample(r);
             Some(Pair {
-                fuel: fuel[r.task] * u64::from(r.repeats),
-                ms: r.guest_ms,
+                task: r.task,
+                fuel,
+                ms,
                 reference_ms: r.reference_ms? / crate::reference_kernel::published_runs_per_run(),
             })
         })
@@ -149,7 +142,7 @@ pub(super) fn calibrate(
 }
 
 /// Runs of the reference kernel alone for `budget`, each scaled to a published run, ms.
-pub(super) fn time_reference_alone(budget: Duration) -> Vec<f64> {
+fn time_reference_alone(budget: Duration) -> Vec<f64> {
     let started = std::time::Instant::now();
     let per_run = crate::reference_kernel::published_runs_per_run();
     let mut runs = Vec::new();
@@ -177,6 +170,7 @@ mod tests {
     fn pairs(ms: impl Fn(usize) -> f64) -> Vec<Pair> {
         (0..8)
             .map(|i| Pair {
+                task: 0,
                 fuel: 1_000_000,
                 ms: ms(i),
                 reference_ms: 60.0,
@@ -188,10 +182,12 @@ mod tests {
     fn a_reference_that_anchors_gives_the_ratio_of_the_kernel_here_and_on_lambda() {
         let timed = Timed::Paired(Calibration::given(1e6).unwrap(), pairs(|_| 1.0));
         let a = timed.anchor(Architecture::X86_64);
-        assert_eq!(a.status, anchor::ANCHORED);
-        let lambda = BCRYPT_SAMPLE.lambda_ms("x86_64").unwrap();
+        let lambda = BCRYPT_SAMPLE.lambda_ms(Architecture::X86_64).unwrap();
         assert!((a.vcpu_speed - 60.0 / lambda).abs() < 1e-9, "{a:?}");
-        assert_eq!(a.here_ms, 60.0);
+        assert!(
+            matches!(a.how, How::Anchored { here_ms, .. } if here_ms == 60.0),
+            "{a:?}"
+        );
     }
 
     #[test]
@@ -204,7 +200,7 @@ mod tests {
         let a = timed.anchor(Architecture::Arm64);
         assert_eq!(a.vcpu_speed, 1.0);
         assert!(
-            a.status.contains("not anchored") && a.status.contains("too noisy"),
+            matches!(&a.how, How::NotAnchored { reason } if reason.contains("too noisy")),
             "{a:?}"
         );
         assert!(a.describe().contains("one core here stands in"), "{a:?}");
@@ -212,6 +208,6 @@ mod tests {
         let alone = Timed::Alone(Calibration::given(1e6).unwrap(), vec![60.0; 3]);
         let a = alone.anchor(Architecture::X86_64);
         assert_eq!(a.vcpu_speed, 1.0);
-        assert!(a.status.contains("timed 3 times"), "{a:?}");
+        assert!(a.describe().contains("timed 3 times"), "{a:?}");
     }
 }

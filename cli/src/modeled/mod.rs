@@ -12,11 +12,11 @@ mod work_model;
 pub use work_model::WorkModel;
 
 use anyhow::{Context, Result, bail};
-use calibrate::{REFERENCE_ALONE, Timed, calibrate, time_reference_alone};
+use calibrate::{Timed, calibrate};
 use powersweep_analyzer::{Architecture, ModelRun};
 use powersweep_host::{HostConfig, JobEvent};
 use powersweep_model::anchor::Anchor;
-use powersweep_model::lambda::{CFS_PERIOD_MS, MAX_CFS_PERIOD_MS};
+use powersweep_model::lambda::{CFS_PERIOD_MS, MAX_CFS_PERIOD_MS, MIN_CFS_PERIOD_MS};
 use powersweep_model::{Calibration, LatencyModel, Params};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,8 +38,11 @@ pub struct ModelArgs {
     /// it per architecture) is timed beside the workload (0.01–100).
     #[arg(long)]
     pub vcpu_speed: Option<f64>,
+    /// Why `vcpu_speed` is set when no flag set it (the cross-check's core), for the results.
+    #[arg(skip)]
+    pub vcpu_speed_reason: Option<String>,
     /// Lambda's CFS period in ms: the share is a quota of share × period of CPU per period
-    /// (0 makes it a fluid share; the CPU-capped modes need 1–1000).
+    /// (1–1000; 0 makes it a fluid share, in the model mode only).
     #[arg(long, default_value_t = CFS_PERIOD_MS)]
     pub cfs_period_ms: f64,
     /// Seconds spent timing the workload for calibration (at least 5 samples are taken).
@@ -57,31 +60,35 @@ pub struct ModelArgs {
 pub struct Setup {
     /// Turns work into time, per architecture swept.
     pub params: BTreeMap<Architecture, Params>,
-    /// The CFS period, ms (0: fluid).
-    pub cfs_period_ms: f64,
-    /// For results.json and the table.
+    /// For results.json and the table (the CFS period among it).
     pub run: ModelRun,
 }
 
 impl ModelArgs {
-    /// Checks the flags of the model that the CPU-capped modes share: the CFS period, whose
-    /// kernel form must be 1–1000 ms.
+    /// Checks the flag the model shares with the CPU-capped modes: the CFS period, 1–1000 ms
+    /// (the kernel's range), or 0 for a fluid share in the model mode only (`capped`: a
+    /// cgroup will enforce it).
     pub fn check_period(&self, capped: bool) -> Result<()> {
         let p = self.cfs_period_ms;
-        if !(p.is_finite() && (0.0..=MAX_CFS_PERIOD_MS).contains(&p)) {
-            bail!("--cfs-period-ms must be 0–{MAX_CFS_PERIOD_MS} ms (0: a fluid share), got {p}");
-        }
-        if capped && p < 1.0 {
+        let range = MIN_CFS_PERIOD_MS..=MAX_CFS_PERIOD_MS;
+        if !(p.is_finite() && (p == 0.0 || range.contains(&p))) {
             bail!(
-                "--cfs-period-ms {p}: a CPU-capped mode needs a period of 1–{MAX_CFS_PERIOD_MS} ms (the kernel enforces the share per period); 0 is for --cpu-mode model"
+                "--cfs-period-ms must be 0 (a fluid share) or {MIN_CFS_PERIOD_MS}–{MAX_CFS_PERIOD_MS} ms, got {p}"
+            );
+        }
+        if capped && p == 0.0 {
+            bail!(
+                "--cfs-period-ms 0: a CPU-capped mode needs a period of {MIN_CFS_PERIOD_MS}–{MAX_CFS_PERIOD_MS} ms (the kernel enforces the share per period); 0 is for --cpu-mode model"
             );
         }
         Ok(())
     }
 
-    /// The CFS period for the emulator's cgroups, µs.
-    pub fn cfs_period_us(&self) -> u64 {
-        (self.cfs_period_ms * 1000.0).round() as u64
+    /// The period a cgroup enforces the share over, µs, when one is given (`None`: the
+    /// emulator's, Lambda's 20 ms; checked to be 1–1,000 ms wherever a cgroup uses it).
+    pub fn cgroup_period_us(&self) -> Option<u64> {
+        (self.cfs_period_ms >= MIN_CFS_PERIOD_MS)
+            .then(|| (self.cfs_period_ms * 1000.0).round() as u64)
     }
 
     /// Checks the flags, then calibrates on `event` (unless `--calibration` is given) and
@@ -126,12 +133,7 @@ impl ModelArgs {
         let timed = match self.calibration {
             Some(speed) => {
                 let calibration = Calibration::given(speed).context("--calibration")?;
-                let runs = if anchoring {
-                    tokio::task::spawn_blocking(|| time_reference_alone(REFERENCE_ALONE)).await?
-                } else {
-                    Vec::new()
-                };
-                Timed::Alone(calibration, runs)
+                tokio::task::spawn_blocking(move || Timed::alone(calibration, anchoring)).await?
             }
             None => {
                 eprintln!(
@@ -155,7 +157,13 @@ impl ModelArgs {
         let mut anchors = Vec::new();
         for &architecture in architectures {
             let anchor = match self.vcpu_speed {
-                Some(x) => given_anchor(architecture, x),
+                Some(x) => {
+                    let reason = self
+                        .vcpu_speed_reason
+                        .clone()
+                        .unwrap_or_else(|| format!("--vcpu-speed {x}"));
+                    Anchor::given(architecture, x, reason)
+                }
                 None => timed.anchor(architecture),
             };
             eprintln!("anchor: {}", anchor.describe());
@@ -175,24 +183,7 @@ impl ModelArgs {
             anchors,
             cfs_period_ms: self.cfs_period_ms,
         };
-        Ok(Setup {
-            params,
-            cfs_period_ms: self.cfs_period_ms,
-            run,
-        })
-    }
-}
-
-/// The anchor of `--vcpu-speed X`.
-fn given_anchor(architecture: Architecture, x: f64) -> Anchor {
-    Anchor {
-        architecture: architecture.as_str().into(),
-        kernel: String::new(),
-        source: String::new(),
-        lambda_ms: 0.0,
-        here_ms: 0.0,
-        vcpu_speed: x,
-        status: format!("given by --vcpu-speed {x}"),
+        Ok(Setup { params, run })
     }
 }
 

@@ -36,7 +36,7 @@ impl WorkModel {
     pub fn new(setup: &Setup) -> Arc<Self> {
         Arc::new(Self {
             params: setup.params.clone(),
-            cfs_period_ms: setup.cfs_period_ms,
+            cfs_period_ms: setup.run.cfs_period_ms,
             seen: Mutex::default(),
         })
     }
@@ -74,8 +74,8 @@ impl DurationModel for WorkModel {
         replay_of: Option<&str>,
     ) -> Result<EmulatorModeled, String> {
         let (memory_mb, cpu) = (function.memory_mb, function.cpu);
-        let architecture: Architecture = serde_json::from_value(Value::from(function.architecture))
-            .map_err(|_| format!("unknown architecture `{}`", function.architecture))?;
+        let architecture: Architecture =
+            function.architecture.parse().map_err(|e| format!("{e}"))?;
         let params = self
             .params
             .get(&architecture)
@@ -95,6 +95,9 @@ impl DurationModel for WorkModel {
             period_ms: self.cfs_period_ms,
         };
         let modeled = powersweep_model::model(&work, threads, lambda, params);
+        // Checked before anything is recorded: an infinite or NaN duration is no answer.
+        let duration = Duration::try_from_secs_f64(modeled.duration_ms.max(0.0) / 1e3)
+            .map_err(|_| format!("the model gave no duration ({} ms)", modeled.duration_ms))?;
         let measured = match replay_of {
             // The job did not run: what the response says of its run (times, cold start,
             // memory, the size it ran at) belongs to the run it was recorded from.
@@ -138,7 +141,7 @@ impl DurationModel for WorkModel {
                 .push((modeled.clone(), measured));
         }
         Ok(EmulatorModeled {
-            duration: Duration::from_secs_f64(modeled.duration_ms.max(0.0) / 1e3),
+            duration,
             payload: serde_json::to_vec(&body).map_err(|e| e.to_string())?,
         })
     }

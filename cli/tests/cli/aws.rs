@@ -305,6 +305,16 @@ fn sweep_aws_architecture_and_function_name_exclude_each_other() {
     .output()
     .unwrap();
     assert_one_line_error(&run, &["--function-name sweeps that one function"]);
+    // The bcrypt preset sweeps both architectures: the same.
+    let run = sweep_command(
+        "arn:aws:states:us-east-1:123456789012:stateMachine:powersweep",
+        None,
+        &dir.path().join("out"),
+    )
+    .args(["--preset", "bcrypt-aws", "--function-name", "mine"])
+    .output()
+    .unwrap();
+    assert_one_line_error(&run, &["leave --architecture and --preset out"]);
 }
 
 #[tokio::test]

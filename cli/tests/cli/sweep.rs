@@ -287,14 +287,21 @@ fn bad_model_flags_are_one_line_errors_before_any_invocation() {
             vec!["--cross-check", "--vcpu-speed", "2"],
             "--cross-check runs the model on this machine's core",
         ),
-        (vec!["--cfs-period-ms=-1"], "--cfs-period-ms must be 0–1000"),
+        (
+            vec!["--cfs-period-ms=-1"],
+            "--cfs-period-ms must be 0 (a fluid share) or 1–1000 ms",
+        ),
         (
             vec!["--cfs-period-ms", "1001"],
-            "--cfs-period-ms must be 0–1000",
+            "--cfs-period-ms must be 0 (a fluid share) or 1–1000 ms",
         ),
         (
             vec!["--cfs-period-ms", "NaN"],
-            "--cfs-period-ms must be 0–1000",
+            "--cfs-period-ms must be 0 (a fluid share) or 1–1000 ms",
+        ),
+        (
+            vec!["--cfs-period-ms", "0.5"],
+            "--cfs-period-ms must be 0 (a fluid share) or 1–1000 ms",
         ),
         (
             vec!["--cfs-period-ms", "0", "--cpu-mode", "cgroup"],
@@ -759,7 +766,7 @@ fn an_architecture_given_twice_or_unknown_is_one_line() {
     for (flags, expected) in [
         (
             vec!["--architecture", "arm64,arm64"],
-            "--architecture arm64 is listed twice",
+            "--architecture: arm64 is listed twice",
         ),
         (vec!["--architecture", "riscv64"], "invalid value 'riscv64'"),
     ] {

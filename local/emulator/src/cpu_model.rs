@@ -1,8 +1,8 @@
-//! Lambda's CPU model as plain arithmetic: how many vCPUs and visible cores a memory size buys,
-//! and whether this host can give that much.
+//! What Lambda's CPU model (`powersweep_model::lambda`: the share, the visible cores) means on
+//! this host: whether it can give that much, and the share the emulator enforces.
 //!
-//! Owns the numbers only (share, visible cores, the `capped` flag). It must not touch cgroups or
-//! processes; `cgroup.rs` and `environment.rs` enforce what this computes.
+//! Owns the `capped` arithmetic only. It must not touch cgroups or processes; `cgroup.rs` and
+//! `environment.rs` enforce what this computes.
 
 pub use powersweep_model::lambda::{MEMORY_RANGE_MB, VCPU_MB as DEFAULT_VCPU_MB};
 
@@ -33,16 +33,14 @@ pub struct CpuShare {
 /// The share is a budget over all visible cores together (one cgroup quota), as in Lambda.
 pub fn cpu_share(memory_mb: u32, vcpu_mb: f64, host_cores: usize) -> CpuShare {
     let host_cores = host_cores.max(1);
-    let lambda_vcpus = f64::from(memory_mb) / vcpu_mb;
-    let lambda_cores = powersweep_model::lambda::visible_cores(memory_mb);
+    let lambda = powersweep_model::lambda::cpu(memory_mb, vcpu_mb, 0.0);
     let host = host_cores as f64;
-    let capped = lambda_vcpus > host;
     CpuShare {
-        lambda_vcpus,
-        vcpus: lambda_vcpus.min(host),
-        lambda_cores,
-        visible_cores: lambda_cores.min(host_cores),
-        capped,
+        lambda_vcpus: lambda.vcpus,
+        vcpus: lambda.vcpus.min(host),
+        lambda_cores: lambda.cores,
+        visible_cores: lambda.cores.min(host_cores),
+        capped: lambda.vcpus > host,
     }
 }
 

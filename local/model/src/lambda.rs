@@ -1,9 +1,64 @@
 //! What Lambda gives a memory size, as published or measured: the share, the visible cores and
-//! the CFS period. One source for the emulator, the model and the anchor's check.
+//! the CFS period; and its architectures. One source for the emulator, the analyzer, the model
+//! and the anchor's check.
 //!
 //! Numbers only; must not decide anything about this machine (its cores, its cgroups).
 
 use crate::schedule::Cpu;
+use serde::{Deserialize, Serialize};
+
+/// The function's instruction set. Lambda prices arm64 about 20% below x86_64, and a vCPU of
+/// each is its own speed (the anchor's).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Architecture {
+    /// Intel/AMD; Lambda's default.
+    #[default]
+    #[serde(rename = "x86_64")]
+    #[cfg_attr(feature = "clap", value(name = "x86_64"))]
+    X86_64,
+    /// Graviton.
+    #[serde(rename = "arm64")]
+    #[cfg_attr(feature = "clap", value(name = "arm64"))]
+    Arm64,
+}
+
+impl Architecture {
+    /// Every architecture, in Lambda's order (its default first).
+    pub const ALL: [Architecture; 2] = [Architecture::X86_64, Architecture::Arm64];
+
+    /// The name Lambda uses (`x86_64`, `arm64`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+impl std::fmt::Display for Architecture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is no Lambda architecture.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a Lambda architecture (x86_64, arm64)")]
+pub struct UnknownArchitecture(pub String);
+
+impl std::str::FromStr for Architecture {
+    type Err = UnknownArchitecture;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Architecture::ALL
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| UnknownArchitecture(name.to_string()))
+    }
+}
 
 /// Lambda's memory per vCPU today (AWS docs): 1,769 MB buys one vCPU.
 pub const VCPU_MB: f64 = 1769.0;
@@ -18,7 +73,9 @@ pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
 /// pauses it to the end of those 20 ms).
 pub const CFS_PERIOD_MS: f64 = 20.0;
 
-/// The longest CFS period a user may ask for, ms (the kernel allows up to 1 s).
+/// The shortest and longest CFS periods a user may ask for, ms (the kernel's bounds).
+pub const MIN_CFS_PERIOD_MS: f64 = 1.0;
+/// See [`MIN_CFS_PERIOD_MS`].
 pub const MAX_CFS_PERIOD_MS: f64 = 1000.0;
 
 /// The cores Lambda shows at a memory size. Measured by the community, not documented: 2 up to
@@ -65,6 +122,20 @@ mod tests {
         cores!(8845 => 5);
         cores!(8846 => 6);
         cores!(10240 => 6);
+    }
+
+    #[test]
+    fn architectures_read_back_from_their_names_and_nothing_else() {
+        for a in Architecture::ALL {
+            assert_eq!(a.as_str().parse::<Architecture>(), Ok(a));
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+        let e = "aarch64".parse::<Architecture>().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`aarch64` is not a Lambda architecture"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@
 //! - [`schedule`]: the share scheduler: N threads, one queue, one CPU quota per CFS period
 //!   over the visible cores, no thread faster than one core, waits free of the share.
 //! - [`job`]: the three together: one job's modeled duration, work, I/O wait and efficiency.
+//! - [`lambda`]: what Lambda gives a memory size (share, visible cores, CFS period) and its
+//!   architectures.
+//! - [`anchor`]: a Lambda vCPU of each architecture in this machine's terms, from one
+//!   published run of a reference kernel, and the check against the rest.
 //!
 //! Everything here is pure: no I/O, no clocks, no threads. The host measures, the emulator
 //! and the CLI decide when to model; this crate only computes.

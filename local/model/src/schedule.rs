@@ -59,9 +59,11 @@ impl Cpu {
         self.vcpus.min(self.cores())
     }
 
-    /// The quota of one period, ms of CPU, or `None` for the fluid model.
+    /// The quota of one period, ms of CPU, or `None` for the fluid model. A period under a
+    /// microsecond is its limit, the fluid (and would cost a loop turn per period).
     fn quota_ms(self) -> Option<f64> {
-        (self.period_ms.is_finite() && self.period_ms > 0.0).then_some(self.vcpus * self.period_ms)
+        (self.period_ms.is_finite() && self.period_ms >= MIN_PERIOD_MS)
+            .then_some(self.vcpus * self.period_ms)
     }
 }
 
@@ -85,9 +87,16 @@ struct Clock {
 /// Below this many ms a phase counts as finished (float residue of the simulation).
 const EPSILON_MS: f64 = 1e-9;
 
+/// The shortest period simulated as periods, ms; shorter ones are the fluid share.
+const MIN_PERIOD_MS: f64 = 1e-3;
+
 /// The job's duration in ms: `serial` alone on one thread, then `tasks` on `threads` threads
-/// pulling from one queue, all under `cpu`.
+/// pulling from one queue, all under `cpu`. Infinite when the share is not a positive number
+/// (no CPU: the work would never finish).
 pub fn duration_ms(serial: &[Phase], tasks: &[Vec<Phase>], threads: usize, cpu: Cpu) -> f64 {
+    if !(cpu.vcpus.is_finite() && cpu.vcpus > 0.0) {
+        return f64::INFINITY;
+    }
     let mut clock = Clock {
         now: 0.0,
         period_end: cpu.period_ms,
@@ -334,6 +343,17 @@ mod tests {
             .collect();
         let d = duration_ms(&[], &tasks, 2, cpu(3538));
         assert!(close(d, 300.0), "{d}");
+    }
+
+    #[test]
+    fn no_share_never_finishes_and_a_vanishing_period_is_the_fluid() {
+        for vcpus in [0.0, -1.0, f64::NAN] {
+            let none = Cpu { vcpus, ..cpu(128) };
+            assert_eq!(duration_ms(&[], &equal(1, 1.0), 1, none), f64::INFINITY);
+        }
+        let tiny = duration_ms(&[], &equal(1, 100.0), 1, periodic(512, 1e-9));
+        let fluid = duration_ms(&[], &equal(1, 100.0), 1, cpu(512));
+        assert!(close(tiny, fluid), "{tiny} vs {fluid}");
     }
 
     #[test]

@@ -81,12 +81,16 @@ pub(super) async fn run_local(
             }
             if let Some(work_model) = &work_model {
                 let rows = work_model.rows();
-                let default = output.architecture;
-                for row in &mut output.rows {
-                    let architecture = row.architecture.unwrap_or(default);
-                    row.modeled = rows
-                        .get(&(architecture, row.memory_mb, row.threads))
-                        .cloned();
+                let found: Vec<_> = output
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let key = (output.architecture_of(row), row.memory_mb, row.threads);
+                        rows.get(&key).cloned()
+                    })
+                    .collect();
+                for (row, modeled) in output.rows.iter_mut().zip(found) {
+                    row.modeled = modeled;
                 }
             }
             output.local = Some(local);
@@ -132,8 +136,7 @@ async fn start_lambda(
         ),
         duration_model: work_model.map(|m| m as Arc<dyn powersweep_emulator::DurationModel>),
         reuse_work: !args.model.no_reuse,
-        // Checked to be 1–1,000 ms wherever a cgroup enforces it; 0 is the model's fluid.
-        cfs_period_us: (args.model.cfs_period_ms >= 1.0).then(|| args.model.cfs_period_us()),
+        cfs_period_us: args.model.cgroup_period_us(),
         architectures: plan.architectures.clone(),
         workload: Some(plan.workload.clone()),
     };
@@ -202,11 +205,13 @@ async fn wind_down(
         Ok(Outcome::Succeeded(output)) => output.get("autoOptimized").cloned(),
         _ => None,
     };
-    // The function autoOptimize changed: the chosen configuration's architecture's.
+    // The function autoOptimize changed: `optimizeTo.function` indexes the plan's functions,
+    // as the state machine's PickOptimized reads it, and locally they are the architectures'.
     let optimized_function = match outcome {
-        Ok(Outcome::Succeeded(output)) => output["optimizeTo"]["architecture"]
-            .as_str()
-            .and_then(|a| serde_json::from_value(Value::from(a)).ok())
+        Ok(Outcome::Succeeded(output)) => output["optimizeTo"]["function"]
+            .as_u64()
+            .and_then(|i| plan.architectures.get(usize::try_from(i).ok()?))
+            .copied()
             .unwrap_or(plan.architectures[0]),
         _ => plan.architectures[0],
     };

@@ -191,6 +191,8 @@ pub async fn run(args: Args) -> Result<ExitCode> {
             if args.cross_check {
                 // The capped run measures this machine's core: the model must too.
                 model.vcpu_speed = Some(1.0);
+                model.vcpu_speed_reason =
+                    Some("--cross-check (the capped run measures this machine's core)".into());
             }
             Some(model.prepare(&config, &event, &plan.architectures).await?)
         }

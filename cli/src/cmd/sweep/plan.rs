@@ -162,21 +162,18 @@ impl Plan {
         plan.vcpu_mb = args.vcpu_mb.unwrap_or(plan.vcpu_mb);
         plan.local = local;
         if let Some(architectures) = &args.architecture {
-            for (i, a) in architectures.iter().enumerate() {
-                if architectures[..i].contains(a) {
-                    bail!("--architecture {a} is listed twice: each architecture is swept once");
-                }
-            }
-            if architectures.is_empty() {
-                bail!("--architecture needs at least one of x86_64, arm64");
-            }
-            if args.function_name.is_some() {
-                bail!(
-                    "--function-name sweeps that one function, whose architecture is its own: leave --architecture out (or give the stack's host function of each architecture with --architecture alone)"
-                );
-            }
             plan.architectures = architectures.clone();
             plan.architectures_given = true;
+        }
+        if plan.architectures_given && args.function_name.is_some() {
+            bail!(
+                "--function-name sweeps that one function, whose architecture is its own: leave --architecture{} out (it names the stack's host function of each architecture)",
+                if args.preset.is_some() {
+                    " and --preset"
+                } else {
+                    ""
+                }
+            );
         }
         if args.probe && (args.auto_optimize || args.cross_check) {
             bail!(
@@ -450,17 +447,24 @@ pub(super) fn estimate(args: &Args, plan: &Plan) -> String {
         .as_deref()
         .and_then(|arn| arn.split(':').nth(3))
         .filter(|r| !r.is_empty());
-    let pricing = Pricing::lookup(region, plan.architectures[0]);
+    // Each function gets as many invocations as the others, at its own architecture's price.
+    let prices: Vec<Pricing> = plan
+        .architectures
+        .iter()
+        .map(|&a| Pricing::lookup(region, a))
+        .collect();
     let timeout = (!args.aws).then_some(args.timeout);
     text.push_str(&format!(
         "estimate on AWS{}:\n",
-        if args.aws {
-            " (at x86_64 prices: the sweep reads the function's own architecture when it runs, and arm64 is about 20% cheaper per GB-s)"
-        } else {
-            " (locally nothing is billed)"
+        match (args.aws, plan.architectures_given) {
+            (false, _) => " (locally nothing is billed)",
+            (true, true) => "",
+            (true, false) => {
+                " (at x86_64 prices: the deployed function's own architecture is read when the sweep runs, and arm64 is about 20% cheaper per GB-s)"
+            }
         }
     ));
-    for line in shape.cost_lines(&pricing, timeout) {
+    for line in shape.cost_lines(&prices, timeout) {
         text.push_str(&format!("  {line}\n"));
     }
     text.push_str(&format!(
