@@ -7,7 +7,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::config::{BehaviorVersion, Region};
+use aws_sdk_sfn::config::Region;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use serde_json::Value;
@@ -124,7 +124,7 @@ async fn client(region: &str) -> (Client, bool) {
         .connect_timeout(Duration::from_secs(5))
         .operation_timeout(Duration::from_secs(60))
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = powersweep_aws::loader()
         .timeout_config(timeouts)
         // The state machine lives in the region of its ARN, whatever the profile says.
         .region(Region::new(region.to_owned()));

@@ -121,6 +121,7 @@ fn wait_for_port(port: u16) {
 pub async fn dynamodb(url: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(powersweep_aws::http_client())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

@@ -95,6 +95,7 @@ async fn state_machine(name: &str, definition: Value) -> Machine {
     let (account, key, secret, token) = fresh_account(url);
     let config = aws_sdk_sfn::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(powersweep_aws::http_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(Credentials::new(

@@ -73,7 +73,7 @@ async fn build_client(endpoint: Option<String>) -> Client {
         .operation_attempt_timeout(Duration::from_secs(10))
         .operation_timeout(Duration::from_secs(30))
         .build();
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let mut loader = powersweep_aws::loader()
         .timeout_config(timeouts)
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
     if let Some(url) = &endpoint {
