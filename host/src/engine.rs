@@ -70,8 +70,7 @@ pub fn precompile(bytes: &[u8], meter: bool) -> wasmtime::Result<Vec<u8>> {
 /// machine's own.
 ///
 /// # Errors
-/// When the triple is not one this build can compile for (the other architecture needs the
-/// `cross-precompile` feature), or the bytes are not a component.
+/// When the triple is not one of Lambda's two architectures, or the bytes are not a component.
 pub fn precompile_for_target(bytes: &[u8], triple: &str) -> wasmtime::Result<Vec<u8>> {
     let mut config = config(false);
     config.target(triple)?;

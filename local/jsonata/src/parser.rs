@@ -607,4 +607,12 @@ mod tests {
             .spawn(|| parse(&"(".repeat(5000)).is_err());
         assert!(worker.is_ok_and(|w| w.join().unwrap_or(false)));
     }
+
+    #[test]
+    fn the_case_insensitive_flag_matches_other_cases() {
+        // Once a definition error in the command: its build lacked regex's `unicode-case`.
+        let re = compile_regex("abc", "i", 0).map_err(|e| e.to_string());
+        assert!(re.is_ok_and(|re| re.is_match("xABCx")));
+        assert!(compile_regex("abc", "x", 0).is_err());
+    }
 }
