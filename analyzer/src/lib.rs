@@ -99,4 +99,5 @@ mod power_tuning_link;
 mod pricing;
 mod recommend;
 mod results_files;
+pub mod safe_text;
 mod stats;

@@ -10,6 +10,8 @@ mod estimate;
 mod input;
 mod local;
 mod modeled;
+mod out_folder;
+mod panic_report;
 mod progress;
 mod reference_kernel;
 mod signals;
@@ -24,7 +26,8 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "powersweep", version, about)]
 struct Cli {
-    /// More logs on stderr (-v: debug, -vv: trace).
+    /// More of powersweep's logs on stderr (-v: debug, -vv: trace); a dependency's by
+    /// RUST_LOG (e.g. `RUST_LOG=cranelift=debug`).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     #[command(subcommand)]
@@ -58,11 +61,14 @@ fn main() -> ExitCode {
     {
         return run_bootstrap();
     }
+    panic_report::install(std::env::temp_dir());
     let cli = Cli::parse();
+    // Our crates' logs only (their targets all start with `powersweep`): at trace, cranelift
+    // alone writes ~100 MB for one job. RUST_LOG asks for any other target by name.
     let filter = match cli.verbose {
         0 => "warn",
-        1 => "debug",
-        _ => "trace",
+        1 => "warn,powersweep=debug",
+        _ => "warn,powersweep=trace",
     };
     tracing_subscriber::fmt()
         .with_env_filter(

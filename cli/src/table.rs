@@ -23,7 +23,7 @@ pub fn render(output: &AnalyzerOutput) -> String {
     let pricing = &output.pricing;
     text.push_str(&format!(
         "workload {}, prices of {} ({} per GB-s, ${} per million requests), trimmed mean drops {}% at each end\n",
-        output.workload,
+        crate::terminal::escape(&output.workload),
         pricing.price_region,
         pricing.describe_gb_second(),
         round(pricing.request_usd * 1e6, 4),

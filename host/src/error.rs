@@ -41,33 +41,14 @@ pub enum LoadError {
         /// [`crate::CONTRACT_VERSION`]).
         found: String,
     },
-    /// A FIFO, a device, a folder: reading it could block forever or never end.
-    #[error("`{}` is not a regular file", path.display())]
-    NotAFile {
-        /// The path.
-        path: PathBuf,
-    },
-    /// Larger than any deployment package Lambda accepts.
-    #[error("`{}` is larger than {limit} bytes, Lambda's limit for an unzipped deployment package", path.display())]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// [`crate::MAX_COMPONENT_BYTES`].
-        limit: u64,
-    },
+    /// Not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Read(#[from] powersweep_input::ReadError),
     /// Precompiled code outside a deployment package (see `HostConfig::trust_precompiled`).
     #[error("`{}` is precompiled native code, which is loaded only from a deployment package; give the component (.wasm)", path.display())]
     UntrustedPrecompiled {
         /// The file.
         path: PathBuf,
-    },
-    /// Reading the file failed.
-    #[error("reading `{}`: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
     },
     /// Setting up wasmtime failed (a host fault, not the workload's).
     #[error("setting up the wasm engine: {0}")]

@@ -4,7 +4,7 @@
 use crate::bindings;
 use crate::error::LoadError;
 use crate::state::GuestState;
-use std::io::Read;
+use powersweep_input::Limit;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime::Engine;
@@ -30,48 +30,18 @@ pub fn check_name(name: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The limit on a component file, with its reason.
+const COMPONENT_LIMIT: Limit = Limit {
+    bytes: MAX_COMPONENT_BYTES,
+    why: "Lambda's limit for an unzipped deployment package",
+};
+
 /// Reads a component file: a regular file (after links) of at most [`MAX_COMPONENT_BYTES`].
-/// A FIFO or `/dev/zero` would otherwise block or grow memory until the process is killed.
 ///
 /// # Errors
-/// [`LoadError::NotAFile`], [`LoadError::TooLarge`], or the I/O error.
+/// [`LoadError::Read`].
 pub fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let io = |source| LoadError::Io {
-        path: path.into(),
-        source,
-    };
-    check_file(path)?;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(MAX_COMPONENT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_COMPONENT_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.into(),
-            limit: MAX_COMPONENT_BYTES,
-        });
-    }
-    Ok(bytes)
-}
-
-/// A regular file (after links) no larger than [`MAX_COMPONENT_BYTES`].
-fn check_file(path: &Path) -> Result<(), LoadError> {
-    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
-        path: path.into(),
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(LoadError::NotAFile { path: path.into() });
-    }
-    if meta.len() > MAX_COMPONENT_BYTES {
-        return Err(LoadError::TooLarge {
-            path: path.into(),
-            limit: MAX_COMPONENT_BYTES,
-        });
-    }
-    Ok(())
+    Ok(powersweep_input::read(path, COMPONENT_LIMIT)?)
 }
 
 /// A component that implements `powersweep:workload/workload`, ready to instantiate.
@@ -105,7 +75,7 @@ impl Workload {
         path: &Path,
     ) -> Result<Self, LoadError> {
         let component = if path.extension().is_some_and(|e| e == "cwasm") {
-            check_file(path)?;
+            powersweep_input::check(path, COMPONENT_LIMIT)?;
             // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output. It is:
             // `cargo xtask package` writes it next to the component in our deployment package,
             // or the CLI precompiles it into the task root it made for the local emulator; and

@@ -106,12 +106,19 @@ pub fn render_csv(output: &AnalyzerOutput) -> String {
     out
 }
 
-/// Quotes a field when it holds a comma, a quote or a line break; quotes are doubled.
+/// A text cell: controls and direction overrides escaped (a workload's message must not
+/// reorder or split the sheet), a leading `=`, `+`, `-` or `@` preceded by `'` so that a
+/// spreadsheet shows it rather than running it as a formula (OWASP's "CSV injection"), then
+/// quoted when it holds a comma or a quote (quotes doubled).
 fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
+    let mut field = crate::safe_text::escape(field).into_owned();
+    if field.starts_with(['=', '+', '-', '@']) {
+        field.insert(0, '\'');
+    }
+    if field.contains([',', '"']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_owned()
+        field
     }
 }
 
@@ -153,6 +160,18 @@ mod tests {
         assert_eq!(quote("a,b"), "\"a,b\"");
         assert!(!csv.contains("bcrypt"), "no anchor outside the model mode");
         assert_eq!(quote("plain"), "plain");
+    }
+
+    #[test]
+    fn a_cell_can_neither_run_a_formula_nor_hide_text() {
+        assert_eq!(quote("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for lead in ["+1", "-1", "@SUM(A1)"] {
+            assert_eq!(quote(lead), format!("'{lead}"));
+        }
+        assert_eq!(
+            quote("a\u{1b}[2Jb\r\nc\u{202e}d"),
+            "a\\u{1b}[2Jb\\r\\nc\\u{202e}d"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! self-contained `report.html`. It owns file names and writing; it must not compute figures (they all
 //! come from the output) and must not reference anything outside the files it writes.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::AnalyzerOutput;
@@ -34,7 +35,9 @@ pub enum ResultsFilesError {
 pub const RESULTS_FILES: [&str; 3] = ["results.json", "results.csv", "report.html"];
 
 /// Writes `results.json`, `results.csv` and `report.html` into `dir` (created if
-/// missing), and returns their paths in that order. Existing files are replaced.
+/// missing), and returns their paths in that order. Existing files are replaced, each at
+/// once (written beside it, then renamed): a reader never sees half a file, and a failed
+/// write leaves the old one.
 ///
 /// # Errors
 /// [`ResultsFilesError::Io`] naming the path that failed, or [`ResultsFilesError::Json`].
@@ -62,10 +65,16 @@ pub fn write_results_files(
     let mut written = Vec::with_capacity(files.len());
     for (name, contents) in files {
         let path = dir.join(name);
-        std::fs::write(&path, contents).map_err(|source| ResultsFilesError::Io {
+        let io = |source| ResultsFilesError::Io {
             path: path.clone(),
             source,
-        })?;
+        };
+        let mut partial = tempfile::Builder::new()
+            .prefix(&format!(".{name}-"))
+            .tempfile_in(dir)
+            .map_err(io)?;
+        partial.write_all(contents.as_bytes()).map_err(io)?;
+        partial.persist(&path).map_err(|e| io(e.error))?;
         written.push(path);
     }
     Ok(written)

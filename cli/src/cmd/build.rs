@@ -22,6 +22,17 @@ pub struct Args {
 pub async fn run(args: Args) -> Result<ExitCode> {
     let dir = std::path::absolute(&args.dir)
         .with_context(|| format!("cannot resolve `{}`", args.dir.display()))?;
+    if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is a file, not a folder"
+        } else {
+            "does not exist"
+        };
+        bail!(
+            "the project folder `{}` {what}: give the folder `powersweep new` made",
+            args.dir.display()
+        );
+    }
     let name = dir
         .file_name()
         .and_then(|n| n.to_str())

@@ -4,11 +4,11 @@
 //! execution fails; 2 for a definition or usage error. Task states have no handlers here
 //! except Lambda's, which go nowhere: `exec` is for trying definitions, `sweep` for the job.
 
-use crate::input::json_arg;
-use anyhow::{Context, Result};
+use crate::input::{definition_limit, json_arg};
+use anyhow::Result;
 use powersweep_asl::{
-    DEFINITION_QUOTA_BYTES, EXECUTION_QUOTA_SECONDS, Engine, EngineConfig, HISTORY_EVENTS_QUOTA,
-    Outcome, PAYLOAD_QUOTA_BYTES, StateMachine, TaskRegistry, VirtualClock,
+    EXECUTION_QUOTA_SECONDS, Engine, EngineConfig, HISTORY_EVENTS_QUOTA, Outcome,
+    PAYLOAD_QUOTA_BYTES, StateMachine, TaskRegistry, VirtualClock,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,19 +47,10 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         Ok(v) => v,
         Err(e) => return usage(e),
     };
-    let text = match std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read `{}`", args.file.display()))
-    {
+    let text = match powersweep_input::read_text(&args.file, definition_limit(args.lift_quotas)) {
         Ok(t) => t,
-        Err(e) => return usage(e),
+        Err(e) => return usage(e.into()),
     };
-    if !args.lift_quotas && text.len() > DEFINITION_QUOTA_BYTES {
-        return usage(anyhow::anyhow!(
-            "the definition `{}` is {} bytes; AWS accepts at most {DEFINITION_QUOTA_BYTES} (--lift-quotas runs it anyway)",
-            args.file.display(),
-            text.len()
-        ));
-    }
     let machine = match StateMachine::parse(&text) {
         Ok(m) => m,
         Err(e) => {

@@ -18,6 +18,7 @@ pub struct Args {
 
 pub async fn run(args: Args) -> Result<ExitCode> {
     let dir = guests_dir(args.guests);
+    crate::input::check_guests_folder(&dir)?;
     let host = Host::new(HostConfig::new(&dir), tokio::runtime::Handle::current())?;
     let names = host.available();
     if names.is_empty() {
@@ -30,8 +31,13 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         names
             .iter()
             .map(|name| match host.describe(name) {
-                Ok(text) => format!("{name:<12} {}", escape(&text)),
-                Err(e) => format!("{name:<12} (unusable: {})", escape(&e.to_string())),
+                Ok(text) => format!("{:<12} {}", escape(name), escape(&text)),
+                Err(e) => format!(
+                    "{:<12} (unusable: {})",
+                    escape(name),
+                    // With its causes: an unreadable file says why.
+                    escape(&format!("{:#}", anyhow::Error::new(e)))
+                ),
             })
             .collect::<Vec<_>>()
     })

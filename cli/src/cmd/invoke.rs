@@ -56,15 +56,18 @@ pub struct Args {
         value_delimiter = ','
     )]
     allow_table: Vec<String>,
-    /// DynamoDB endpoint, e.g. http://127.0.0.1:5000 (default: the AWS configuration).
-    #[arg(long)]
+    /// DynamoDB endpoint, e.g. http://127.0.0.1:5123 (moto), or `aws` for the one your AWS
+    /// configuration names; needed with --allow-table.
+    #[arg(long, value_parser = crate::input::endpoint_arg)]
     dynamodb_endpoint: Option<String>,
     /// Folder of built workloads (default: guests/dist here, else the built-in ones).
     #[arg(long)]
     guests: Option<PathBuf>,
 }
 
-pub async fn run(args: Args) -> Result<ExitCode> {
+pub async fn run(mut args: Args) -> Result<ExitCode> {
+    args.dynamodb_endpoint =
+        crate::input::dynamodb_endpoint(args.dynamodb_endpoint.as_deref(), &args.allow_table)?;
     let payload = json_arg(
         "--payload",
         &args.payload,

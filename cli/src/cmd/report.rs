@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use powersweep_analyzer::AnalyzerOutput;
+use powersweep_input::ReadError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,36 +58,6 @@ pub fn show(output: &AnalyzerOutput, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Fails unless the report files can be written into `out` (created if missing): checked
-/// before a sweep's first invocation, so that a bad `--out` costs nothing.
-///
-/// # Errors
-/// A one-line message naming `--out` and why.
-pub fn check_out(out: &Path) -> Result<()> {
-    let bad = |why: String| anyhow!("--out {}: {why}", out.display());
-    if out.exists() && !out.is_dir() {
-        return Err(bad("is a file, not a folder".into()));
-    }
-    std::fs::create_dir_all(out).map_err(|e| bad(format!("cannot create the folder ({e})")))?;
-    tempfile::Builder::new()
-        .prefix(".powersweep-check-")
-        .tempfile_in(out)
-        .map_err(|e| bad(format!("cannot write in the folder ({e})")))?;
-    for name in powersweep_analyzer::RESULTS_FILES {
-        let file = out.join(name);
-        if file.is_dir() {
-            return Err(bad(format!("`{name}` there is a folder")));
-        }
-        if file.exists() {
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(&file)
-                .map_err(|e| bad(format!("cannot replace `{name}` ({e})")))?;
-        }
-    }
-    Ok(())
-}
-
 /// Writes `results.json` into a new temporary folder and says where, or why not.
 fn keep_elsewhere(output: &AnalyzerOutput) -> String {
     let kept = tempfile::Builder::new()
@@ -109,13 +80,12 @@ fn keep_elsewhere(output: &AnalyzerOutput) -> String {
 fn read_results(path: &Path) -> Result<AnalyzerOutput> {
     const FIX: &str =
         "pass the results.json a sweep wrote, e.g. `powersweep report powersweep-out/results.json`";
-    let text = match std::fs::read_to_string(path) {
+    let text = match powersweep_input::read_text(path, crate::input::RESULTS_LIMIT) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(ReadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             bail!("`{}` does not exist: {FIX}", path.display())
         }
-        Err(e) if path.is_dir() => bail!("`{}` is a folder ({e}): {FIX}", path.display()),
-        Err(e) => bail!("cannot read `{}` ({e}): {FIX}", path.display()),
+        Err(e) => bail!("{e}: {FIX}"),
     };
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| anyhow!("`{}` is not JSON ({e}): {FIX}", path.display()))?;

@@ -73,7 +73,7 @@ impl ModelArgs {
         let range = MIN_CFS_PERIOD_MS..=MAX_CFS_PERIOD_MS;
         if !(p.is_finite() && (p == 0.0 || range.contains(&p))) {
             bail!(
-                "--cfs-period-ms must be 0 (a fluid share) or {MIN_CFS_PERIOD_MS}–{MAX_CFS_PERIOD_MS} ms, got {p}"
+                "--cfs-period-ms must be 0 (a fluid share) or {MIN_CFS_PERIOD_MS}–{MAX_CFS_PERIOD_MS} ms, got {p:?}"
             );
         }
         if capped && p == 0.0 {
@@ -102,8 +102,9 @@ impl ModelArgs {
     ) -> Result<Setup> {
         let latency = match self.io_latency.strip_prefix('@') {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read --io-latency file `{path}`"))?;
+                let text =
+                    powersweep_input::read_text(Path::new(path), crate::input::LATENCY_TABLE_LIMIT)
+                        .context("--io-latency file")?;
                 LatencyModel::parse(&text).with_context(|| format!("--io-latency file `{path}`"))?
             }
             None => LatencyModel::parse(&self.io_latency).context("--io-latency")?,
@@ -112,13 +113,13 @@ impl ModelArgs {
             && !(x.is_finite() && (0.01..=100.0).contains(&x))
         {
             bail!(
-                "--vcpu-speed must be a factor of 0.01–100 (1 = a Lambda vCPU is as fast as a core here), got {x}"
+                "--vcpu-speed must be a factor of 0.01–100 (1 = a Lambda vCPU is as fast as a core here), got {x:?}"
             );
         }
         if let Some(c) = self.calibration
             && !(c.is_finite() && (1.0..=1e12).contains(&c))
         {
-            bail!("--calibration must be 1–1e12 fuel units per ms, got {c}");
+            bail!("--calibration must be 1–1e12 fuel units per ms, got {c:?}");
         }
         if !(self.calibration_seconds.is_finite()
             && (0.1..=600.0).contains(&self.calibration_seconds))

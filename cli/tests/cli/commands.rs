@@ -407,7 +407,8 @@ fn exec_enforces_aws_quotas_unless_lifted() {
     let out = powersweep(&["exec", &huge]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("AWS accepts at most 1048576"),
+        stderr(&out)
+            .contains("is larger than 1048576 bytes, AWS's quota on a state machine definition"),
         "{}",
         stderr(&out)
     );

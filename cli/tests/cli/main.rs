@@ -3,6 +3,7 @@
 
 mod aws;
 mod commands;
+mod inputs;
 mod languages;
 mod power_tuning_options;
 mod report;

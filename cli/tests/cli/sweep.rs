@@ -511,7 +511,7 @@ fn bad_plans_are_rejected_before_any_invocation() {
         ),
         (
             vec!["--payload", "@/dev/zero"],
-            "is larger than 6291456 bytes",
+            "`/dev/zero` is not a regular file",
         ),
     ] {
         let out = sweep(dir.path(), &args);

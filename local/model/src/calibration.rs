@@ -72,7 +72,7 @@ pub enum CalibrationError {
         ms: f64,
     },
     /// A given speed that is not a positive number.
-    #[error("a calibration must be a positive number of fuel units per ms, got {0}")]
+    #[error("a calibration must be a positive number of fuel units per ms, got {0:?}")]
     BadSpeed(f64),
 }
 

@@ -66,6 +66,9 @@ pub const VCPU_MB: f64 = 1769.0;
 /// The smallest and largest memory sizes Lambda accepts, in MB.
 pub const MEMORY_RANGE_MB: std::ops::RangeInclusive<u32> = 128..=10_240;
 
+/// The timeouts Lambda accepts, in seconds (`Timeout` of CreateFunction: up to 15 minutes).
+pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
+
 /// The period over which Lambda enforces the share as a CFS quota, ms. Not documented by AWS;
 /// measured: pwrdrvr/lambda-throttling (2025: at 1,024 MB a function runs ~11.6 ms of CPU and
 /// pauses ~8 ms, at 512 MB ~5.8 and ~14 ms) and lambda-dispatch issue 246 ("the throttling

@@ -89,8 +89,10 @@ pub enum LatencyError {
         /// The value as given.
         value: String,
     },
-    /// A negative, zero or infinite latency.
-    #[error("latency of `{key}` must be a positive, finite number of ms, got {value}")]
+    /// A negative, zero or infinite latency, or one longer than any invocation.
+    #[error(
+        "latency of `{key}` must be a positive number of ms up to {MAX_LATENCY_MS} (Lambda's longest invocation), got {value:?}"
+    )]
     OutOfRange {
         /// The kind.
         key: String,
@@ -219,11 +221,14 @@ impl LatencyModel {
 }
 
 impl Latency {
-    /// The log-normal's quantile at `u` in (0, 1).
+    /// The log-normal's quantile at `u` in (0, 1), cut at [`MAX_LATENCY_MS`]: the far tail of
+    /// a wide distribution would otherwise outlast any invocation (or overflow a duration).
     pub fn quantile(&self, u: f64) -> f64 {
         let mu = self.p50_ms.ln();
         let sigma = (self.p99_ms.ln() - mu) / Z_99;
-        (mu + sigma * inverse_normal_cdf(u)).exp()
+        (mu + sigma * inverse_normal_cdf(u))
+            .exp()
+            .min(MAX_LATENCY_MS)
     }
 
     /// The distribution's mean, ms.
@@ -311,9 +316,13 @@ fn ms(key: &str, text: &str) -> Result<f64, LatencyError> {
     })
 }
 
+/// The longest latency a call may be given: no call outlives Lambda's longest invocation
+/// (and a larger one would overflow the durations it is turned into).
+pub const MAX_LATENCY_MS: f64 = *crate::lambda::TIMEOUT_RANGE_S.end() as f64 * 1e3;
+
 fn checked(key: &str, p50_ms: f64, p99_ms: f64) -> Result<Latency, LatencyError> {
     for value in [p50_ms, p99_ms] {
-        if !(value.is_finite() && value > 0.0) {
+        if !(value > 0.0 && value <= MAX_LATENCY_MS) {
             return Err(LatencyError::OutOfRange {
                 key: key.to_string(),
                 value,
@@ -364,6 +373,34 @@ mod tests {
             LatencyModel::Measured.wait_ms(CallKind::PutItem, 1, 0),
             None
         );
+    }
+
+    #[test]
+    fn latencies_past_the_longest_invocation_are_refused() {
+        for text in [
+            "put-item=1e300",
+            "put-item=1/1e300",
+            "put-item=900001",
+            "put-item=NaN",
+        ] {
+            let err = LatencyModel::parse(text).unwrap_err().to_string();
+            assert!(err.contains("up to 900000"), "{text}: {err}");
+        }
+        assert!(LatencyModel::parse("put-item=900000").is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_accepted_latency_gives_bounded_finite_samples(
+            p50 in 1e-9f64..=MAX_LATENCY_MS,
+            tail in 1.0f64..1e12,
+            u in 1e-300f64..1.0,
+        ) {
+            let p99 = (p50 * tail).min(MAX_LATENCY_MS);
+            let latency = checked("put-item", p50, p99).unwrap();
+            let x = latency.quantile(u);
+            proptest::prop_assert!((0.0..=MAX_LATENCY_MS).contains(&x), "{x}");
+        }
     }
 
     #[test]

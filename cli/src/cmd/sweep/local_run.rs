@@ -105,8 +105,9 @@ pub(super) async fn run_local(
 }
 
 /// The state machine the sweep runs, its placeholders filled with the local functions.
-fn local_machine(args: &Args) -> Result<StateMachine> {
-    let (text, source) = crate::input::state_machine(args.state_machine.as_deref())?;
+pub(super) fn local_machine(args: &Args) -> Result<StateMachine> {
+    let (text, source) =
+        crate::input::state_machine(args.state_machine.as_deref(), args.lift_quotas)?;
     let text = text
         .replace("${HostFunctionName}", host_function(Architecture::X86_64))
         .replace(

@@ -13,7 +13,7 @@ mod outcome;
 mod plan;
 
 use local_run::run_local;
-use outcome::{Finished, all_failed, finish, optimized, probe_result};
+use outcome::{Finished, finish, optimized, probe_result, recommended};
 use plan::{Plan, Preset, estimate};
 
 use crate::input::{check_workload, guests_dir};
@@ -72,8 +72,9 @@ pub struct Args {
     /// them, or the cores with `--io-latency measured`).
     #[arg(long)]
     max_concurrency: Option<u32>,
-    /// The host function's timeout in seconds (a configuration past it is an error row).
-    #[arg(long, default_value_t = 300)]
+    /// The host function's timeout in seconds, 1–900 as Lambda allows (a configuration past
+    /// it is an error row).
+    #[arg(long, default_value_t = 300, value_parser = timeout_seconds)]
     timeout: u32,
     /// How local durations are made: computed from metered work (`model`), or measured
     /// under a CPU cap (`auto`, `cgroup`, `in-process`).
@@ -99,8 +100,9 @@ pub struct Args {
     /// A DynamoDB table the workload may write (repeatable).
     #[arg(long = "allow-table", value_delimiter = ',')]
     allow_table: Vec<String>,
-    /// DynamoDB endpoint for the local host, e.g. http://127.0.0.1:5000.
-    #[arg(long)]
+    /// DynamoDB endpoint for the local host, e.g. http://127.0.0.1:5123 (moto), or `aws` for
+    /// the one your AWS configuration names; needed with --allow-table.
+    #[arg(long, value_parser = crate::input::endpoint_arg)]
     dynamodb_endpoint: Option<String>,
     /// Run on AWS: start the deployed state machine instead of the local engine.
     #[arg(long, requires = "state_machine_arn")]
@@ -144,14 +146,37 @@ pub struct Args {
     include_samples: bool,
 }
 
-pub async fn run(args: Args) -> Result<ExitCode> {
+/// `--timeout`: Lambda's range, checked when the command line is read.
+fn timeout_seconds(text: &str) -> std::result::Result<u32, String> {
+    let range = powersweep_emulator::TIMEOUT_RANGE_S;
+    text.parse::<u32>()
+        .ok()
+        .filter(|s| range.contains(s))
+        .ok_or_else(|| {
+            format!(
+                "must be {}–{} seconds, as Lambda allows",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+pub async fn run(mut args: Args) -> Result<ExitCode> {
     let local = !args.aws;
     let plan = Plan::from_args(&args, local)?;
+    if local {
+        args.dynamodb_endpoint =
+            crate::input::dynamodb_endpoint(args.dynamodb_endpoint.as_deref(), &args.allow_table)?;
+        // All a local run can check before it calibrates (seconds) or --dry-run answers.
+        check_workload(&guests_dir(args.guests.clone()), &plan.workload)?;
+        local_run::local_machine(&args)?;
+    }
     if args.dry_run {
         print!("{}", estimate(&args, &plan));
         return Ok(ExitCode::SUCCESS);
     }
-    crate::cmd::report::check_out(&args.out)?;
+    // Held until the sweep ends: no other sweep writes into the same folder meanwhile.
+    let _out = crate::out_folder::OutFolder::claim(&args.out)?;
     if !local {
         // A malformed ARN is refused before anything is printed.
         if let Some(arn) = &args.state_machine_arn {
@@ -233,7 +258,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
         println!("wrote the capped run's results to {}", dir.display());
     }
     optimized(&output, plan.options.auto_optimize)?;
-    all_failed(&output)
+    recommended(&output)
 }
 
 /// Sizes swept at once locally unless `--max-concurrency` says otherwise. Under a CPU cap,

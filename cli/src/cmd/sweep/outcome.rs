@@ -32,7 +32,7 @@ pub(super) fn finish(output: Finished, args: &Args) -> Result<ExitCode> {
         Finished::Analysis(output) => {
             crate::cmd::report::show(&output, &args.out)?;
             optimized(&output, args.auto_optimize)?;
-            all_failed(&output)
+            recommended(&output)
         }
     }
 }
@@ -114,27 +114,73 @@ pub(super) fn optimized(output: &AnalyzerOutput, asked: bool) -> Result<()> {
     Ok(())
 }
 
-/// Success unless every invocation of the sweep failed: then there is nothing to recommend,
-/// and scripts must not read the run as a result.
-pub(super) fn all_failed(output: &AnalyzerOutput) -> Result<ExitCode> {
-    if !output.rows.is_empty() && output.rows.iter().all(|r| r.errors >= r.n) {
-        let first = output
-            .rows
-            .iter()
-            .find_map(|r| {
-                r.error
-                    .as_ref()
-                    .map(|e| (e, r.cause.as_deref().unwrap_or("")))
-            })
-            .map(|(e, cause)| format!(": the first: {e}: {cause}"))
-            .unwrap_or_default();
+/// Success only when the sweep recommends a configuration: a configuration qualifies only
+/// when none of its invocations failed, so a sweep whose every row had a failure has nothing
+/// to recommend, and scripts must not read the run as a result (its files are written).
+pub(super) fn recommended(output: &AnalyzerOutput) -> Result<ExitCode> {
+    if output.rows.is_empty() || output.recommendation.chosen().is_some() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let first = output
+        .rows
+        .iter()
+        .find_map(|r| {
+            r.error
+                .as_ref()
+                .map(|e| (e, r.cause.as_deref().unwrap_or("")))
+        })
+        .map(|(e, cause)| format!("; the first: {e}: {cause}"))
+        .unwrap_or_default();
+    let failed: u64 = output.rows.iter().map(|r| u64::from(r.errors)).sum();
+    let total: u64 = output.rows.iter().map(|r| u64::from(r.n)).sum();
+    if output.rows.iter().all(|r| r.errors >= r.n) {
         bail!("every invocation of every configuration failed{first}");
     }
-    Ok(ExitCode::SUCCESS)
+    bail!(
+        "nothing to recommend: every configuration had failed invocations ({failed} of {total} failed){first}"
+    );
 }
 
 pub(super) fn parse_output(output: Value) -> Result<AnalyzerOutput> {
     serde_json::from_value(output).context(
         "the state machine's output is not an analyzer output; is the ARN the `StateMachineArn` output of powersweep's stack?",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// 512 and 1024 MB, two invocations each; `failing` of them failed at each size.
+    fn sweep(failing: [usize; 2]) -> AnalyzerOutput {
+        let mut samples = Vec::new();
+        for (memory, failing) in [512u32, 1024].into_iter().zip(failing) {
+            for i in 0..2 {
+                samples.push(if i < failing {
+                    json!({"memoryMb": memory, "threads": 1, "error": "States.TaskFailed", "cause": "moto went away"})
+                } else {
+                    json!({"memoryMb": memory, "threads": 1, "durationMs": 100.0, "cold": false, "errors": []})
+                });
+            }
+        }
+        let input: powersweep_analyzer::AnalyzerInput =
+            serde_json::from_value(json!({"workload": "w", "samples": samples})).unwrap();
+        powersweep_analyzer::analyze(&input).unwrap()
+    }
+
+    #[test]
+    fn a_sweep_succeeds_only_when_it_recommends() {
+        assert!(recommended(&sweep([0, 1])).is_ok());
+        let err = recommended(&sweep([1, 1])).unwrap_err().to_string();
+        assert!(
+            err.starts_with("nothing to recommend: every configuration had failed invocations (2 of 4 failed); the first: States.TaskFailed: moto went away"),
+            "{err}"
+        );
+        let err = recommended(&sweep([2, 2])).unwrap_err().to_string();
+        assert!(
+            err.starts_with("every invocation of every configuration failed"),
+            "{err}"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use crate::cpu_model::MEMORY_RANGE_MB;
 use crate::error::LambdaApiError;
 
 /// Lambda's timeout range, in seconds.
-pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 1..=900;
+pub use powersweep_model::lambda::TIMEOUT_RANGE_S;
 
 /// Lambda's instruction sets as its `Architectures` field names them; the first is Lambda's
 /// default. A local function runs on this machine's CPU whatever it says; the name is what the
