@@ -200,11 +200,23 @@ impl Shape {
         if self.fits() {
             return Ok(());
         }
-        let advice = (1..repetitions)
-            .rev()
-            .find(|&r| with_repetitions(r).is_some_and(|s| s.fits()))
-            .map(|r| format!("--repetitions {r} fits"))
-            .unwrap_or_else(|| "sweep fewer sizes or thread counts".into());
+        let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
+        // The state carries the payload twice whatever the plan's size: fewer sizes cannot
+        // make room for a payload that alone is too large.
+        let payload_room = (most_bytes as u64).saturating_sub(STATE_BYTES_BESIDE_SAMPLES) / 2;
+        let advice = if self.payload_bytes > payload_room {
+            format!(
+                "the payload ({} KB) is carried twice in the state, so at most about {} KB fits; pass a smaller payload (a table or an object key for the workload to read, rather than the data)",
+                self.payload_bytes / 1024,
+                payload_room / 1024
+            )
+        } else {
+            (1..repetitions)
+                .rev()
+                .find(|&r| with_repetitions(r).is_some_and(|s| s.fits()))
+                .map(|r| format!("--repetitions {r} fits"))
+                .unwrap_or_else(|| "sweep fewer sizes or thread counts".into())
+        };
         let events = self.history_events();
         let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
         if events as f64 > most_events {
@@ -214,7 +226,7 @@ impl Shape {
             )
         }
         bail!(
-            "the samples of this plan take about {} KB of the execution's state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
+            "this plan's samples and payload take about {} KB of the execution's state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
             self.state_bytes() / 1024,
             PAYLOAD_QUOTA_BYTES / 1024,
             STATE_HEADROOM * 100.0
@@ -299,6 +311,23 @@ mod tests {
             two.local_history_events() - one.local_history_events(),
             20 + 30 * 2 + 8 * 6 + 11 * 12
         );
+    }
+
+    #[test]
+    fn a_payload_too_large_for_the_state_is_named_not_the_plan() {
+        let mut big = shape(json!({}));
+        big.payload_bytes = 200 * 1024;
+        let err = big.check_quotas(3, |_| None).unwrap_err().to_string();
+        assert!(
+            err.contains("the payload (200 KB) is carried twice in the state"),
+            "{err}"
+        );
+        assert!(!err.contains("fewer sizes"), "{err}");
+        // A payload that fits leaves the advice to the plan.
+        let mut many = shape(json!({}));
+        many.invocations = 100_000;
+        let err = many.check_quotas(3, |_| None).unwrap_err().to_string();
+        assert!(err.contains("sweep fewer sizes or thread counts"), "{err}");
     }
 
     #[test]

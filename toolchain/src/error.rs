@@ -15,6 +15,17 @@ pub enum BuildError {
         /// The folder.
         dir: PathBuf,
     },
+    /// A Python or JavaScript project without the WIT contract it is built against.
+    #[error(
+        "`{}` has no `wit/` folder: the workload contract the component is built against (`powersweep new NAME --lang {lang}` writes it; copy it from there)",
+        dir.display()
+    )]
+    NoContract {
+        /// The project folder.
+        dir: PathBuf,
+        /// `python` or `js`, as `powersweep new --lang` names it.
+        lang: &'static str,
+    },
     /// A tool the language needs is not installed.
     #[error("{tool} is not installed: {install}")]
     Missing {

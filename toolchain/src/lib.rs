@@ -73,6 +73,21 @@ impl std::fmt::Display for Language {
 /// the file that could not be read or written.
 pub fn build(dir: &Path, out: &Path) -> Result<Language, BuildError> {
     let language = Language::of(dir)?;
+    // Rust projects name their WIT in Cargo.toml; the others read it from `wit/`, and their
+    // tools' own error for a missing one names a function of theirs, not the folder.
+    let lang = match language {
+        Language::Rust => None,
+        Language::Python => Some("python"),
+        Language::Js => Some("js"),
+    };
+    if let Some(lang) = lang
+        && !dir.join("wit").is_dir()
+    {
+        return Err(BuildError::NoContract {
+            dir: dir.to_path_buf(),
+            lang,
+        });
+    }
     let component = match language {
         Language::Rust => rust::build_project(dir)?,
         Language::Python => python::build(dir)?,
@@ -88,4 +103,23 @@ pub fn build(dir: &Path, out: &Path) -> Result<Language, BuildError> {
 /// Reads a file, naming it when it cannot be read.
 fn read(path: PathBuf) -> Result<Vec<u8>, BuildError> {
     std::fs::read(&path).map_err(|source| BuildError::Io { path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_python_or_javascript_project_without_its_contract_is_named() {
+        for (file, lang) in [("app.py", "python"), ("package.json", "js")] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(file), "").unwrap();
+            let err = build(dir.path(), &dir.path().join("out.wasm")).unwrap_err();
+            assert!(
+                matches!(err, BuildError::NoContract { lang: l, .. } if l == lang),
+                "{err}"
+            );
+            assert!(err.to_string().contains("has no `wit/` folder"), "{err}");
+        }
+    }
 }
