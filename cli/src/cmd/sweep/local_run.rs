@@ -6,7 +6,7 @@
 use super::Args;
 use super::outcome::Finished;
 use super::plan::Plan;
-use crate::input::guests_dir;
+use crate::input::{check_workload, guests_dir};
 use crate::local::{ANALYZER_ARN, LocalLambda, LocalSettings, host_function};
 use crate::modeled::{Setup, WorkModel};
 use crate::progress::Progress;
@@ -18,18 +18,20 @@ use powersweep_asl::{
 };
 use powersweep_emulator::{CpuModeChoice, CpuShare};
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(super) async fn run_local(
     args: &Args,
+    inputs: &LocalInputs,
     plan: &Plan,
     cpu_mode: CpuModeChoice,
     model: Option<&Setup>,
 ) -> Result<Finished> {
-    let machine = local_machine(args)?;
+    let machine = &inputs.machine;
     let work_model = model.map(WorkModel::new);
-    let lambda = start_lambda(args, plan, cpu_mode, work_model.clone()).await?;
+    let lambda = start_lambda(args, &inputs.guests, plan, cpu_mode, work_model.clone()).await?;
     let emulator = lambda.emulator();
     let local = LocalRun {
         cpu_mode: emulator.cpu_mode().to_string(),
@@ -51,7 +53,7 @@ pub(super) async fn run_local(
         );
     }
 
-    let (outcome, history) = execute(args, plan, &lambda, &machine).await;
+    let (outcome, history) = execute(args, plan, &lambda, machine).await;
     let cleanup = wind_down(&lambda, plan, &outcome).await;
     // A signal ends here: "interrupted by SIGTERM; every local environment was stopped".
     let outcome = outcome?;
@@ -104,8 +106,32 @@ pub(super) async fn run_local(
     }
 }
 
+/// What a local sweep reads before anything runs, once: the guests folder (with the
+/// workload checked in it) and the state machine.
+pub(super) struct LocalInputs {
+    guests: PathBuf,
+    machine: StateMachine,
+}
+
+impl LocalInputs {
+    /// Reads and checks both; every error here comes before calibration.
+    pub(super) fn read(args: &Args, workload: &str) -> Result<Self> {
+        let guests = guests_dir(args.guests.clone());
+        check_workload(&guests, workload)?;
+        Ok(Self {
+            guests,
+            machine: local_machine(args)?,
+        })
+    }
+
+    /// The guests folder.
+    pub(super) fn guests(&self) -> &Path {
+        &self.guests
+    }
+}
+
 /// The state machine the sweep runs, its placeholders filled with the local functions.
-pub(super) fn local_machine(args: &Args) -> Result<StateMachine> {
+fn local_machine(args: &Args) -> Result<StateMachine> {
     let (text, source) =
         crate::input::state_machine(args.state_machine.as_deref(), args.lift_quotas)?;
     let text = text
@@ -121,12 +147,13 @@ pub(super) fn local_machine(args: &Args) -> Result<StateMachine> {
 /// The emulator with the host function and the analyzer, and a line saying how it runs CPU.
 async fn start_lambda(
     args: &Args,
+    guests: &Path,
     plan: &Plan,
     cpu_mode: CpuModeChoice,
     work_model: Option<Arc<WorkModel>>,
 ) -> Result<LocalLambda> {
     let settings = LocalSettings {
-        guests_dir: guests_dir(args.guests.clone()),
+        guests_dir: guests.to_owned(),
         vcpu_mb: plan.vcpu_mb,
         cpu_mode,
         memory_mb: 1769,

@@ -12,11 +12,10 @@ mod local_run;
 mod outcome;
 mod plan;
 
-use local_run::run_local;
+use local_run::{LocalInputs, run_local};
 use outcome::{Finished, finish, optimized, probe_result, recommended};
 use plan::{Plan, Preset, estimate};
 
-use crate::input::{check_workload, guests_dir};
 use crate::modeled::ModelArgs;
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
@@ -164,20 +163,21 @@ fn timeout_seconds(text: &str) -> std::result::Result<u32, String> {
 pub async fn run(mut args: Args) -> Result<ExitCode> {
     let local = !args.aws;
     let plan = Plan::from_args(&args, local)?;
-    if local {
+    let inputs = if local {
         args.dynamodb_endpoint =
             crate::input::dynamodb_endpoint(args.dynamodb_endpoint.as_deref(), &args.allow_table)?;
         // All a local run can check before it calibrates (seconds) or --dry-run answers.
-        check_workload(&guests_dir(args.guests.clone()), &plan.workload)?;
-        local_run::local_machine(&args)?;
-    }
+        Some(LocalInputs::read(&args, &plan.workload)?)
+    } else {
+        None
+    };
     if args.dry_run {
         print!("{}", estimate(&args, &plan));
         return Ok(ExitCode::SUCCESS);
     }
     // Held until the sweep ends: no other sweep writes into the same folder meanwhile.
     let _out = crate::out_folder::OutFolder::claim(&args.out)?;
-    if !local {
+    let Some(inputs) = inputs else {
         // A malformed ARN is refused before anything is printed.
         if let Some(arn) = &args.state_machine_arn {
             crate::aws::arn_region(arn)?;
@@ -185,7 +185,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
         eprint!("{}", estimate(&args, &plan));
         let output = run_aws(&args, &plan).await?;
         return finish(output, &args);
-    }
+    };
     if args.cross_check && args.cpu_mode != CpuModeChoice::Model {
         bail!("--cross-check compares the `model` mode with a CPU cap: leave --cpu-mode at model");
     }
@@ -197,8 +197,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
     args.model
         .check_period(args.cross_check || args.cpu_mode != CpuModeChoice::Model)?;
     let choice = args.cpu_mode;
-    let guests = guests_dir(args.guests.clone());
-    check_workload(&guests, &plan.workload)?;
+    let guests = inputs.guests();
     eprint!("{}", estimate(&args, &plan));
     // Calibration is part of the model mode's cost: the wall time includes it.
     let started = std::time::Instant::now();
@@ -211,7 +210,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
                 payload: plan.layout.payloads.first().cloned().unwrap_or(Value::Null),
                 timeout_ms: None,
             };
-            let config = crate::modeled::host_config(&guests, &args.allow_table);
+            let config = crate::modeled::host_config(guests, &args.allow_table);
             let mut model = args.model.clone();
             if args.cross_check {
                 // The capped run measures this machine's core: the model must too.
@@ -223,7 +222,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let output = match run_local(&args, &plan, choice, setup.as_ref()).await? {
+    let output = match run_local(&args, &inputs, &plan, choice, setup.as_ref()).await? {
         Finished::Probe(samples) => {
             return probe_result(&samples, &plan.options.allowed_exceptions);
         }
@@ -243,7 +242,7 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
             ..plan.clone()
         };
         let Finished::Analysis(capped) =
-            run_local(&args, &capped_plan, CpuModeChoice::Auto, None).await?
+            run_local(&args, &inputs, &capped_plan, CpuModeChoice::Auto, None).await?
         else {
             bail!("the capped run answered a probe, not an analysis");
         };
