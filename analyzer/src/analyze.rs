@@ -218,6 +218,7 @@ fn record(sample: &Sample) -> SampleRecord {
                 .flatten(),
             error: m.allowed_error.clone(),
             cause: None,
+            written_items: sample.written_items,
         },
         Outcome::Failed { error, cause } => SampleRecord {
             memory_mb,
@@ -228,6 +229,7 @@ fn record(sample: &Sample) -> SampleRecord {
             init_ms: None,
             error: Some(error.clone()),
             cause: Some(cause.clone()),
+            written_items: sample.written_items,
         },
     }
 }
@@ -236,12 +238,18 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
     let mut ok: Vec<&Measurement> = Vec::with_capacity(group.len());
     let mut first_failure: Option<(&str, &str)> = None;
     let mut errors = 0;
+    let (mut written_items, mut written_by_failed, mut failed_unanswered) = (0u64, 0u64, 0u32);
     for sample in group {
+        written_items = written_items.saturating_add(sample.written_items.unwrap_or(0));
         match &sample.outcome {
             Outcome::Ok(m) => ok.push(m),
             Outcome::Failed { error, cause } => {
                 errors += 1;
                 first_failure.get_or_insert((error, cause));
+                match sample.written_items {
+                    Some(n) => written_by_failed = written_by_failed.saturating_add(n),
+                    None => failed_unanswered += 1,
+                }
             }
         }
     }
@@ -331,6 +339,9 @@ fn row(memory_mb: u32, threads: u32, group: &[&Sample], discard: f64, pricing: &
         cost_per_invocation_usd: cost,
         cost_per_million_usd: cost.map(|c| c * 1e6),
         speedup_vs_one_thread: None,
+        written_items,
+        written_by_failed,
+        failed_unanswered,
         error,
         cause,
         capped_vcpus: None,

@@ -77,6 +77,9 @@ pub struct Sample {
     pub threads: u32,
     /// What came back.
     pub outcome: Outcome,
+    /// Items the job's DynamoDB calls wrote, failed or not, as its host answered (`None`:
+    /// no answer came, as after a timeout or a crash, or the host is older).
+    pub written_items: Option<u64>,
 }
 
 /// How an invocation ended.
@@ -205,9 +208,11 @@ fn parse_one(
             memory_mb,
             threads,
             outcome: Outcome::Failed { error, cause },
+            written_items: None,
         });
     }
 
+    let written_items = object.get("writtenItems").and_then(Value::as_u64);
     // The job ran but a task failed: the host reports it in `errors`. An allowed error
     // leaves the sample a measurement that names it.
     let mut allowed_error = None;
@@ -222,6 +227,7 @@ fn parse_one(
                     memory_mb,
                     threads,
                     outcome,
+                    written_items,
                 });
             }
         }
@@ -263,6 +269,7 @@ fn parse_one(
                         error: "Powersweep.UnreadableReport".to_owned(),
                         cause: cause.to_string(),
                     },
+                    written_items,
                 });
             }
         },
@@ -284,6 +291,7 @@ fn parse_one(
             report,
             allowed_error,
         }),
+        written_items,
     })
 }
 

@@ -97,6 +97,9 @@ pub struct SampleRecord {
     pub error: Option<String>,
     /// What the failure said.
     pub cause: Option<String>,
+    /// Items the job wrote to DynamoDB, failed or not, when its host answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_items: Option<u64>,
 }
 
 impl Recommendation {
@@ -378,6 +381,18 @@ pub struct Row {
     pub cost_per_million_usd: Option<f64>,
     /// Trimmed mean at 1 thread (same memory) divided by this row's.
     pub speedup_vs_one_thread: Option<f64>,
+    /// Items the row's invocations wrote to DynamoDB, as their hosts answered, failed
+    /// invocations included.
+    #[serde(default)]
+    pub written_items: u64,
+    /// Of those, what failed invocations had written before they failed: the table holds
+    /// them too.
+    #[serde(default)]
+    pub written_by_failed: u64,
+    /// Failed invocations that ended without the host's answer (a timeout, a crash): what
+    /// they had written is not known.
+    #[serde(default)]
+    pub failed_unanswered: u32,
     /// First failure's error name, when any sample failed.
     pub error: Option<String>,
     /// First failure's cause.

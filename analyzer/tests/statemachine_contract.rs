@@ -90,6 +90,7 @@ fn sample_and_error_rows_parse_as_samples() {
         "durationMs" | "cpuMs" | "initMs" | "maxRssMb" => json!(12.5),
         "cold" => json!(true),
         "vcpus" => json!(2),
+        "writtenItems" => json!(87),
         "report" => json!(
             "REPORT RequestId: r\tDuration: 13.01 ms\tBilled Duration: 40 ms\tMemory Size: 1024 MB\tMax Memory Used: 39 MB\tInit Duration: 26.40 ms\t"
         ),
@@ -117,6 +118,11 @@ fn sample_and_error_rows_parse_as_samples() {
         panic!("the sample is a failure: {:?}", parsed[0]);
     };
     assert!(measured.report.is_some(), "the REPORT line is not read");
+    assert_eq!(
+        parsed[0].written_items,
+        Some(87),
+        "writtenItems is not read"
+    );
     assert!(matches!(parsed[1].outcome, Outcome::Failed { .. }));
     // A memory size that could not be published: one row per thread count.
     let unpublished = produced_keys(&state("UnpublishedRows")["ItemSelector"]);

@@ -52,6 +52,11 @@ enum Command {
     Build(cmd::build::Args),
 }
 
+// The command evaluates JSONata for the local engine: the metered allocator lets each
+// evaluation see what it holds and stop at `powersweep_jsonata::MAX_EVALUATION_BYTES`.
+#[global_allocator]
+static ALLOC: powersweep_jsonata::meter::MeteredAlloc = powersweep_jsonata::meter::MeteredAlloc;
+
 fn main() -> ExitCode {
     // Locally the emulator starts this very binary as the host's `bootstrap` (a symlink in
     // its task root), so `cargo run` builds one binary and both sides are the same build.
@@ -94,6 +99,10 @@ fn main() -> ExitCode {
             Command::Build(args) => cmd::build::run(args).await,
         }
     });
+    // The command is over (its results written, its environments stopped). A worker may
+    // still be inside a poll that does not yield (an interrupted run's JSONata evaluation, a
+    // blocking host call): dropping the runtime would wait for it, so it gets this long.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -110,6 +119,9 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// How long the command's tasks get to stop once it has its answer.
+const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serves as the Lambda host, exactly as the packaged `bootstrap` does.
 fn run_bootstrap() -> ExitCode {

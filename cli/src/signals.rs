@@ -51,47 +51,83 @@ pub fn prepare_local_run() {
 
 /// From now on SIGINT, SIGTERM and SIGHUP no longer kill this process: the first one is kept
 /// for [`interrupted`]; another one, a second or more later, exits at once with status
-/// 128 + its number, without cleanup. Idempotent. Must run inside the tokio runtime. A
-/// signal whose handler cannot be installed keeps its default action (with a warning).
+/// 128 + its number, without cleanup. Idempotent. A signal whose handler cannot be installed
+/// keeps its default action (with a warning).
+///
+/// The signals are read on a thread of their own, with a runtime of its own: the command's
+/// runtime may have every worker busy (a JSONata evaluation that runs long, a blocking
+/// call), and the second signal must end the process whatever they do.
 pub fn catch() {
     CAUGHT.get_or_init(|| {
         let (sender, _) = watch::channel(None::<Interrupted>);
-        let [mut int, mut term, mut hup] = [SIGINT, SIGTERM, SIGHUP].map(|caught| {
-            signal(SignalKind::from_raw(caught.number))
-                .inspect_err(|e| {
-                    tracing::warn!(signal = caught.name, error = %e, "cannot catch the signal");
-                })
-                .ok()
-        });
         let caught = sender.clone();
-        tokio::spawn(async move {
-            let mut first: Option<(Interrupted, Instant)> = None;
-            loop {
-                let signal = tokio::select! {
-                    () = recv(&mut int) => SIGINT,
-                    () = recv(&mut term) => SIGTERM,
-                    () = recv(&mut hup) => SIGHUP,
+        let (installed, ready) = std::sync::mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read signals: they keep their default action");
+                        return;
+                    }
                 };
-                match first {
-                    None => {
-                        first = Some((signal, Instant::now()));
-                        caught.send_replace(Some(signal));
-                    }
-                    // The same request delivered twice (a terminal and a supervisor, a
-                    // double key press): the cleanup under way takes milliseconds.
-                    Some((_, at)) if at.elapsed() < SAME_REQUEST => {}
-                    Some((first, _)) => {
-                        eprintln!(
-                            "error: {} after {}: exiting without cleanup; the next run removes what is left",
-                            signal.name, first.name
-                        );
-                        std::process::exit(128 + signal.number);
-                    }
-                }
+                runtime.block_on(listen(caught, installed));
+            });
+        match spawned {
+            // Once the handlers are in place: a signal right after `catch` is caught.
+            Ok(_) => {
+                let _ = ready.recv();
             }
-        });
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read signals: they keep their default action");
+            }
+        }
         sender
     });
+}
+
+/// Installs the handlers, says so on `installed`, then hands the first signal to `caught`
+/// and exits on a later one.
+async fn listen(
+    caught: watch::Sender<Option<Interrupted>>,
+    installed: std::sync::mpsc::Sender<()>,
+) {
+    let [mut int, mut term, mut hup] = [SIGINT, SIGTERM, SIGHUP].map(|caught| {
+        signal(SignalKind::from_raw(caught.number))
+            .inspect_err(|e| {
+                tracing::warn!(signal = caught.name, error = %e, "cannot catch the signal");
+            })
+            .ok()
+    });
+    drop(installed);
+    let mut first: Option<(Interrupted, Instant)> = None;
+    loop {
+        let signal = tokio::select! {
+            () = recv(&mut int) => SIGINT,
+            () = recv(&mut term) => SIGTERM,
+            () = recv(&mut hup) => SIGHUP,
+        };
+        match first {
+            None => {
+                first = Some((signal, Instant::now()));
+                caught.send_replace(Some(signal));
+            }
+            // The same request delivered twice (a terminal and a supervisor, a double key
+            // press): the cleanup under way takes milliseconds.
+            Some((_, at)) if at.elapsed() < SAME_REQUEST => {}
+            Some((first, _)) => {
+                eprintln!(
+                    "error: {} after {}: exiting without cleanup; the next run removes what is left",
+                    signal.name, first.name
+                );
+                std::process::exit(128 + signal.number);
+            }
+        }
+    }
 }
 
 /// Signals this soon after the first one do not force an exit.

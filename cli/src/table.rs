@@ -291,6 +291,7 @@ fn caveats(output: &AnalyzerOutput) -> String {
             local.host_cores
         ));
     }
+    text.push_str(&writes(&output.rows));
     let worst = output.rows.iter().filter_map(spread).fold(0.0f64, f64::max);
     if worst >= NOISY_PERCENT {
         text.push_str(&format!(
@@ -298,6 +299,27 @@ fn caveats(output: &AnalyzerOutput) -> String {
         ));
     }
     text
+}
+
+/// What the sweep wrote to DynamoDB, when failed invocations wrote some of it: without this
+/// line a count of the table's items would not match the successful invocations' work.
+fn writes(rows: &[Row]) -> String {
+    let sum = |f: &dyn Fn(&Row) -> u64| rows.iter().map(f).fold(0u64, u64::saturating_add);
+    let (all, by_failed) = (sum(&|r| r.written_items), sum(&|r| r.written_by_failed));
+    let unanswered = sum(&|r| u64::from(r.failed_unanswered));
+    if all == 0 || (by_failed == 0 && unanswered == 0) {
+        return String::new();
+    }
+    let mut line = format!(
+        "written: the invocations wrote {all} DynamoDB items, {by_failed} of them by invocations that then failed"
+    );
+    if unanswered > 0 {
+        line.push_str(&format!(
+            "; {unanswered} failed invocations ended without their host's answer (a timeout, a crash), and what they wrote is not counted"
+        ));
+    }
+    line.push('\n');
+    line
 }
 
 /// A spread (sd %) from which the table warns that differences may be noise.
@@ -389,6 +411,33 @@ mod tests {
         }))
         .unwrap();
         analyze(&input).unwrap()
+    }
+
+    #[test]
+    fn what_failed_invocations_wrote_is_counted_so_the_table_reconciles() {
+        let analyzed = |samples: Vec<serde_json::Value>| {
+            let input: AnalyzerInput = serde_json::from_value(json!({
+                "workload": "ddb-writer", "samples": samples,
+            }))
+            .unwrap();
+            caveats(&analyze(&input).unwrap())
+        };
+        let ok = |n: u64| json!({"memoryMb": 512, "threads": 1, "durationMs": 50.0, "errors": [], "writtenItems": n});
+        let failed = |n: u64| {
+            json!({"memoryMb": 512, "threads": 1, "durationMs": 50.0,
+            "errors": [{"task": 0, "kind": "guest", "message": "put-item failed"}], "writtenItems": n})
+        };
+        // Obeyed: every invocation succeeded; nothing to reconcile.
+        let text = analyzed(vec![ok(100), ok(100)]);
+        assert!(!text.contains("written:"), "{text}");
+        // Violated: one failed after writing 87 items, one timed out without an answer.
+        let timed_out =
+            json!({"memoryMb": 512, "threads": 1, "error": "Sandbox.Timedout", "cause": {}});
+        let text = analyzed(vec![ok(100), failed(87), timed_out]);
+        assert!(
+            text.contains("wrote 187 DynamoDB items, 87 of them by invocations that then failed; 1 failed invocations ended without their host's answer"),
+            "{text}"
+        );
     }
 
     fn line<'a>(text: &'a str, starts: &str) -> &'a str {

@@ -41,7 +41,7 @@ pub use engine::{precompile, precompile_for_target};
 pub use error::{ConfigError, LoadError};
 pub use guests_folder::precompile_folder;
 pub use host::{Host, HostConfig};
-pub use host::{Reference, TimedRun};
+pub use host::{Reference, Sampling, TimedRun};
 pub use protocol::{ErrorKind, JobError, JobEvent, JobResponse, MAX_THREADS, TaskTiming};
 pub use throttle::{Throttle, thread_cpu_time};
 pub use workload::{MAX_COMPONENT_BYTES, Workload, check_name};

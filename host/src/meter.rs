@@ -112,7 +112,9 @@ impl Meter {
 pub(crate) struct HostClock {
     /// Thread CPU time spent in host calls so far.
     pub(crate) total: Duration,
-    since: Option<Duration>,
+    /// Wall time spent in host calls so far.
+    pub(crate) wall: Duration,
+    since: Option<(Duration, std::time::Instant)>,
     nesting: Nesting,
 }
 
@@ -120,16 +122,17 @@ impl HostClock {
     /// The guest calls out.
     pub(crate) fn enter(&mut self) {
         if self.nesting.enter() {
-            self.since = Some(thread_cpu_time());
+            self.since = Some((thread_cpu_time(), std::time::Instant::now()));
         }
     }
 
     /// The call returns to the guest.
     pub(crate) fn leave(&mut self) {
         if self.nesting.leave()
-            && let Some(at) = self.since.take()
+            && let Some((cpu, wall)) = self.since.take()
         {
-            self.total += thread_cpu_time().saturating_sub(at);
+            self.total += thread_cpu_time().saturating_sub(cpu);
+            self.wall += wall.elapsed();
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct JobResponse {
     pub max_rss_mb: f64,
     /// What went wrong, if anything.
     pub errors: Vec<JobError>,
+    /// Items the job's DynamoDB calls wrote (a batch's unprocessed items not counted),
+    /// whether or not the job then failed: what a failed job had already written is in the
+    /// table too, and this is how the counts reconcile.
+    #[serde(default)]
+    pub written_items: u64,
     /// The metered work of the plan and of each task, when the host meters (locally, in the
     /// emulator's `model` CPU mode); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -33,6 +33,8 @@ pub struct GuestState {
     pub(crate) meter: Option<Meter>,
     /// Wall time spent in host calls: calibration times guest code alone (`calibrate.rs`).
     pub(crate) outside: crate::meter::HostClock,
+    /// Items this store's DynamoDB calls wrote since the job last took the count.
+    pub(crate) written: u64,
 }
 
 impl GuestState {
@@ -64,6 +66,7 @@ impl GuestState {
             task: None,
             meter: None,
             outside: Default::default(),
+            written: 0,
         }
     }
 

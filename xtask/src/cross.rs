@@ -84,6 +84,10 @@ impl Toolchain {
         .env(format!("CC_{lower}"), format!("{}-gcc", self.gnu))
         .env(format!("AR_{lower}"), format!("{}-ar", self.gnu))
         .env("CARGO_TARGET_DIR", self.target_dir())
+        // A build for Lambda alone: the host compiles for its own architecture and goes
+        // without cranelift's other backend (host/Cargo.toml). With `--target`, RUSTFLAGS
+        // reach the target's crates only, not the build scripts.
+        .env("RUSTFLAGS", lambda_rustflags())
         .args(["build", "--release", "--locked", "--target", self.triple]);
         if self.route == Route::DebianBuildStd {
             // rustc-web is a stable compiler; build-std needs its unstable flags.
@@ -123,4 +127,12 @@ impl Toolchain {
             Route::DebianBuildStd => target_dir().join("debian-cross"),
         }
     }
+}
+
+/// The caller's RUSTFLAGS, and the cfg that makes a build the Lambda binary's alone.
+fn lambda_rustflags() -> String {
+    let given = std::env::var("RUSTFLAGS").unwrap_or_default();
+    format!("{given} --cfg powersweep_lambda_only")
+        .trim()
+        .to_string()
 }

@@ -164,7 +164,16 @@ async fn emulated(args: Args, event: JobEvent, guests: PathBuf) -> Result<ExitCo
             let config = crate::modeled::host_config(&guests, &args.allow_table);
             let setup = args
                 .model
-                .prepare(&config, &event, &[args.architecture])
+                .prepare(
+                    &config,
+                    &event,
+                    crate::modeled::JobLimits {
+                        timeout: Duration::from_secs_f64(args.timeout),
+                        memory_mb: args.memory,
+                        threads: args.threads,
+                    },
+                    &[args.architecture],
+                )
                 .await?;
             Some(WorkModel::new(&setup) as std::sync::Arc<dyn powersweep_emulator::DurationModel>)
         }

@@ -5,9 +5,10 @@
 //!
 //! Must not compute a speed itself: `powersweep_model::{calibration, anchor}` do.
 
+use super::JobLimits;
 use anyhow::{Context, Result, bail};
 use powersweep_analyzer::Architecture;
-use powersweep_host::{Host, HostConfig, JobEvent, TimedRun};
+use powersweep_host::{ErrorKind, Host, HostConfig, JobEvent, Sampling, TimedRun};
 use powersweep_model::Calibration;
 use powersweep_model::anchor::{self, Anchor, BCRYPT_SAMPLE, How, Pair};
 use powersweep_model::calibration::{MIN_JOB_FUEL, MIN_SAMPLES, Sample};
@@ -22,7 +23,8 @@ const REFERENCE_ALONE: Duration = Duration::from_millis(500);
 /// What calibration timed: the workload with the reference beside it, or the reference alone
 /// under a calibration that was given or skipped.
 pub(super) enum Timed {
-    Paired(Calibration, Vec<Pair>),
+    /// The share is of the wall clock the timing thread had a core (CPU ÷ wall time).
+    Paired(Calibration, Vec<Pair>, f64),
     Alone(Calibration, Vec<f64>),
 }
 
@@ -39,7 +41,15 @@ impl Timed {
 
     pub(super) fn calibration(&self) -> &Calibration {
         match self {
-            Timed::Paired(c, _) | Timed::Alone(c, _) => c,
+            Timed::Paired(c, ..) | Timed::Alone(c, _) => c,
+        }
+    }
+
+    /// The share of the wall clock the thread that timed the workload had a core.
+    pub(super) fn busy_share(&self) -> Option<f64> {
+        match self {
+            Timed::Paired(_, _, share) => Some(*share),
+            Timed::Alone(..) => None,
         }
     }
 
@@ -47,7 +57,7 @@ impl Timed {
     /// anchor.
     pub(super) fn anchor(&self, architecture: Architecture) -> Anchor {
         let anchor = match self {
-            Timed::Paired(calibration, pairs) => Anchor::measured(
+            Timed::Paired(calibration, pairs, _) => Anchor::measured(
                 &BCRYPT_SAMPLE,
                 architecture,
                 pairs,
@@ -65,46 +75,78 @@ impl Timed {
 }
 
 /// Fuel of each task from one metered run, then timed unmetered samples of the same tasks,
-/// each followed by the reference kernel when `anchoring`.
+/// each followed by the reference kernel when `anchoring`. The job runs within `limits`:
+/// its memory is the largest size swept, and a run that goes on past
+/// [`JobLimits::calibration_timeout`] (guest code, or a blocking host call such as a sleep)
+/// is left there. A job that cannot finish within those limits fails every invocation of
+/// the sweep the same way, so it is not calibrated: the sweep goes on at a nominal speed,
+/// says why, and its rows show the timeouts and out-of-memory errors Lambda would give.
 pub(super) fn calibrate(
     config: HostConfig,
     event: &JobEvent,
+    limits: JobLimits,
     budget: Duration,
     anchoring: bool,
 ) -> Result<Timed> {
     let runtime = tokio::runtime::Handle::current();
     let dry = HostConfig {
         dry_io: true,
-        // The largest size Lambda has, so that no memory limit binds while the work is counted.
-        memory_mb: *powersweep_emulator::MEMORY_RANGE_MB.end(),
+        memory_mb: limits.memory_mb,
         cpu_vcpus: None,
         ..config
     };
-    let metered = Host::new(
-        HostConfig {
-            meter: true,
-            ..dry.clone()
-        },
-        runtime.clone(),
-    )?;
+    let timeout = limits.calibration_timeout();
     let single = JobEvent {
         threads: 1,
+        timeout_ms: Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
         ..event.clone()
     };
-    // Loaded apart from the run so that a file that is no workload is named as such, not as
-    // a failed calibration.
-    metered
-        .workload(&single.workload)
-        .with_context(|| format!("workload `{}`", single.workload))?;
-    let response = metered.run(&single);
+    let too_long = format!(
+        "the job did not finish within {:.1} s alone on one thread here at {} MB ({} × its timeout of {:.1} s × {} thread{}, the fastest any row could run it)",
+        timeout.as_secs_f64(),
+        limits.memory_mb,
+        super::VCPU_MARGIN,
+        limits.timeout.as_secs_f64(),
+        limits.threads,
+        if limits.threads == 1 { "" } else { "s" },
+    );
+    let metered = HostConfig {
+        meter: true,
+        ..dry.clone()
+    };
+    let (job, handle) = (single.clone(), runtime.clone());
+    let response = within(timeout + BLOCKING_GRACE, move || {
+        let metered = Host::new(metered, handle)?;
+        // Loaded apart from the run so that a file that is no workload is named as such, not
+        // as a failed calibration.
+        metered
+            .workload(&job.workload)
+            .with_context(|| format!("workload `{}`", job.workload))?;
+        Ok(metered.run(&job))
+    })?;
+    let response = match response {
+        Some(response) => response?,
+        None => return unfinished(&too_long, anchoring),
+    };
     if let Some(e) = response.errors.first() {
-        bail!("calibration: the job failed: {e}");
+        match e.kind {
+            ErrorKind::Deadline => return unfinished(&format!("{too_long}: {e}"), anchoring),
+            ErrorKind::MemoryLimit => {
+                let why = format!(
+                    "the job needs more memory than the largest size swept, {} MB: {e}",
+                    limits.memory_mb
+                );
+                return unfinished(&why, anchoring);
+            }
+            _ => bail!("calibration: the job failed: {e}"),
+        }
     }
     let work = response
         .work
+        .clone()
         .context("calibration: the metered host reported no work")?;
+    let task_ms: Vec<f64> = response.tasks.iter().map(|t| t.ms).collect();
     let fuel: Vec<u64> = work.tasks.iter().map(|t| t.fuel()).collect();
-    drop(metered);
     if work.fuel() < MIN_JOB_FUEL {
         let mut skipped = Calibration::given(NOMINAL_UNITS_PER_MS)?;
         skipped.source = format!(
@@ -113,12 +155,29 @@ pub(super) fn calibrate(
         );
         return Ok(Timed::alone(skipped, anchoring));
     }
-    let unmetered = Host::new(dry, runtime)?;
-    let mut kernel = crate::reference_kernel::run;
-    let reference = anchoring.then_some(&mut kernel as &mut dyn FnMut());
-    let runs = unmetered
-        .time_tasks(&single, budget, MIN_SAMPLES * 2, SAMPLE_MS, reference)
-        .map_err(|e| anyhow::anyhow!("calibration: {e}"))?;
+    // The model's fewest samples, not more: a slow workload's every sample is a whole task.
+    let sampling = Sampling {
+        budget,
+        min_samples: MIN_SAMPLES.max(anchor::MIN_PAIRS),
+        sample_ms: SAMPLE_MS,
+        run_limit: timeout,
+    };
+    announce(&sampling, &task_ms);
+    let longest = sampling.longest(fuel.len());
+    let runs = within(longest + BLOCKING_GRACE, move || {
+        let unmetered = Host::new(dry, runtime)?;
+        let mut kernel = crate::reference_kernel::run;
+        let reference = anchoring.then_some(&mut kernel as &mut dyn FnMut());
+        unmetered
+            .time_tasks(&single, sampling, reference)
+            .map_err(|e| anyhow::anyhow!("calibration: {e}"))
+    })?
+    .with_context(|| {
+        format!(
+            "calibration: timing the job's tasks did not end within {:.0} s",
+            longest.as_secs_f64()
+        )
+    })??;
     let timed: Vec<&TimedRun> = runs.iter().filter(|r| fuel[r.task] > 0).collect();
     let sample = |r: &TimedRun| Sample {
         fuel: fuel[r.task] * u64::from(r.repeats),
@@ -138,7 +197,76 @@ pub(super) fn calibrate(
         })
         .collect();
     let calibration = Calibration::from_samples(&samples).context("calibration")?;
-    Ok(Timed::Paired(calibration, pairs))
+    let (cpu, wall) = timed
+        .iter()
+        .fold((0.0, 0.0), |(c, w), r| (c + r.guest_ms, w + r.wall_ms));
+    let share = if wall > 0.0 { cpu / wall } else { 1.0 };
+    Ok(Timed::Paired(calibration, pairs, share))
+}
+
+/// Sampling longer than this is announced up front, with how long it will take.
+const ANNOUNCED: Duration = Duration::from_secs(10);
+
+/// Says how long sampling will take when the tasks are slow: their metered run (`task_ms`,
+/// slower than the unmetered runs to come) gives an upper estimate.
+fn announce(sampling: &Sampling, task_ms: &[f64]) {
+    let Some(slowest) = task_ms.iter().copied().reduce(f64::max) else {
+        return;
+    };
+    let warm_ups: f64 = task_ms
+        .iter()
+        .filter(|&&ms| !sampling.keeps_warm_up(ms))
+        .sum();
+    let samples = slowest * sampling.min_samples as f64;
+    let estimate = Duration::try_from_secs_f64((warm_ups + samples) / 1e3)
+        .unwrap_or(Duration::MAX)
+        .max(sampling.budget);
+    if estimate >= ANNOUNCED {
+        eprintln!(
+            "calibrating: one run of a task takes up to {:.1} s here; timing {} of them takes up to {:.0} s (--calibration skips calibrating)…",
+            slowest / 1e3,
+            sampling.min_samples,
+            estimate.as_secs_f64()
+        );
+    }
+}
+
+/// How long past its limit a job may take to come back from a blocking host call before
+/// calibration gives up on it (guest code itself stops within an epoch tick).
+const BLOCKING_GRACE: Duration = Duration::from_secs(1);
+
+/// Runs `f` on a thread of its own and waits at most `limit` for its answer (`None` past
+/// it). A job in a blocking host call (a WASI sleep) cannot be stopped from outside: the
+/// thread is then left to the process's exit, as Lambda leaves an environment it ends.
+fn within<T: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<Option<Result<T>>> {
+    let (sent, answer) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("calibration".into())
+        .spawn(move || {
+            let _ = sent.send(f());
+        })
+        .context("cannot start the calibration thread")?;
+    match answer.recv_timeout(limit) {
+        Ok(result) => Ok(Some(result)),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            bail!("calibration: its thread ended without an answer")
+        }
+    }
+}
+
+/// A job that cannot finish within its limits: a nominal speed, marked untrusted with the
+/// reason (every invocation will fail as Lambda's would, whatever the speed).
+fn unfinished(why: &str, anchoring: bool) -> Result<Timed> {
+    let mut nominal = Calibration::given(NOMINAL_UNITS_PER_MS)?;
+    nominal.source = "not calibrated".into();
+    nominal.warning = Some(format!(
+        "{why}. Every invocation will fail the same way; the run goes on at a nominal speed to show how (raise --timeout, or sweep larger sizes, to measure it)"
+    ));
+    Ok(Timed::alone(nominal, anchoring))
 }
 
 /// Runs of the reference kernel alone for `budget`, each scaled to a published run, ms.
@@ -180,7 +308,7 @@ mod tests {
 
     #[test]
     fn a_reference_that_anchors_gives_the_ratio_of_the_kernel_here_and_on_lambda() {
-        let timed = Timed::Paired(Calibration::given(1e6).unwrap(), pairs(|_| 1.0));
+        let timed = Timed::Paired(Calibration::given(1e6).unwrap(), pairs(|_| 1.0), 1.0);
         let a = timed.anchor(Architecture::X86_64);
         let lambda = BCRYPT_SAMPLE.lambda_ms(Architecture::X86_64).unwrap();
         assert!((a.vcpu_speed - 60.0 / lambda).abs() < 1e-9, "{a:?}");
@@ -196,6 +324,7 @@ mod tests {
         let timed = Timed::Paired(
             Calibration::given(1e6).unwrap(),
             pairs(|i| if i % 2 == 0 { 1.0 } else { 3.0 }),
+            1.0,
         );
         let a = timed.anchor(Architecture::Arm64);
         assert_eq!(a.vcpu_speed, 1.0);

@@ -55,6 +55,37 @@ pub struct ModelArgs {
     pub no_reuse: bool,
 }
 
+/// The limits every invocation of the job has, which calibration keeps too (it runs the job
+/// in this process, where nothing else would stop it): the function's timeout, and the
+/// largest memory size and thread count swept.
+#[derive(Debug, Clone, Copy)]
+pub struct JobLimits {
+    /// The function's timeout.
+    pub timeout: Duration,
+    /// The largest memory size any invocation gets, MB: a job that needs more fails on every
+    /// row, so it fails calibration too.
+    pub memory_mb: u32,
+    /// The most threads any invocation runs the job on.
+    pub threads: usize,
+}
+
+impl JobLimits {
+    /// How long calibration lets the job run on one thread before it gives up: no row can
+    /// finish a job that takes longer. A row runs it on up to `threads` threads, and a Lambda
+    /// vCPU may be faster than a core here (the anchor that says by how much is measured
+    /// during calibration, after this run), hence the margin of [`VCPU_MARGIN`].
+    pub fn calibration_timeout(&self) -> Duration {
+        self.timeout
+            .saturating_mul(u32::try_from(self.threads).unwrap_or(u32::MAX))
+            .saturating_mul(VCPU_MARGIN)
+    }
+}
+
+/// How much faster than a core here a Lambda vCPU may be when calibration decides that a job
+/// cannot finish in time. A bound's margin, not a model constant: it only decides when
+/// calibration gives up, never a duration.
+pub const VCPU_MARGIN: u32 = 2;
+
 /// The model of a run: its parameters per architecture and how they were obtained.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -91,13 +122,14 @@ impl ModelArgs {
             .then(|| (self.cfs_period_ms * 1000.0).round() as u64)
     }
 
-    /// Checks the flags, then calibrates on `event` (unless `--calibration` is given) and
-    /// anchors each of `architectures` (unless `--vcpu-speed` is given). Prints both.
-    /// `config` is the host configuration (tables, guests).
+    /// Checks the flags, then calibrates on `event` within `limits` (unless `--calibration`
+    /// is given) and anchors each of `architectures` (unless `--vcpu-speed` is given). Prints
+    /// both. `config` is the host configuration (tables, guests).
     pub async fn prepare(
         &self,
         config: &HostConfig,
         event: &JobEvent,
+        limits: JobLimits,
         architectures: &[Architecture],
     ) -> Result<Setup> {
         let latency = match self.io_latency.strip_prefix('@') {
@@ -148,12 +180,13 @@ impl ModelArgs {
                 );
                 let (config, event) = (config.clone(), event.clone());
                 let budget = Duration::from_secs_f64(self.calibration_seconds);
-                tokio::task::spawn_blocking(move || calibrate(config, &event, budget, anchoring))
-                    .await??
+                tokio::task::spawn_blocking(move || {
+                    calibrate(config, &event, limits, budget, anchoring)
+                })
+                .await??
             }
         };
-        let calibration = timed.calibration().clone();
-        eprintln!("calibration: {}", calibration.describe());
+        let mut calibration = timed.calibration().clone();
         let mut params = BTreeMap::new();
         let mut anchors = Vec::new();
         for &architecture in architectures {
@@ -167,7 +200,6 @@ impl ModelArgs {
                 }
                 None => timed.anchor(architecture),
             };
-            eprintln!("anchor: {}", anchor.describe());
             params.insert(
                 architecture,
                 Params {
@@ -177,6 +209,18 @@ impl ModelArgs {
                 },
             );
             anchors.push(anchor);
+        }
+        // Measured anchors correct for whatever slowed the core; a given speed does not.
+        let corrected = anchors.iter().all(Anchor::is_anchored);
+        if let Some(share) = timed.busy_share() {
+            calibration.note_busy(share, corrected);
+        }
+        eprintln!("calibration: {}", calibration.describe());
+        for anchor in &anchors {
+            eprintln!("anchor: {}", anchor.describe());
+        }
+        if let Some(warning) = &calibration.warning {
+            eprintln!("warning: the calibration cannot be trusted: {warning}");
         }
         let run = ModelRun {
             calibration,

@@ -128,10 +128,14 @@ impl DurationModel for WorkModel {
             "modeled".into(),
             serde_json::to_value(&modeled).map_err(|e| e.to_string())?,
         );
-        let ok = object
-            .get("errors")
-            .and_then(Value::as_array)
-            .is_none_or(Vec::is_empty);
+        let errors = object.get("errors").and_then(Value::as_array);
+        let ok = errors.is_none_or(Vec::is_empty);
+        // The host stopped the job at the invocation's deadline: the work of the task it
+        // stopped is not in `work`, so the sum above is short of the truth.
+        let stopped_at_deadline = errors.is_some_and(|e| {
+            e.iter()
+                .any(|e| e.get("kind") == Some(&Value::from("deadline")))
+        });
         if ok {
             self.seen
                 .lock()
@@ -143,6 +147,7 @@ impl DurationModel for WorkModel {
         Ok(EmulatorModeled {
             duration,
             payload: serde_json::to_vec(&body).map_err(|e| e.to_string())?,
+            stopped_at_deadline,
         })
     }
 

@@ -2,6 +2,7 @@
 //! module per theme: one test binary, so the workspace builds one more executable, not many.
 
 mod aws;
+mod calibration;
 mod commands;
 mod inputs;
 mod languages;

@@ -544,3 +544,81 @@ fn what_a_sigkilled_sweep_leaves_the_next_invoke_removes() {
     assert!(status.success(), "{stderr}");
     run.assert_nothing_left();
 }
+
+/// A state machine that keeps the engine evaluating JSONata (about a second of work each
+/// time) for as long as it is let: the command's runtime has its workers busy when the
+/// signals come.
+const BUSY_MACHINE: &str = r#"{"QueryLanguage": "JSONata", "StartAt": "Spin", "States": {
+  "Spin": {"Type": "Pass", "Output": "{% $sum($map([1..2000000], function($v) {$v % 7})) %}", "Next": "Spin"}}}"#;
+
+#[test]
+fn signals_end_a_sweep_whose_engine_is_busy_evaluating_jsonata() {
+    let dir = tempfile::tempdir().unwrap();
+    let machine = dir.path().join("busy.asl.json");
+    std::fs::write(&machine, BUSY_MACHINE).unwrap();
+    let out = dir.path().join("out");
+    let mut child = powersweep(
+        &[
+            "sweep",
+            "--workload",
+            "pbkdf2",
+            "--memory",
+            "512",
+            "--threads",
+            "1",
+            "--repetitions",
+            "1",
+            // No calibration: the machine starts at once.
+            "--calibration",
+            "1000000",
+            "--vcpu-speed",
+            "1",
+            "--state-machine",
+            machine.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    // Until the engine is in its loop: the emulator and the machine start within seconds.
+    std::thread::sleep(Duration::from_secs(8));
+    if let Some(status) = child.try_wait().unwrap() {
+        panic!(
+            "the sweep ended ({status}) before the signal: {}",
+            std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default()
+        );
+    }
+    let sent = Instant::now();
+    send(child.id(), "TERM");
+    // If the first signal's cleanup were held up, a second one must end it at once.
+    let status = match wait_bounded_keep(&mut child, Duration::from_secs(5)) {
+        Some(status) => status,
+        None => {
+            send(child.id(), "TERM");
+            wait_bounded(&mut child, Duration::from_secs(5))
+                .unwrap_or_else(|| panic!("a second SIGTERM did not end the sweep within 5 s"))
+        }
+    };
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+    eprintln!(
+        "exited ({status}) {:?} after the first SIGTERM",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(143), "128 + SIGTERM: {stderr}");
+    assert!(
+        stderr.contains("interrupted by SIGTERM") || stderr.contains("SIGTERM after SIGTERM"),
+        "{stderr}"
+    );
+}
+
+/// Like [`wait_bounded`], but leaves the child running when it did not exit in time.
+fn wait_bounded_keep(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("wait for powersweep") {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}

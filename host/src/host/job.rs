@@ -26,6 +26,8 @@ struct Outcome {
     timing: TaskTiming,
     /// Its metered work, when the host meters.
     work: Option<Timeline>,
+    /// Items its DynamoDB calls wrote.
+    written: u64,
 }
 
 impl Host {
@@ -102,6 +104,7 @@ impl Host {
             init_ms: 0.0,
             max_rss_mb: 0.0,
             errors: Vec::new(),
+            written_items: 0,
             work: None,
         };
         let loading = Instant::now();
@@ -132,8 +135,12 @@ impl Host {
     ) {
         let budget = MemoryBudget::new(self.config.memory_mb);
         let mut plan_work = None;
-        let tasks = match self.plan(workload, event, deadline, &budget, &mut plan_work) {
-            Ok(tasks) => tasks,
+        let planned = self.plan(workload, event, deadline, &budget, &mut plan_work);
+        let tasks = match planned {
+            Ok((tasks, written)) => {
+                out.written_items += written;
+                tasks
+            }
             Err(e) => return out.errors.push(e),
         };
         let outcomes = self.run_tasks(workload, &tasks, event.threads, deadline, &budget);
@@ -147,7 +154,11 @@ impl Host {
                     result,
                     timing,
                     work,
-                }) => (Some((result, timing)), work),
+                    written,
+                }) => {
+                    out.written_items += written;
+                    (Some((result, timing)), work)
+                }
                 None => (None, None),
             };
             if let Some(work) = &mut work {
@@ -185,7 +196,7 @@ impl Host {
         deadline: Deadline,
         budget: &Arc<MemoryBudget>,
         work: &mut Option<Timeline>,
-    ) -> Result<Vec<String>, JobError> {
+    ) -> Result<(Vec<String>, u64), JobError> {
         let payload = match &event.payload {
             Value::Null => "{}".to_string(),
             other => other.to_string(),
@@ -198,9 +209,10 @@ impl Host {
         start_metering(&mut store);
         let planned = instance.call_plan(&mut store, &payload);
         *work = finish_metering(&mut store);
-        planned
+        let tasks = planned
             .map_err(|e| failure(None, ErrorKind::Trap, &e, &store))?
-            .map_err(|message| JobError::job(ErrorKind::Plan, format!("plan failed: {message}")))
+            .map_err(|message| JobError::job(ErrorKind::Plan, format!("plan failed: {message}")))?;
+        Ok((tasks, store.data().written))
     }
 
     /// Runs `tasks` on up to `threads` threads, pulling from a shared queue so a slow task
@@ -256,12 +268,15 @@ impl Host {
             let Some(task) = tasks.get(index) else { break };
             let start = Instant::now();
             let mut work = None;
+            let mut written = 0;
             let result = match &mut instance {
                 Ok((store, bindings)) => {
                     store.data_mut().task = Some(index);
+                    store.data_mut().written = 0;
                     start_metering(store);
                     let ran = run_task(store, bindings, index, task);
                     work = finish_metering(store);
+                    written = store.data().written;
                     ran.map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text)))
                 }
                 Err(e) => Err(JobError {
@@ -281,6 +296,7 @@ impl Host {
                     result,
                     timing,
                     work,
+                    written,
                 });
             }
             if trapped {

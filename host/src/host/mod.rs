@@ -6,7 +6,7 @@
 mod calibrate;
 mod job;
 
-pub use calibrate::{Reference, TimedRun};
+pub use calibrate::{Reference, Sampling, TimedRun};
 
 use crate::bindings;
 use crate::caps::dynamo::{Dynamo, DynamoSettings};

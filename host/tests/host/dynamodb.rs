@@ -73,12 +73,40 @@ fn single_and_batch_on_one_and_two_threads_write_exactly_the_items() {
             .map(|v| v["written"].as_u64().unwrap())
             .sum();
         assert_eq!(written, items);
+        assert_eq!(r.written_items, items, "the host's own count");
         if threads == 2 {
             let used: BTreeSet<usize> = r.tasks.iter().map(|t| t.thread).collect();
             assert_eq!(used.len(), 2, "{:?}", r.tasks);
         }
         check_table(&table, &run_id, items);
     }
+}
+
+#[test]
+fn a_failed_job_reports_what_it_had_written() {
+    let url = powersweep_test_support::moto_url();
+    let table = runtime().block_on(async {
+        let client = powersweep_test_support::dynamodb(url).await;
+        powersweep_test_support::create_table(&client, "written-then-failed").await
+    });
+    let host = host_for(&table, url);
+    let put = json!({"mode": "put", "table": table});
+    // Obeyed: two puts, nothing failed.
+    let r = run(&host, "testbed", 1, json!({"tasks": [put, put]}));
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.written_items, 2);
+    // Violated: the job fails after three puts (and a refused one, which wrote nothing).
+    let refused = json!({"mode": "put", "table": "forbidden"});
+    let r = run(
+        &host,
+        "testbed",
+        2,
+        json!({"tasks": [put, put, refused, put, {"mode": "error"}]}),
+    );
+    assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+    assert_eq!(r.written_items, 3, "what the failed job had written");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["writtenItems"], 3, "{json}");
 }
 
 #[test]

@@ -1,10 +1,19 @@
 //! Work metering (`HostConfig::meter`) and the timings calibration uses (`Host::time_tasks`).
 
 use super::support::{config, event, host_with, run};
-use powersweep_host::HostConfig;
+use powersweep_host::{HostConfig, Sampling};
 use powersweep_model::CallKind;
 use serde_json::json;
 use std::time::Duration;
+
+fn sampling(budget_ms: u64, min_samples: usize, sample_ms: f64) -> Sampling {
+    Sampling {
+        budget: Duration::from_millis(budget_ms),
+        min_samples,
+        sample_ms,
+        run_limit: Duration::from_secs(60),
+    }
+}
 
 fn metered() -> HostConfig {
     HostConfig {
@@ -115,9 +124,7 @@ fn calibration_timings_repeat_short_tasks_up_to_the_sample_length() {
         1,
         json!({"iterations": 100, "passwords": ["a", "b"]}),
     );
-    let runs = host
-        .time_tasks(&job, Duration::from_millis(200), 6, 2.0, None)
-        .unwrap();
+    let runs = host.time_tasks(&job, sampling(200, 6, 2.0), None).unwrap();
     assert!(runs.len() >= 6, "{}", runs.len());
     assert!(
         runs.iter().all(|r| r.repeats > 1),
@@ -134,7 +141,7 @@ fn calibration_timings_repeat_short_tasks_up_to_the_sample_length() {
         while powersweep_host::thread_cpu_time() < until {}
     };
     let runs = host
-        .time_tasks(&job, Duration::from_millis(100), 6, 2.0, Some(&mut spin))
+        .time_tasks(&job, sampling(100, 6, 2.0), Some(&mut spin))
         .unwrap();
     let per_run: Vec<f64> = runs.iter().filter_map(|r| r.reference_ms).collect();
     assert_eq!(per_run.len(), runs.len());
@@ -149,7 +156,36 @@ fn calibration_timings_repeat_short_tasks_up_to_the_sample_length() {
     );
     let empty = event("testbed", 1, json!({"tasks": []}));
     let err = host
-        .time_tasks(&empty, Duration::from_millis(10), 5, 1.0, None)
+        .time_tasks(&empty, sampling(10, 5, 1.0), None)
         .unwrap_err();
     assert!(err.message.contains("no tasks"), "{err}");
+}
+
+#[test]
+fn a_slow_workload_is_timed_in_as_few_runs_as_the_model_needs() {
+    let host = host_with(HostConfig {
+        dry_io: true,
+        ..config()
+    });
+    // Two tasks of a few ms each, against a 1 ms budget: each run is a sample by itself.
+    let burn = json!({"mode": "burn", "iterations": 5_000_000});
+    let job = event("testbed", 1, json!({"tasks": [burn, burn]}));
+    let runs = host.time_tasks(&job, sampling(1, 2, 0.01), None).unwrap();
+    assert!(runs.len() >= 2, "{runs:?}");
+    assert!(runs.iter().all(|r| r.repeats == 1), "{runs:?}");
+    assert!(runs.iter().all(|r| r.guest_ms > 0.0), "{runs:?}");
+    // Obeyed and violated: a task that finishes inside the run limit is timed; one that
+    // spins past the sampling's longest is stopped by the host.
+    let spin = event("testbed", 1, json!({"tasks": [{"mode": "spin"}]}));
+    let err = host
+        .time_tasks(
+            &spin,
+            Sampling {
+                run_limit: Duration::from_millis(200),
+                ..sampling(1, 2, 0.01)
+            },
+            None,
+        )
+        .unwrap_err();
+    assert!(err.message.contains("deadline exceeded"), "{err}");
 }

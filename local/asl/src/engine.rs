@@ -20,6 +20,12 @@ use crate::task::TaskRegistry;
 /// AWS's quota of history events per Standard execution (a hard quota).
 pub const HISTORY_EVENTS_QUOTA: u64 = 25_000;
 
+/// powersweep's bound on what one execution's recorded history holds, bytes (about: the
+/// JSON text of its events). Not an AWS quota: it stays when `--lift-quotas` lifts those,
+/// so that a machine that loops stops here instead of taking the computer's memory. It is
+/// far above what any execution within AWS's quotas records for a sweep.
+pub const MAX_HISTORY_BYTES: u64 = 1 << 30;
+
 /// AWS's largest state input or output, in bytes of JSON text (a hard quota).
 pub const PAYLOAD_QUOTA_BYTES: usize = 262_144;
 
@@ -42,6 +48,10 @@ pub struct EngineConfig {
     /// Standard workflows, [`HISTORY_EVENTS_QUOTA`], by default). Past it the execution fails
     /// with `States.Runtime`, as on AWS. `None` lifts it (memory then grows with the history).
     pub max_history_events: Option<u64>,
+    /// The most bytes one execution's recorded history may hold ([`MAX_HISTORY_BYTES`] by
+    /// default): powersweep's bound, not AWS's, so that lifting the quotas never lifts the
+    /// machine's memory. Past it the execution fails with `States.Runtime`. `None` lifts it.
+    pub max_history_bytes: Option<u64>,
     /// The longest an execution may run on its clock ([`EXECUTION_QUOTA_SECONDS`] by
     /// default; a top-level `TimeoutSeconds` may shorten it). `None` lifts it.
     pub max_execution_seconds: Option<u64>,
@@ -63,6 +73,7 @@ impl Default for EngineConfig {
             record_history: true,
             payload_limit: Some(PAYLOAD_QUOTA_BYTES),
             max_history_events: Some(HISTORY_EVENTS_QUOTA),
+            max_history_bytes: Some(MAX_HISTORY_BYTES),
             max_execution_seconds: Some(EXECUTION_QUOTA_SECONDS),
             max_transitions: None,
             region: "us-east-1".into(),
@@ -168,7 +179,11 @@ impl Engine {
             "arn:aws:states:{}:{}:execution:{}:{name}",
             cfg.region, cfg.account, machine.name
         );
-        let history = Arc::new(History::new(cfg.record_history, cfg.max_history_events));
+        let history = Arc::new(History::new(
+            cfg.record_history,
+            cfg.max_history_events,
+            cfg.max_history_bytes,
+        ));
         let start_time = self.clock.now();
         let limit = match (machine.root.timeout_seconds, cfg.max_execution_seconds) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -212,8 +227,8 @@ impl Engine {
             };
             let last = exec.history.last_id().max(started);
             // Whatever the machine did after its history was full, it ends here.
-            let result = match exec.history.exhausted() {
-                Some(limit) => Err(Failure::history_limit(limit)),
+            let result = match exec.history.full() {
+                Some(limit) => Err(Failure::history_full(limit)),
                 None => result,
             };
             match result {

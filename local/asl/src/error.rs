@@ -162,11 +162,18 @@ pub struct Failure {
 impl Failure {
     /// The failure that ends an execution whose history reached `limit` events, worded as AWS
     /// words it.
-    pub(crate) fn history_limit(limit: u64) -> Failure {
-        Failure::states(
-            StatesError::Runtime,
-            format!("The execution reached the maximum number of history events ({limit})."),
-        )
+    pub(crate) fn history_full(full: crate::history::Full) -> Failure {
+        use crate::history::Full;
+        let cause = match full {
+            Full::Events(limit) => {
+                format!("The execution reached the maximum number of history events ({limit}).")
+            }
+            Full::Bytes(max) => format!(
+                "The execution's history reached {} MiB, powersweep's memory bound for one execution (not an AWS quota: --lift-quotas lifts AWS's quotas, not this bound).",
+                max >> 20
+            ),
+        };
+        Failure::states(StatesError::Runtime, cause)
     }
 
     /// A failure with a predefined name.

@@ -5,8 +5,8 @@
 //! decides what to record. Recording can be switched off ([`crate::EngineConfig`]) for
 //! benchmarks; event ids are still handed out, because runtime error messages cite them.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -103,6 +103,31 @@ impl EventType {
     }
 }
 
+/// About what an event's details hold, bytes: their strings (the states' input and output
+/// text, which is what grows) and a word for every other value. A walk, not a serialisation:
+/// it runs on every event, under the history's lock.
+fn approx_bytes(details: &Value) -> u64 {
+    let mut stack = vec![details];
+    let mut bytes = 64u64;
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => bytes += s.len() as u64 + 24,
+            Value::Array(a) => {
+                bytes += 24;
+                stack.extend(a);
+            }
+            Value::Object(o) => {
+                for (k, v) in o {
+                    bytes += k.len() as u64 + 24;
+                    stack.push(v);
+                }
+            }
+            _ => bytes += 8,
+        }
+    }
+    bytes
+}
+
 /// One history event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
@@ -146,22 +171,37 @@ pub struct History {
     changed: watch::Sender<u64>,
     /// The most events an execution may have, its end included (AWS: 25,000).
     limit: Option<u64>,
-    /// Set when an event was refused for the limit: the execution must fail now.
-    exhausted: AtomicBool,
+    /// The most bytes the recorded events may hold (powersweep's bound, not AWS's).
+    max_bytes: Option<u64>,
+    /// What the recorded events hold so far, bytes (about: their JSON text).
+    bytes: AtomicU64,
+    /// Set when an event was refused for a limit: the execution must fail now.
+    full: OnceLock<Full>,
     /// States entered so far: what Step Functions bills for a Standard workflow (a state
     /// transition), counted whether or not events are recorded.
     transitions: AtomicU64,
 }
 
+/// Which limit a full history reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    /// AWS's quota of events (its value).
+    Events(u64),
+    /// powersweep's bound on the bytes a recorded history holds (its value).
+    Bytes(u64),
+}
+
 impl History {
-    pub(crate) fn new(record: bool, limit: Option<u64>) -> History {
+    pub(crate) fn new(record: bool, limit: Option<u64>, max_bytes: Option<u64>) -> History {
         History {
             events: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             record,
             changed: watch::Sender::new(0),
             limit,
-            exhausted: AtomicBool::new(false),
+            max_bytes,
+            bytes: AtomicU64::new(0),
+            full: OnceLock::new(),
             transitions: AtomicU64::new(0),
         }
     }
@@ -172,12 +212,10 @@ impl History {
     }
 
     /// The limit, once an event was refused for it. As on AWS, the last event the machine
-    /// produced is `limit - 1` and the execution's end is event `limit`.
-    pub fn exhausted(&self) -> Option<u64> {
-        self.exhausted
-            .load(Ordering::Acquire)
-            .then_some(self.limit)
-            .flatten()
+    /// produced is `limit - 1` and the execution's end is event `limit`; a history that
+    /// reached its bytes ends with the event after the last it holds.
+    pub fn full(&self) -> Option<Full> {
+        self.full.get().copied()
     }
 
     /// Whether events are recorded (ids are handed out either way).
@@ -203,9 +241,20 @@ impl History {
         let id = {
             let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
             let id = self.next_id.load(Ordering::Relaxed);
-            if !end && self.limit.is_some_and(|limit| id >= limit) {
-                self.exhausted.store(true, Ordering::Release);
+            if !end && let Some(limit) = self.limit.filter(|&limit| id >= limit) {
+                let _ = self.full.set(Full::Events(limit));
                 return id - 1;
+            }
+            if !end
+                && self.record
+                && let Some(max) = self.max_bytes
+            {
+                let held = self.bytes.load(Ordering::Relaxed) + approx_bytes(&details);
+                if held > max {
+                    let _ = self.full.set(Full::Bytes(max));
+                    return id - 1;
+                }
+                self.bytes.store(held, Ordering::Relaxed);
             }
             self.next_id.store(id + 1, Ordering::Relaxed);
             if matches!(event_type, EventType::StateEntered(_)) {

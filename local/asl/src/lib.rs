@@ -48,10 +48,10 @@
 pub use clock::{Clock, Sleep, SystemClock, VirtualClock};
 pub use engine::{
     DEFINITION_QUOTA_BYTES, EXECUTION_QUOTA_SECONDS, Engine, EngineConfig, Execution,
-    HISTORY_EVENTS_QUOTA, Outcome, PAYLOAD_QUOTA_BYTES,
+    HISTORY_EVENTS_QUOTA, MAX_HISTORY_BYTES, Outcome, PAYLOAD_QUOTA_BYTES,
 };
 pub use error::{Failure, ParseError, ParseErrorKind, StatesError};
-pub use history::{EventType, History, HistoryEvent, StateType};
+pub use history::{EventType, Full, History, HistoryEvent, StateType};
 pub use intrinsics::CallSyntaxError;
 pub use machine::StateMachine;
 pub use path::{JsonPath, PathError, Root as PathRoot};

@@ -112,6 +112,39 @@ async fn the_quota_can_be_lifted_for_local_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifting_the_quotas_leaves_the_memory_bound_on_the_history() {
+    let bounded = |max: u64| EngineConfig {
+        max_history_events: None,
+        payload_limit: None,
+        max_execution_seconds: None,
+        max_history_bytes: Some(max),
+        ..EngineConfig::default()
+    };
+    // Obeyed: 100 rounds (404 events of ~100 bytes each) fit in 1 MiB.
+    let out = engine(bounded(1 << 20))
+        .run(&counting_loop(), json!({"i": 0, "n": 100}))
+        .await;
+    assert_eq!(out, Outcome::Succeeded(json!({"i": 100, "n": 100})));
+    // Violated: a loop of a million rounds stops at the bound, with its name.
+    let execution =
+        engine(bounded(1 << 20)).start(&counting_loop(), json!({"i": 0, "n": 1_000_000}));
+    let history = execution.history().clone();
+    let out = execution.wait().await;
+    let Outcome::Failed { error, cause } = &out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(error.as_deref(), Some("States.Runtime"));
+    assert!(
+        cause
+            .as_deref()
+            .is_some_and(|c| c.contains("1 MiB, powersweep's memory bound")),
+        "{cause:?}"
+    );
+    assert_eq!(history.full(), Some(powersweep_asl::Full::Bytes(1 << 20)));
+    assert!(history.len() < 40_000, "{} events kept", history.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quota_counts_every_event_to_the_last() {
     // 1 event to start, 4 a round, 2 for Succeed and 1 to end: 4n + 4. At n = 6,249 the
     // end is event 25,000 exactly; one round more and event 25,000 would be the machine's.

@@ -57,4 +57,8 @@ pub struct Modeled {
     pub duration: Duration,
     /// The response to return in place of the function's.
     pub payload: Vec<u8>,
+    /// The job reached its deadline on this machine and was stopped: the work it had still
+    /// to do is unknown, so the invocation is a timeout (Duration = the timeout), as Lambda
+    /// reports one, whatever `duration` the finished part adds up to.
+    pub stopped_at_deadline: bool,
 }

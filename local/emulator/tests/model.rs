@@ -31,6 +31,7 @@ impl DurationModel for FromEvent {
         Ok(Modeled {
             duration: Duration::from_secs_f64(ms / 1e3),
             payload: serde_json::to_vec(&payload).map_err(|e| e.to_string())?,
+            stopped_at_deadline: body["event"]["stopped"] == true,
         })
     }
 
@@ -196,6 +197,32 @@ async fn a_modeled_duration_past_the_timeout_is_a_timeout() {
         out.log.contains(
             "Task timed out after 2.00 seconds (modeled: the job would take 5.00 s on Lambda)"
         ),
+        "{}",
+        out.log
+    );
+    shutdown_clean(emu).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_stopped_at_its_deadline_here_is_a_timeout_however_short_its_finished_part() {
+    let emu = modeled().await;
+    emu.create_function(spec("f", 512, 2)).unwrap();
+    // Obeyed: a job that finished is its modeled duration.
+    let done = invoke(&emu, "f", json!({"mode": "echo", "modelMs": 30.0})).await;
+    assert_eq!(done.error_type, None, "{}", done.log);
+    assert_eq!(done.report.duration_ms, 30.0);
+    // Violated: the same finished part, but the job was stopped at its deadline.
+    let stopped = json!({"mode": "echo", "modelMs": 30.0, "stopped": true});
+    let out = invoke(&emu, "f", stopped).await;
+    assert_eq!(
+        out.error_type.as_deref(),
+        Some("Sandbox.Timedout"),
+        "{}",
+        out.log
+    );
+    assert_eq!(out.report.duration_ms, 2000.0, "the timeout, as on Lambda");
+    assert!(
+        out.log.contains("reached its deadline on this machine"),
         "{}",
         out.log
     );

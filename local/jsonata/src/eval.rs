@@ -1,6 +1,7 @@
 //! The evaluator: walks an [`Expr`] against an input within a [`Scope`] of variables. This
-//! file owns dispatch, scopes and the run-away limits (depth and total work); paths, operators
-//! and function application live in the child modules. Must not parse text.
+//! file owns dispatch, scopes and the run-away limits (depth, total work and the memory
+//! [`Budget`]); paths, operators and function application live in the child modules. Must not
+//! parse text.
 
 mod apply;
 mod ops;
@@ -27,6 +28,77 @@ pub(crate) const MAX_DEPTH: usize = 3000;
 const MAX_STEPS: u64 = 10_000_000;
 /// Largest array a range or sequence may build (jsonata-js's own range cap).
 pub(crate) const MAX_ITEMS: usize = 10_000_000;
+
+/// Most bytes one evaluation may hold: room for jsonata-js's own largest range (10 million
+/// items) several times over, far below what takes a machine down. Counted by
+/// [`meter::MeteredAlloc`](crate::meter::MeteredAlloc) where a binary installs it, and
+/// checked in advance for allocations whose size is known before they happen.
+pub const MAX_EVALUATION_BYTES: usize = 1 << 30;
+
+/// What one evaluation may still allocate: the thread's [`meter`](crate::meter) reading when
+/// it started, against [`MAX_EVALUATION_BYTES`]. The one place that decides "too much".
+#[derive(Clone, Copy)]
+pub(crate) struct Budget {
+    start: isize,
+}
+
+impl Budget {
+    pub(crate) fn start() -> Budget {
+        Budget {
+            start: crate::meter::live_bytes(),
+        }
+    }
+
+    /// Bytes allocated on this thread since the evaluation started and not yet freed.
+    fn held(self) -> usize {
+        let held = crate::meter::live_bytes().wrapping_sub(self.start);
+        usize::try_from(held).unwrap_or(0)
+    }
+
+    /// Fails with U1004 once the evaluation holds more than [`MAX_EVALUATION_BYTES`].
+    pub(crate) fn check(self) -> Result<()> {
+        self.reserve(0)
+    }
+
+    /// Fails with U1004 when `more` bytes on top of what the evaluation holds would exceed
+    /// [`MAX_EVALUATION_BYTES`]. For an allocation whose size is known before it happens and
+    /// may dwarf what is held: the meter would see it only once made.
+    pub(crate) fn reserve(self, more: usize) -> Result<()> {
+        if self.held().saturating_add(more) > MAX_EVALUATION_BYTES {
+            return Err(over_budget());
+        }
+        Ok(())
+    }
+
+    /// Appends `piece` to `out`, for a string a built-in writes piece by piece with no step
+    /// in between: checks the growth of `out`'s buffer (doubling, as `String` does) first.
+    pub(crate) fn push_str(self, out: &mut String, piece: &str) -> Result<()> {
+        let need = out.len().saturating_add(piece.len());
+        if need > out.capacity() {
+            let grown = need.max(out.capacity().saturating_mul(2));
+            self.reserve(grown)?;
+            out.reserve_exact(grown - out.len());
+        }
+        out.push_str(piece);
+        Ok(())
+    }
+}
+
+/// U1004: the evaluation would hold more than [`MAX_EVALUATION_BYTES`].
+pub(crate) fn over_budget() -> crate::Error {
+    let limit = if MAX_EVALUATION_BYTES.is_multiple_of(1 << 30) {
+        format!("{} GiB", MAX_EVALUATION_BYTES >> 30)
+    } else {
+        format!("{} MiB", MAX_EVALUATION_BYTES >> 20)
+    };
+    err(
+        "U1004",
+        format!(
+            "The evaluation holds more than {limit} (powersweep's memory limit for one JSONata evaluation)"
+        ),
+        None,
+    )
+}
 
 /// Variables visible at one point: a frame and its parent.
 #[derive(Default)]
@@ -62,6 +134,8 @@ pub(crate) struct Ev<'e> {
     pub(crate) env: &'e Environment,
     depth: usize,
     steps: u64,
+    /// What the evaluation may still allocate; checked at every step.
+    pub(crate) budget: Budget,
     /// The evaluation's clock reading: every `$now()`/`$millis()` in one evaluation agrees.
     pub(crate) now_ms: i64,
     /// Scopes that `:=` wrote to: a lambda bound in the scope it closes over is an `Rc`
@@ -75,6 +149,7 @@ impl<'e> Ev<'e> {
             env,
             depth: 0,
             steps: 0,
+            budget: Budget::start(),
             bound: Vec::new(),
             now_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -119,7 +194,7 @@ impl<'e> Ev<'e> {
         if self.steps > MAX_STEPS {
             return Err(err("U1002", "Evaluation took too many steps", Some(pos)));
         }
-        Ok(())
+        self.budget.check()
     }
 
     /// Clears the scopes `:=` bound functions in, so that closures referring to their own
@@ -138,7 +213,7 @@ impl<'e> Ev<'e> {
         if self.steps > MAX_STEPS {
             return Err(err("U1002", "Evaluation took too many steps", None));
         }
-        Ok(())
+        self.budget.check()
     }
 
     /// Evaluates `e`; `None` is undefined.
@@ -184,10 +259,10 @@ impl<'e> Ev<'e> {
             Kind::Bool(b) => Some(Val::Bool(*b)),
             Kind::Null => Some(Val::Null),
             Kind::Regex(re) => Some(Val::Func(Rc::new(Func::Regex(re.clone())))),
-            Kind::Name(n) => path::lookup(input, n),
+            Kind::Name(n) => path::lookup(input, n)?,
             Kind::Var(v) => self.variable(v, input, scope),
-            Kind::Wildcard => path::wildcard(input),
-            Kind::Descendants => path::descendants(input),
+            Kind::Wildcard => path::wildcard(input)?,
+            Kind::Descendants => path::descendants(input)?,
             Kind::Parent(label) => scope.get(&parent_label(*label)).flatten(),
             Kind::Path(steps) => self.path(steps, e, input, scope)?,
             Kind::Neg(x) => match self.eval(x, input, scope)? {
@@ -422,6 +497,98 @@ mod tests {
         assert_eq!(
             e.and_then(|e| e.evaluate(None, &env).map_err(|e| e.code)),
             Ok(Some(json!([2, "mine"])))
+        );
+    }
+
+    /// `$c` holds `$b` a thousand times, which holds `$a` (1000 numbers) a thousand times:
+    /// about 50 KB held, a billion numbers written out; `$e` is two levels more.
+    const SHARED: &str = "$a := [1..1000]; $b := $map([1..1000], function(){ $a }); $c := $map([1..1000], function(){ $b }); $d := $map([1..1000], function(){ $c }); $e := $map([1..10], function(){ $d })";
+
+    fn shared(tail: &str) -> String {
+        format!("({SHARED}; {tail})")
+    }
+
+    #[test]
+    fn the_memory_limit_error_names_the_limit() {
+        let e = Expression::parse("$pad('x', 2e9)")
+            .and_then(|e| e.evaluate(None, &Environment::default()));
+        let e = e
+            .err()
+            .unwrap_or_else(|| crate::error::err("none", "", None));
+        assert_eq!(e.code, "U1004");
+        assert_eq!(
+            e.message,
+            "The evaluation holds more than 1 GiB (powersweep's memory limit for one JSONata evaluation)"
+        );
+        assert_eq!(crate::MAX_EVALUATION_BYTES, 1 << 30);
+    }
+
+    #[test]
+    fn a_result_that_fits_in_json_is_returned() {
+        yields!(&shared("$count($b)"), json!(null) => Some(json!(1000)));
+        let b = run(&shared("$b"), &json!(null));
+        assert_eq!(
+            b.map(|v| v.map(|v| v.to_string().len())),
+            Ok(Some(3_895_001))
+        );
+    }
+
+    #[test]
+    fn a_result_whose_json_would_pass_the_limit_is_u1004() {
+        fails!(&shared("$c"), json!(null) => "U1004");
+        fails!(&shared("{'c': $c}"), json!(null) => "U1004");
+    }
+
+    #[test]
+    fn host_functions_get_arguments_that_fit_in_json() {
+        let mut env = Environment::default();
+        env.register(
+            "len",
+            std::sync::Arc::new(|args| {
+                Ok(Some(json!(
+                    args.first()
+                        .cloned()
+                        .flatten()
+                        .map_or(0, |v| v.to_string().len())
+                )))
+            }),
+        );
+        let run = |text: &str| {
+            Expression::parse(text)
+                .and_then(|e| e.evaluate(None, &env))
+                .map_err(|e| e.code)
+        };
+        assert_eq!(run(&shared("$len($b)")), Ok(Some(json!(3_895_001))));
+        assert_eq!(run(&shared("$len($c)")), Err("U1004".to_owned()));
+    }
+
+    #[test]
+    fn paths_over_a_value_shared_in_itself_stop_at_the_sequence_limit() {
+        // As SHARED, with objects at the bottom.
+        let objects = |tail: &str| {
+            format!(
+                "($a := $map([1..1000], function($i){{ {{'x': $i}} }}); $b := $map([1..1000], function(){{ $a }}); $c := $map([1..1000], function(){{ $b }}); $d := $map([1..1000], function(){{ $c }}); {tail})"
+            )
+        };
+        yields!(&objects("$count($b.x)"), json!(null) => Some(json!(1_000_000)));
+        yields!(&objects("$count($b.*)"), json!(null) => Some(json!(1_000_000)));
+        // One step over `$d` flattens a thousand `$c`s, each a billion items.
+        fails!(&objects("$d.x"), json!(null) => "D2014");
+        fails!(&objects("$d.*"), json!(null) => "D2014");
+        fails!(&objects("$d.**"), json!(null) => "D2014");
+        fails!(&objects("$lookup($c, 'x')"), json!(null) => "D2014");
+    }
+
+    #[test]
+    fn a_transform_keeps_shared_values_shared() {
+        yields!(&shared("$count($e ~> |$|{'y': 1}|)"), json!(null) => Some(json!(10)));
+        yields!(
+            "($o := {'x': 1}; [$o, $o] ~> |x|{'y': 2}|)",
+            json!(null) => Some(json!([{"x": 1}, {"x": 1}]))
+        );
+        yields!(
+            "({'a': {'x': 1}} ~> |a|{'y': 2}|)",
+            json!(null) => Some(json!({"a": {"x": 1, "y": 2}}))
         );
     }
 

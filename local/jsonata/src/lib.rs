@@ -21,11 +21,15 @@
 //!
 //! Evaluation is bounded, so a hostile expression ends in an [`Error`], never a hang, a panic
 //! or a stack overflow: parse nesting (200, `U1001`), evaluation nesting (3000, `U1001`; tail
-//! calls run in constant depth), total work (10 million steps, `U1002`) and sequence sizes
-//! (10 million items, `D2014`). Each recursive step keeps a red zone of stack free and
-//! continues on a heap segment where the caller's stack runs low (`stacker`), so any thread
-//! can evaluate, a tokio worker's included. Codes not from jsonata-js: `U1002`,
-//! `INVALID_JSON` ([`Expression::evaluate_json`]).
+//! calls run in constant depth), total work (10 million steps, `U1002`), value nesting (2000,
+//! `U1003`), sequence sizes (10 million items, `D2014`) and memory ([`MAX_EVALUATION_BYTES`]
+//! held by one evaluation, `U1004`). Memory is counted only in a binary that installs
+//! [`meter::MeteredAlloc`] as its global allocator; elsewhere only the allocations whose size
+//! is known in advance (`$pad`, `$join`, `&`, `$string`, the result's JSON, …) are checked.
+//! Each recursive step keeps a red zone of stack free and continues on a heap segment where
+//! the caller's stack runs low (`stacker`), so any thread can evaluate, a tokio worker's
+//! included. Codes not from jsonata-js: `U1002`, `U1003`, `U1004`, `INVALID_JSON`
+//! ([`Expression::evaluate_json`]).
 
 #![deny(missing_docs)]
 
@@ -36,8 +40,16 @@ mod eval;
 mod functions;
 mod json_in;
 mod lexer;
+pub mod meter;
 mod parser;
 mod value;
+
+pub use eval::MAX_EVALUATION_BYTES;
+
+// This crate's own tests run with the memory limit counted, as a metered binary does.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: meter::MeteredAlloc = meter::MeteredAlloc;
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -127,10 +139,14 @@ impl Expression {
     }
 
     /// Evaluates against `input` (`None`: no input), with `env`'s variables and functions.
-    /// `Ok(None)` is JSONata's `undefined` (no result).
+    /// `Ok(None)` is JSONata's `undefined` (no result). Runs on the calling thread from start
+    /// to end, which is what lets [`meter::MeteredAlloc`] count what it holds.
     ///
     /// # Errors
     /// An evaluation error (a type error, an unknown function, a limit reached), with its code.
+    /// `U1004` when the evaluation would hold more than [`MAX_EVALUATION_BYTES`]: counted as
+    /// it runs where the binary installs [`meter::MeteredAlloc`], otherwise only checked
+    /// before the allocations whose size is known in advance.
     pub fn evaluate(
         &self,
         input: Option<&Value>,
@@ -182,6 +198,8 @@ impl Expression {
         let result = ev.run(&self.ast, input);
         let out = result.and_then(|r| {
             if let Some(v) = &r {
+                // JSON holds a sub-value shared in many places once per place.
+                ev.budget.reserve(value::json_bytes(v))?;
                 value::check_finite(v)?;
             }
             Ok(r.and_then(|v| v.to_json()))

@@ -3,6 +3,7 @@
 //! `serde_json::Value`, JavaScript's number printing and JSONata's truthiness and equality;
 //! must not evaluate expressions.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use serde_json::{Number, Value};
 use crate::NativeFn;
 use crate::ast::LambdaDef;
 use crate::error::{Result, err};
-use crate::eval::Scope;
+use crate::eval::{Budget, Scope};
 use crate::functions::Builtin;
 
 /// An object: keys keep their insertion order. A wrapper only so that dropping a deeply
@@ -414,8 +415,9 @@ pub(crate) fn precision15(n: f64) -> f64 {
     format!("{n:.14e}").parse().unwrap_or(n)
 }
 
-/// `$string`: strings as they are, everything else as JSON (functions as `""`).
-pub(crate) fn stringify(v: &Val, pretty: bool) -> Result<String> {
+/// `$string`: strings as they are, everything else as JSON (functions as `""`). Fails with
+/// U1004 before writing a text that would not fit in `budget`.
+pub(crate) fn stringify(v: &Val, pretty: bool, budget: Budget) -> Result<String> {
     match v {
         Val::Str(s) => Ok(s.to_string()),
         Val::Num(n) => {
@@ -430,11 +432,168 @@ pub(crate) fn stringify(v: &Val, pretty: bool) -> Result<String> {
         }
         Val::Func(_) => Ok(String::new()),
         _ => {
-            let mut out = String::new();
+            // A value that holds one sub-value many times is written out in full each time,
+            // so the text can dwarf what the evaluation holds: size it before writing it.
+            let len = text_len(v, pretty);
+            // The text, then the copy callers make of it into a value.
+            budget.reserve(len.saturating_mul(2))?;
+            let mut out = String::with_capacity(len);
             write_json(v, pretty, 0, &mut out)?;
             Ok(out)
         }
     }
+}
+
+/// Heap bytes of one value in an array: its slot. For checks made before building many.
+pub(crate) const VAL_BYTES: usize = std::mem::size_of::<Val>();
+
+/// Heap bytes of a string value of `len` bytes in an array: its slot, the `Rc` counts and
+/// the text.
+pub(crate) fn str_bytes(len: usize) -> usize {
+    VAL_BYTES + 2 * std::mem::size_of::<usize>() + len
+}
+
+/// Heap bytes of an array value in an array, without its items' slots.
+pub(crate) const ARR_BYTES: usize =
+    VAL_BYTES + 2 * std::mem::size_of::<usize>() + std::mem::size_of::<Arr>();
+
+/// Heap bytes of an object value of up to 3 small entries in an array, from above (the
+/// meter measures about 330 for one entry and 400 for three: the map's table and hasher).
+pub(crate) const SMALL_OBJ_BYTES: usize = 512;
+
+/// Sizes already computed for sub-values held in more than one place, by address: without
+/// it, sizing a value built by sharing one array in itself level after level would take as
+/// long as writing it out.
+pub(crate) type Sizes<T> = HashMap<*const (), T>;
+
+/// The address of `v` when it is a container held in more than one place.
+pub(crate) fn shared(v: &Val) -> Option<*const ()> {
+    match v {
+        Val::Arr(a) if Rc::strong_count(a) > 1 => Some(Rc::as_ptr(a).cast()),
+        Val::Obj(o) if Rc::strong_count(o) > 1 => Some(Rc::as_ptr(o).cast()),
+        _ => None,
+    }
+}
+
+/// How long [`write_json`] makes `v`'s text, from above (numbers other than small integers
+/// count as the longest a number prints).
+fn text_len(v: &Val, pretty: bool) -> usize {
+    text_size(v, pretty, &mut Sizes::new()).0
+}
+
+/// `v`'s text at nesting level 0: its bytes, and how many newlines it has (pretty printing
+/// indents each by 2 more bytes per level `v` sits deeper).
+fn text_size(v: &Val, pretty: bool, memo: &mut Sizes<(usize, usize)>) -> (usize, usize) {
+    crate::with_stack(|| {
+        // Deeper than this `write_json` fails anyway.
+        let Some(_nest) = Nest::enter() else {
+            return (0, 0);
+        };
+        let key = shared(v);
+        if let Some(known) = key.and_then(|k| memo.get(&k)) {
+            return *known;
+        }
+        let newline = usize::from(pretty);
+        // An item: a comma after the first, a newline indented one level, the item one
+        // level deeper. Then, when there are items, a newline before the closing bracket.
+        let mut items = |children: &mut dyn Iterator<Item = &Val>| {
+            let (mut bytes, mut lines, mut n) = (2usize, 0usize, 0usize);
+            for child in children {
+                let (b, l) = text_size(child, pretty, memo);
+                let indented = b.saturating_add(l.saturating_mul(2 * newline));
+                bytes = bytes
+                    .saturating_add(usize::from(n > 0) + 3 * newline)
+                    .saturating_add(indented);
+                lines = lines.saturating_add(l + newline);
+                n += 1;
+            }
+            if n > 0 {
+                bytes = bytes.saturating_add(newline);
+                lines = lines.saturating_add(newline);
+            }
+            (bytes, lines)
+        };
+        let size = match v {
+            Val::Null | Val::Bool(true) => (4, 0),
+            Val::Bool(false) => (5, 0),
+            Val::Num(n) => (number_len(*n), 0),
+            Val::Str(s) => (json_str_len(s), 0),
+            Val::Func(_) => (2, 0),
+            Val::Arr(a) => items(&mut a.items.iter()),
+            Val::Obj(o) => {
+                // Keys are sized here; `items` adds the values.
+                let keys = o.keys().fold(0usize, |sum, k| {
+                    sum.saturating_add(json_str_len(k) + 1 + newline)
+                });
+                let (b, l) = items(&mut o.values());
+                (b.saturating_add(keys), l)
+            }
+        };
+        if let Some(k) = key {
+            memo.insert(k, size);
+        }
+        size
+    })
+}
+
+/// Bytes [`js_number`] prints for `n` after [`precision15`], from above.
+fn number_len(n: f64) -> usize {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        #[allow(clippy::cast_possible_truncation)]
+        let i = n as i64;
+        return usize::from(i < 0)
+            + i.unsigned_abs()
+                .checked_ilog10()
+                .map_or(1, |d| d as usize + 1);
+    }
+    // "-1.23456789012345e-308" and "-0.00000123456789012345" are the longest forms.
+    24
+}
+
+/// Bytes of `s` as a JSON string literal, escapes included (as `serde_json` writes it).
+fn json_str_len(s: &str) -> usize {
+    s.bytes().fold(2usize, |len, b| {
+        len.saturating_add(match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+    })
+}
+
+/// Bytes [`Val::to_json`] allocates for `v`, from above: every `serde_json::Value` in an
+/// array is a slot of its own and an object entry costs its key and about four slots (its
+/// share of a map node), so a value that holds one sub-value many times costs it each time.
+pub(crate) fn json_bytes(v: &Val) -> usize {
+    json_size(v, &mut Sizes::new())
+}
+
+fn json_size(v: &Val, memo: &mut Sizes<usize>) -> usize {
+    const SLOT: usize = std::mem::size_of::<Value>();
+    crate::with_stack(|| {
+        // Deeper than this the conversion stops anyway.
+        let Some(_nest) = Nest::enter() else {
+            return 0;
+        };
+        let key = shared(v);
+        if let Some(known) = key.and_then(|k| memo.get(&k)) {
+            return *known;
+        }
+        let size = match v {
+            Val::Str(s) => s.len(),
+            Val::Arr(a) => a.items.iter().fold(0usize, |sum, item| {
+                sum.saturating_add(SLOT + json_size(item, memo))
+            }),
+            Val::Obj(o) => o.iter().fold(0usize, |sum, (k, item)| {
+                sum.saturating_add(4 * SLOT + k.len() + json_size(item, memo))
+            }),
+            Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) => 0,
+        };
+        if let Some(k) = key {
+            memo.insert(k, size);
+        }
+        size
+    })
 }
 
 fn write_json(v: &Val, pretty: bool, indent: usize, out: &mut String) -> Result<()> {
@@ -526,6 +685,37 @@ mod tests {
         assert_eq!(js_number(123.456), "123.456");
         assert_eq!(js_number(-0.000_001), "-0.000001");
         assert_eq!(js_number(precision15(0.1 + 0.2)), "0.3");
+    }
+
+    #[test]
+    fn text_len_is_the_written_length_and_never_less() {
+        let leaf = Val::array(vec![Val::Num(-12.0), Val::str("a\"\n\u{1}é"), Val::Null]);
+        let mut o = Obj::new();
+        o.insert("k\t".into(), leaf.clone());
+        o.insert("b".into(), Val::Bool(false));
+        o.insert("e".into(), Val::array(Vec::new()));
+        let v = Val::array(vec![Val::object(o), leaf.clone(), leaf, Val::Num(1e21)]);
+        let budget = Budget::start();
+        for pretty in [false, true] {
+            let written = stringify(&v, pretty, budget).map(|t| t.len());
+            // Exact but for 1e21, counted as the longest a number prints ("1e+21": 5).
+            assert_eq!(
+                written.map(|n| n + 24 - 5),
+                Ok(text_len(&v, pretty)),
+                "{pretty}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_bytes_counts_a_shared_value_at_each_place() {
+        let leaf = Val::array((0..100).map(f64::from).map(Val::Num).collect());
+        let once = json_bytes(&leaf);
+        let twice = Val::array(vec![leaf.clone(), leaf]);
+        assert_eq!(
+            json_bytes(&twice),
+            2 * (once + std::mem::size_of::<Value>())
+        );
     }
 
     #[test]

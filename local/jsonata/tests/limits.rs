@@ -33,6 +33,24 @@ fn deep_parse_nesting_is_an_error() {
 }
 
 #[test]
+fn allocations_sized_in_advance_are_u1004_without_a_metered_allocator() {
+    // This binary installs no `MeteredAlloc`: nothing is counted, and only these checks,
+    // made before the allocation, hold.
+    assert_eq!(code_of("$pad('x', 2e9)").as_deref(), Some("U1004"));
+    assert_eq!(
+        code_of("($s := $pad('', 10000, 'x'); $join($map([1..200000], function(){ $s })))")
+            .as_deref(),
+        Some("U1004")
+    );
+    assert_eq!(
+        code_of("($a := [1..1000]; $b := $map([1..1000], function(){ $a }); $string($map([1..1000], function(){ $b })))")
+            .as_deref(),
+        Some("U1004")
+    );
+    assert_eq!(powersweep_jsonata::meter::live_bytes(), 0);
+}
+
+#[test]
 fn non_finite_results_are_d1001() {
     assert_eq!(code_of("10e300 * 10e300").as_deref(), Some("D1001"));
 }

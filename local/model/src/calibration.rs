@@ -48,7 +48,18 @@ pub struct Calibration {
     pub sample_ms: f64,
     /// Where the speed came from: `measured` or `given` (the user's `--calibration`).
     pub source: String,
+    /// Why the speed may be wrong, when something says so ([`Calibration::note_busy`]);
+    /// printed with every result that rests on it. (Samples that disagree are not: slow
+    /// spells are what the high quantile is for.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
+
+/// The least share of the wall clock the timing thread must have had a core for a speed
+/// that nothing corrects (no reference kernel beside it) to be trusted. The thread's CPU
+/// clock does not count the waits, but a machine that busy also shares its caches and
+/// hyperthreads, which slow the core itself.
+pub const BUSY_SHARE: f64 = 0.8;
 
 /// Why a calibration could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -111,6 +122,7 @@ impl Calibration {
             drift: fastest / slowest,
             sample_ms,
             source: "measured".into(),
+            warning: None,
         })
     }
 
@@ -129,7 +141,23 @@ impl Calibration {
             drift: 1.0,
             sample_ms: 0.0,
             source: "given".into(),
+            warning: None,
         })
+    }
+
+    /// Notes that the timing thread had a core only `share` of the wall time. With a
+    /// reference kernel timed beside the samples (`corrected`), the anchor absorbs what
+    /// that did to the core's speed; without one, under [`BUSY_SHARE`] the speed may be too
+    /// low, and the calibration says so.
+    pub fn note_busy(&mut self, share: f64, corrected: bool) {
+        if corrected || !share.is_finite() || share >= BUSY_SHARE || self.warning.is_some() {
+            return;
+        }
+        self.warning = Some(format!(
+            "the machine was busy: the timing thread had a core {:.0}% of the time (under {:.0}%), and no reference kernel corrected for what that does to a core's speed; every duration rests on it: rerun on a quiet machine, or give --calibration with a speed measured on one",
+            share * 100.0,
+            BUSY_SHARE * 100.0
+        ));
     }
 
     /// One line for people: the speed, where it came from and, when measured, how.
@@ -146,8 +174,13 @@ impl Calibration {
                 self.drift
             )
         };
+        let warning = self
+            .warning
+            .as_ref()
+            .map(|w| format!("; UNTRUSTED: {w}"))
+            .unwrap_or_default();
         format!(
-            "{:.0} fuel units per ms of one core ({how})",
+            "{:.0} fuel units per ms of one core ({how}{warning})",
             self.units_per_ms
         )
     }
@@ -188,6 +221,29 @@ mod tests {
         assert!(b.drift > 1.9, "the drift is reported: {}", b.drift);
         // A mean would have moved by 40%.
         assert_eq!(a.source, "measured");
+    }
+
+    #[test]
+    fn a_busy_machine_without_a_reference_is_called_untrusted() {
+        let fast = [10.0, 10.1, 10.0, 10.2, 10.0, 10.1, 10.0, 10.0];
+        let mut trusted = Calibration::from_samples(&samples(&fast)).unwrap();
+        assert_eq!(trusted.warning, None);
+        // A busy machine with the reference beside the samples: the anchor corrects it.
+        trusted.note_busy(0.4, true);
+        assert_eq!(trusted.warning, None);
+        // A busy machine and nothing to correct it: untrusted, and it says so.
+        trusted.note_busy(0.4, false);
+        let warning = trusted.warning.clone().expect("a warning");
+        assert!(warning.contains("a core 40% of the time"), "{warning}");
+        assert!(
+            trusted
+                .describe()
+                .contains("UNTRUSTED: the machine was busy")
+        );
+        // A thread that had its core: trusted.
+        let mut quiet = Calibration::from_samples(&samples(&fast)).unwrap();
+        quiet.note_busy(0.95, false);
+        assert_eq!(quiet.warning, None);
     }
 
     #[test]

@@ -218,7 +218,16 @@ pub async fn run(mut args: Args) -> Result<ExitCode> {
                 model.vcpu_speed_reason =
                     Some("--cross-check (the capped run measures this machine's core)".into());
             }
-            Some(model.prepare(&config, &event, &plan.architectures).await?)
+            let limits = crate::modeled::JobLimits {
+                timeout: std::time::Duration::from_secs(u64::from(args.timeout)),
+                memory_mb: plan.memory.iter().copied().max().unwrap_or(128),
+                threads: plan.threads.iter().copied().max().unwrap_or(1),
+            };
+            Some(
+                model
+                    .prepare(&config, &event, limits, &plan.architectures)
+                    .await?,
+            )
         }
         _ => None,
     };

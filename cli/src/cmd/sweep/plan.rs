@@ -511,7 +511,7 @@ mod tests {
                 "architecture": "x86_64",
                 "memoryMb": 10240, "threads": 64, "durationMs": widest, "cpuMs": widest,
                 "cold": false, "initMs": widest, "maxRssMb": widest, "vcpus": 6, "errors": [],
-                "report": report,
+                "writtenItems": u64::MAX, "report": report,
             });
             // The state machine's Sample builds exactly these fields.
             let built: Vec<String> = parameters("Sample")
@@ -545,7 +545,8 @@ mod tests {
             .map(|(m, t)| {
                 json!({"memoryMb": m, "threads": t, "durationMs": 123_456.789_012_345_67_f64 / f64::from(t),
                        "cpuMs": 98_765.432_109_876_54, "cold": true, "initMs": 12.345_678_901_234_567,
-                       "maxRssMb": 1_234.567_890_123_456_7, "vcpus": 6, "errors": [], "report": report})
+                       "maxRssMb": 1_234.567_890_123_456_7, "vcpus": 6, "errors": [],
+                       "writtenItems": 1_000_000_000_000u64, "report": report})
             })
             .collect();
         let input: powersweep_analyzer::AnalyzerInput = serde_json::from_value(json!({

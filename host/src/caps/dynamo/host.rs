@@ -26,7 +26,7 @@ impl Host for GuestState {
         if cap.0.dry {
             return Ok(());
         }
-        cap.block_on(async {
+        let put = cap.block_on(async {
             let client = cap.0.client().await;
             client
                 .put_item()
@@ -36,7 +36,11 @@ impl Host for GuestState {
                 .await
                 .map(drop)
                 .map_err(classify)
-        })
+        });
+        if put.is_ok() {
+            self.written += 1;
+        }
+        put
     }
 
     fn batch_put(&mut self, table: String, items: Vec<String>) -> Result<(), DdbError> {
@@ -65,7 +69,9 @@ impl Host for GuestState {
         if cap.0.dry {
             return Ok(());
         }
-        cap.block_on(async {
+        // Items DynamoDB took, counted even when a later round fails.
+        let mut wrote = 0u64;
+        let sent = cap.block_on(async {
             let client = cap.0.client().await;
             let mut pending = requests;
             for attempt in 0..UNPROCESSED_ATTEMPTS {
@@ -73,6 +79,7 @@ impl Host for GuestState {
                     // Backoff as DynamoDB asks for unprocessed items: 50 ms, 100 ms, … 3.2 s.
                     tokio::time::sleep(Duration::from_millis(50 << (attempt - 1).min(6))).await;
                 }
+                let asked = pending.len();
                 let out = client
                     .batch_write_item()
                     .request_items(&table, pending)
@@ -83,6 +90,7 @@ impl Host for GuestState {
                     .unprocessed_items
                     .and_then(|mut m| m.remove(&table))
                     .unwrap_or_default();
+                wrote += asked.saturating_sub(pending.len()) as u64;
                 if pending.is_empty() {
                     return Ok(());
                 }
@@ -91,7 +99,9 @@ impl Host for GuestState {
                 "{} items still unprocessed after {UNPROCESSED_ATTEMPTS} attempts",
                 pending.len()
             )))
-        })
+        });
+        self.written += wrote;
+        sent
     }
 }
 

@@ -197,9 +197,9 @@ pub(super) async fn run(
     let mut pending = inputs.into_iter().enumerate();
     let mut set = JoinSet::new();
     loop {
-        if let Some(quota) = exec.history.exhausted() {
+        if let Some(quota) = exec.history.full() {
             set.abort_all();
-            return Err(Failure::history_limit(quota));
+            return Err(Failure::history_full(quota));
         }
         while set.len() < limit {
             let Some((i, input)) = pending.next() else {

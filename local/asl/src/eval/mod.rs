@@ -477,8 +477,8 @@ pub(crate) fn run_machine(
                     format!("The execution exceeded the limit of {max} state transitions."),
                 ));
             }
-            if let Some(limit) = exec.history.exhausted() {
-                return Err(Failure::history_limit(limit));
+            if let Some(limit) = exec.history.full() {
+                return Err(Failure::history_full(limit));
             }
             let entered = exec.clock.now();
             if let Some(d) = exec.deadline
@@ -582,8 +582,8 @@ async fn recover(
             .position(|r| r.error_equals.iter().any(|e| failure.matches(e)))
         {
             let r = &io.retry[i];
-            if let Some(limit) = here.exec.history.exhausted() {
-                return Err(Failure::history_limit(limit));
+            if let Some(limit) = here.exec.history.full() {
+                return Err(Failure::history_full(limit));
             }
             if counts[i] < r.max_attempts {
                 let mut delay = r.interval_seconds

@@ -214,12 +214,19 @@ impl Run<'_> {
             architecture: &self.target.config.architecture,
         };
         match model.model(&function, body, replay_of) {
-            Ok(modeled) if modeled.duration > timeout => {
-                let message = format!(
-                    "{} (modeled: the job would take {:.2} s on Lambda)",
-                    report::timeout_message(timeout),
-                    modeled.duration.as_secs_f64()
-                );
+            Ok(modeled) if modeled.duration > timeout || modeled.stopped_at_deadline => {
+                let message = if modeled.stopped_at_deadline {
+                    format!(
+                        "{} (the job reached its deadline on this machine and was stopped: the rest of its work cannot be modeled)",
+                        report::timeout_message(timeout)
+                    )
+                } else {
+                    format!(
+                        "{} (modeled: the job would take {:.2} s on Lambda)",
+                        report::timeout_message(timeout),
+                        modeled.duration.as_secs_f64()
+                    )
+                };
                 let (ending, line) = timed_out(request_id, &message);
                 lines.push(line);
                 (ending, timeout)

@@ -237,6 +237,11 @@ impl Ev<'_> {
                 (b.f)(self, &args, input).map(Next::Done)
             }
             Func::Native(f) => {
+                // JSON holds a sub-value shared in many places once per place.
+                let bytes = args.iter().flatten().fold(0usize, |sum, a| {
+                    sum.saturating_add(crate::value::json_bytes(a))
+                });
+                self.budget.reserve(bytes)?;
                 for a in args.iter().flatten() {
                     crate::value::check_finite(a)?;
                 }

@@ -2,9 +2,10 @@
 //! short-circuit `and`/`or`, with jsonata-js's undefined and type rules. Must not touch paths
 //! or functions.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
-use super::{Ev, MAX_ITEMS, Scope};
+use super::{Budget, Ev, MAX_ITEMS, Scope};
 use crate::ast::{BinOp, Expr};
 use crate::error::{Result, err};
 use crate::value::{Val, deep_equal, stringify, truthy};
@@ -41,11 +42,16 @@ impl Ev<'_> {
             ))),
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => compare(op, lv, rv),
             BinOp::Concat => {
-                let s = |v: &Option<Val>| {
-                    v.as_ref()
-                        .map_or(Ok(String::new()), |v| stringify(v, false))
-                };
-                Ok(Some(Val::str(&(s(&lv)? + &s(&rv)?))))
+                let budget = self.budget;
+                let (a, b) = (text(&lv, budget)?, text(&rv, budget)?);
+                // The joined text, then its copy into the value: doubling a string each
+                // step must fail before the allocation, not after.
+                let len = a.len().saturating_add(b.len());
+                budget.reserve(len.saturating_mul(2))?;
+                let mut joined = String::with_capacity(len);
+                joined.push_str(&a);
+                joined.push_str(&b);
+                Ok(Some(Val::str(&joined)))
             }
             BinOp::In => {
                 let (Some(needle), Some(hay)) = (lv, rv) else {
@@ -57,10 +63,19 @@ impl Ev<'_> {
                 };
                 Ok(Some(Val::Bool(found)))
             }
-            BinOp::Range => range(lv, rv),
+            BinOp::Range => range(lv, rv, self.budget),
             BinOp::And | BinOp::Or => Ok(None),
         }
     }
+}
+
+/// An operand of `&` as text (undefined is empty).
+fn text(v: &Option<Val>, budget: Budget) -> Result<Cow<'_, str>> {
+    Ok(match v {
+        None => Cow::Borrowed(""),
+        Some(Val::Str(s)) => Cow::Borrowed(&**s),
+        Some(v) => Cow::Owned(stringify(v, false, budget)?),
+    })
 }
 
 fn arithmetic(op: BinOp, lv: Option<Val>, rv: Option<Val>) -> Result<Option<Val>> {
@@ -151,7 +166,7 @@ fn compare(op: BinOp, lv: Option<Val>, rv: Option<Val>) -> Result<Option<Val>> {
     Ok(Some(Val::Bool(r)))
 }
 
-fn range(lv: Option<Val>, rv: Option<Val>) -> Result<Option<Val>> {
+fn range(lv: Option<Val>, rv: Option<Val>, budget: Budget) -> Result<Option<Val>> {
     let int = |v: &Option<Val>, code: &str, side: &str| match v {
         None => Ok(None),
         Some(Val::Num(n)) if n.fract() == 0.0 => Ok(Some(*n)),
@@ -176,6 +191,8 @@ fn range(lv: Option<Val>, rv: Option<Val>) -> Result<Option<Val>> {
             None,
         ));
     }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    budget.reserve((b - a + 1.0) as usize * std::mem::size_of::<Val>())?;
     #[allow(clippy::cast_possible_truncation)]
     let (a, b) = (a as i64, b as i64);
     #[allow(clippy::cast_precision_loss)]

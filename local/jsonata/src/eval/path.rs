@@ -10,28 +10,39 @@ use crate::error::{Result, err};
 use crate::functions::merge_sort;
 use crate::value::{Arr, Obj, Val, stringify, truthy};
 
+/// D2014 for a sequence past [`MAX_ITEMS`] built in one go: an array that holds itself
+/// level after level flattens into exponentially many items.
+fn too_many() -> crate::Error {
+    err("D2014", "Sequence too large", None)
+}
+
 /// `input.key`, mapped over arrays and flattened one level.
-pub(crate) fn lookup(input: &Option<Val>, key: &str) -> Option<Val> {
-    let _nest = crate::value::Nest::enter()?;
-    match input {
+pub(crate) fn lookup(input: &Option<Val>, key: &str) -> Result<Option<Val>> {
+    let Some(_nest) = crate::value::Nest::enter() else {
+        return Ok(None);
+    };
+    Ok(match input {
         Some(Val::Arr(a)) => {
             let mut out = Vec::new();
             for item in &a.items {
-                match lookup(&Some(item.clone()), key) {
+                match lookup(&Some(item.clone()), key)? {
                     Some(Val::Arr(r)) => out.extend(r.items.iter().cloned()),
                     Some(v) => out.push(v),
                     None => {}
+                }
+                if out.len() > MAX_ITEMS {
+                    return Err(too_many());
                 }
             }
             Some(Val::seq(out))
         }
         Some(Val::Obj(o)) => o.get(key).cloned(),
         _ => None,
-    }
+    })
 }
 
 /// All the values of every key, arrays flattened.
-pub(crate) fn wildcard(input: &Option<Val>) -> Option<Val> {
+pub(crate) fn wildcard(input: &Option<Val>) -> Result<Option<Val>> {
     let input = match input {
         Some(Val::Arr(a)) if a.outer => a.items.first().cloned(),
         other => other.clone(),
@@ -44,46 +55,71 @@ pub(crate) fn wildcard(input: &Option<Val>) -> Option<Val> {
     };
     for v in values {
         match v {
-            Val::Arr(_) => flatten_into(&v, &mut out),
+            Val::Arr(_) => flatten_into(&v, &mut out)?,
             v => out.push(v),
         }
+        if out.len() > MAX_ITEMS {
+            return Err(too_many());
+        }
     }
-    Some(Val::seq(out))
+    Ok(Some(Val::seq(out)))
 }
 
-fn flatten_into(v: &Val, out: &mut Vec<Val>) {
+fn flatten_into(v: &Val, out: &mut Vec<Val>) -> Result<()> {
     let Some(_nest) = crate::value::Nest::enter() else {
-        return out.push(v.clone());
+        out.push(v.clone());
+        return Ok(());
     };
     match v {
-        Val::Arr(a) => a.items.iter().for_each(|i| flatten_into(i, out)),
+        Val::Arr(a) => {
+            for i in &a.items {
+                flatten_into(i, out)?;
+            }
+        }
         v => out.push(v.clone()),
     }
+    if out.len() > MAX_ITEMS {
+        return Err(too_many());
+    }
+    Ok(())
 }
 
 /// Every value at any depth below (and including) the input.
-pub(crate) fn descendants(input: &Option<Val>) -> Option<Val> {
-    let input = input.as_ref()?;
+pub(crate) fn descendants(input: &Option<Val>) -> Result<Option<Val>> {
+    let Some(input) = input.as_ref() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
-    recurse(input, &mut out);
+    recurse(input, &mut out)?;
     if out.len() == 1 {
-        return out.pop();
+        return Ok(out.pop());
     }
-    Some(Val::seq(out))
+    Ok(Some(Val::seq(out)))
 }
 
-fn recurse(v: &Val, out: &mut Vec<Val>) {
+fn recurse(v: &Val, out: &mut Vec<Val>) -> Result<()> {
     let Some(_nest) = crate::value::Nest::enter() else {
-        return out.push(v.clone());
+        out.push(v.clone());
+        return Ok(());
     };
     match v {
-        Val::Arr(a) => a.items.iter().for_each(|i| recurse(i, out)),
+        Val::Arr(a) => {
+            for i in &a.items {
+                recurse(i, out)?;
+            }
+        }
         Val::Obj(o) => {
             out.push(v.clone());
-            o.values().for_each(|i| recurse(i, out));
+            for i in o.values() {
+                recurse(i, out)?;
+            }
         }
         v => out.push(v.clone()),
     }
+    if out.len() > MAX_ITEMS {
+        return Err(too_many());
+    }
+    Ok(())
 }
 
 /// Gives an item to sort its context value and scope.
@@ -289,7 +325,7 @@ impl Ev<'_> {
                             "T1003",
                             format!(
                                 "Key in object structure must evaluate to a string; got: {}",
-                                stringify(&other, false).unwrap_or_default()
+                                stringify(&other, false, self.budget).unwrap_or_default()
                             ),
                             Some(k.pos),
                         ));

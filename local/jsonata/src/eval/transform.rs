@@ -70,24 +70,35 @@ impl Ev<'_> {
             }
             changes.insert(Rc::as_ptr(o), Change { update, delete });
         }
-        Ok(Some(rebuild(&obj, &changes)))
+        Ok(Some(rebuild(&obj, &changes, &mut HashMap::new())))
     }
 }
 
-fn rebuild(v: &Val, changes: &HashMap<*const Obj, Change>) -> Val {
+/// A copy of `v` with `changes` made. A sub-value held in several places is copied once
+/// (`done`, by address) and shared again: copied at each place, a value that holds one array
+/// in itself level after level would grow exponentially.
+fn rebuild(
+    v: &Val,
+    changes: &HashMap<*const Obj, Change>,
+    done: &mut HashMap<*const (), Val>,
+) -> Val {
     let Some(_nest) = crate::value::Nest::enter() else {
         return v.clone();
     };
-    match v {
+    let key = crate::value::shared(v);
+    if let Some(copy) = key.and_then(|k| done.get(&k)) {
+        return copy.clone();
+    }
+    let copy = match v {
         Val::Arr(a) => {
             let mut a2 = (**a).clone();
-            a2.items = a.items.iter().map(|i| rebuild(i, changes)).collect();
+            a2.items = a.items.iter().map(|i| rebuild(i, changes, done)).collect();
             Val::Arr(Rc::new(a2))
         }
         Val::Obj(o) => {
             let mut out: Obj = o
                 .iter()
-                .map(|(k, v)| (k.clone(), rebuild(v, changes)))
+                .map(|(k, v)| (k.clone(), rebuild(v, changes, done)))
                 .collect();
             if let Some(c) = changes.get(&Rc::as_ptr(o)) {
                 if let Some(u) = &c.update {
@@ -102,5 +113,9 @@ fn rebuild(v: &Val, changes: &HashMap<*const Obj, Change>) -> Val {
             Val::object(out)
         }
         other => other.clone(),
+    };
+    if let Some(k) = key {
+        done.insert(k, copy.clone());
     }
+    copy
 }

@@ -312,7 +312,7 @@ impl Ev<'_> {
                             "T1003",
                             format!(
                                 "Key in object structure must evaluate to a string; got: {}",
-                                stringify(&other, false).unwrap_or_default()
+                                stringify(&other, false, self.budget).unwrap_or_default()
                             ),
                             Some(k.pos),
                         ));

@@ -4,7 +4,7 @@
 use super::{append, items};
 use crate::error::Result;
 use crate::eval::Ev;
-use crate::value::{Val, deep_equal};
+use crate::value::{ARR_BYTES, VAL_BYTES, Val, deep_equal};
 
 type Args<'a> = &'a [Option<Val>];
 
@@ -67,11 +67,56 @@ pub(super) fn shuffle(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result
     Ok(Some(Val::array(xs)))
 }
 
-pub(super) fn zip(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
-    let lists: Vec<Vec<Val>> = args.iter().map(items).collect();
-    let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+pub(super) fn zip(ev: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
+    let lists: Vec<&[Val]> = args
+        .iter()
+        .map(|a| match a {
+            None => &[][..],
+            Some(Val::Arr(a)) => &a.items[..],
+            Some(v) => std::slice::from_ref(v),
+        })
+        .collect();
+    let n = lists.iter().map(|l| l.len()).min().unwrap_or(0);
+    // A row per item, an item per list: one array passed many times makes many times
+    // what is held.
+    let row = ARR_BYTES.saturating_add(lists.len().saturating_mul(VAL_BYTES));
+    ev.budget.reserve(n.saturating_mul(row))?;
     let rows = (0..n)
         .map(|i| Val::array(lists.iter().filter_map(|l| l.get(i).cloned()).collect()))
         .collect();
     Ok(Some(Val::array(rows)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::{Environment, Expression};
+
+    fn run(text: &str) -> Result<Option<Value>, String> {
+        Expression::parse(text)
+            .and_then(|e| e.evaluate(None, &Environment::default()))
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn zip_within_the_memory_limit_zips() {
+        assert_eq!(
+            run("$zip([1, 2, 3], [4, 5], 6)"),
+            Ok(Some(json!([[1, 4, 6]])))
+        );
+        assert_eq!(
+            run("$zip([1, 2], [3, 4])"),
+            Ok(Some(json!([[1, 3], [2, 4]])))
+        );
+    }
+
+    #[test]
+    fn zip_of_one_array_passed_many_times_past_the_limit_is_u1004() {
+        let a = vec!["$a"; 60].join(", ");
+        assert_eq!(
+            run(&format!("($a := [1..1e6]; $zip({a}))")),
+            Err("U1004".to_owned())
+        );
+    }
 }

@@ -18,7 +18,7 @@ mod words;
 use std::rc::Rc;
 
 use crate::error::Result;
-use crate::eval::Ev;
+use crate::eval::{Budget, Ev};
 use crate::value::{Arr, Obj, Val};
 
 /// What every built-in is: arguments already checked against its signature, and the context.
@@ -206,21 +206,44 @@ pub(crate) fn regex_match_object(re: &regex::Regex, s: &str, from: usize) -> Opt
     Some(Val::object(o))
 }
 
-/// Every match of `re` in `s`: (char start, byte range, capture groups).
-pub(crate) fn regex_all(
-    re: &regex::Regex,
-    s: &str,
-) -> Vec<(usize, std::ops::Range<usize>, Vec<String>)> {
-    re.captures_iter(s)
-        .filter_map(|caps| {
-            let whole = caps.get(0)?;
-            let start = s.get(..whole.start()).map_or(0, |p| p.chars().count());
-            let groups = caps
-                .iter()
-                .skip(1)
-                .map(|g| g.map_or(String::new(), |m| m.as_str().to_owned()))
-                .collect();
-            Some((start, whole.range(), groups))
-        })
-        .collect()
+/// One match of a regex in a string.
+pub(crate) struct Found {
+    /// Where it starts, in characters.
+    pub(crate) start: usize,
+    /// Its bytes.
+    pub(crate) range: std::ops::Range<usize>,
+    /// Each capture group's bytes; `None` where the group took no part.
+    pub(crate) groups: Vec<Option<std::ops::Range<usize>>>,
+}
+
+/// Every match of `re` in `s`. Fails with U1004 before collecting more matches than
+/// `budget` allows (a short pattern can match at every character of a long string).
+pub(crate) fn regex_all(re: &regex::Regex, s: &str, budget: Budget) -> Result<Vec<Found>> {
+    let each = std::mem::size_of::<Found>()
+        + re.captures_len().saturating_sub(1)
+            * std::mem::size_of::<Option<std::ops::Range<usize>>>();
+    // At most one match per byte and one more; counting them costs a second search, so
+    // only where that bound (twice: the list grows by doubling) does not fit.
+    let mut found = Vec::new();
+    if budget
+        .reserve((s.len() + 1).saturating_mul(each).saturating_mul(2))
+        .is_err()
+    {
+        let n = re.find_iter(s).count();
+        budget.reserve(n.saturating_mul(each))?;
+        found.reserve_exact(n);
+    }
+    // Character offsets counted on from the previous match, not from the start each time.
+    let (mut byte, mut chars) = (0, 0);
+    for caps in re.captures_iter(s) {
+        let Some(whole) = caps.get(0) else { continue };
+        chars += s.get(byte..whole.start()).map_or(0, |p| p.chars().count());
+        byte = whole.start();
+        found.push(Found {
+            start: chars,
+            range: whole.range(),
+            groups: caps.iter().skip(1).map(|g| g.map(|m| m.range())).collect(),
+        });
+    }
+    Ok(found)
 }

@@ -4,7 +4,7 @@
 use super::items;
 use crate::error::Result;
 use crate::eval::Ev;
-use crate::value::{Obj, Val};
+use crate::value::{Obj, SMALL_OBJ_BYTES, Sizes, VAL_BYTES, Val, shared};
 
 type Args<'a> = &'a [Option<Val>];
 
@@ -30,7 +30,7 @@ pub(super) fn lookup(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<
     let Some(Val::Str(key)) = arg(args, 1) else {
         return Ok(None);
     };
-    Ok(crate::eval::lookup(&arg(args, 0), &key))
+    crate::eval::lookup(&arg(args, 0), &key)
 }
 
 pub(super) fn merge(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
@@ -65,13 +65,40 @@ fn spread_into(v: &Val, out: &mut Vec<Val>) {
     }
 }
 
-pub(super) fn spread(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
+/// Bytes [`spread_into`] allocates for `v`, from above: an object of its own per key, with
+/// arrays held in many places counted each time (so sized once per address).
+fn spread_bytes(v: &Val, memo: &mut Sizes<usize>) -> usize {
+    let Some(_nest) = crate::value::Nest::enter() else {
+        return VAL_BYTES;
+    };
+    let key = shared(v);
+    if let Some(known) = key.and_then(|k| memo.get(&k)) {
+        return *known;
+    }
+    let size = match v {
+        Val::Arr(a) => a
+            .items
+            .iter()
+            .fold(0usize, |sum, i| sum.saturating_add(spread_bytes(i, memo))),
+        Val::Obj(o) => o.keys().fold(0usize, |sum, k| {
+            sum.saturating_add(SMALL_OBJ_BYTES + k.len())
+        }),
+        _ => VAL_BYTES,
+    };
+    if let Some(k) = key {
+        memo.insert(k, size);
+    }
+    size
+}
+
+pub(super) fn spread(ev: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
     let Some(v) = arg(args, 0) else {
         return Ok(None);
     };
     if let Val::Func(_) | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) = v {
         return Ok(Some(v));
     }
+    ev.budget.reserve(spread_bytes(&v, &mut Sizes::new()))?;
     let mut out = Vec::new();
     spread_into(&v, &mut out);
     Ok(Some(Val::seq(out)))
@@ -98,4 +125,33 @@ pub(super) fn each(ev: &mut Ev<'_>, args: Args<'_>, input: &Option<Val>) -> Resu
         }
     }
     Ok(Some(Val::seq(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use crate::{Environment, Expression};
+
+    fn run(text: &str) -> Result<Option<Value>, String> {
+        Expression::parse(text)
+            .and_then(|e| e.evaluate(None, &Environment::default()))
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn spread_within_the_memory_limit_spreads() {
+        assert_eq!(
+            run("$spread([{'a': 1, 'b': 2}, [{'c': 3}], 4])"),
+            Ok(Some(json!([{"a": 1}, {"b": 2}, {"c": 3}, 4])))
+        );
+    }
+
+    #[test]
+    fn spread_of_one_object_held_many_times_past_the_limit_is_u1004() {
+        assert_eq!(
+            run("($o := {'a': 1, 'b': 2, 'c': 3}; $spread($map([1..1e6], function(){ $o })))"),
+            Err("U1004".to_owned())
+        );
+    }
 }

@@ -65,7 +65,12 @@ pub(super) fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 type Args<'a> = &'a [Option<Val>];
 
-pub(super) fn from_millis(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
+/// Bytes formatting one digit of a marker's minimum width costs at worst: `integer::format`
+/// holds the digits as text and as `char`s (4 bytes each) at once, and a digit of another
+/// family than 0-9 takes up to 4 bytes of UTF-8.
+const BYTES_PER_DIGIT: usize = 16;
+
+pub(super) fn from_millis(ev: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Option<Val>> {
     let Some(Some(Val::Num(n))) = args.first() else {
         return Ok(None);
     };
@@ -86,8 +91,15 @@ pub(super) fn from_millis(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Re
     };
     #[allow(clippy::cast_possible_truncation)]
     let ms = n.floor().clamp(-8.64e15, 8.64e15) as i64 + (oh * 60 + om) * 60_000;
+    let parts = picture::analyse(&picture)?;
+    // A width modifier (`[Y,2000000000]`) pads with that many digits.
+    let digits = parts.iter().fold(0usize, |sum, part| match part {
+        picture::Part::Marker(m) => sum.saturating_add(m.int.as_ref().map_or(0, |f| f.mandatory)),
+        picture::Part::Literal(_) => sum,
+    });
+    ev.budget.reserve(digits.saturating_mul(BYTES_PER_DIGIT))?;
     let mut out = String::new();
-    for part in picture::analyse(&picture)? {
+    for part in parts {
         match part {
             picture::Part::Literal(l) => out.push_str(&l),
             picture::Part::Marker(m) => out.push_str(&format::format_marker(ms, &m, oh, om)?),
@@ -130,5 +142,27 @@ mod tests {
         assert_eq!(parse_iso("2018"), Some(1_514_764_800_000));
         assert_eq!(parse_iso("foo"), None);
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+    }
+
+    fn run(text: &str) -> std::result::Result<Option<serde_json::Value>, String> {
+        crate::Expression::parse(text)
+            .and_then(|e| e.evaluate(None, &crate::Environment::default()))
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn a_width_within_the_memory_limit_pads() {
+        assert_eq!(
+            run("$fromMillis(0, '[Y,6]-[M,3]')"),
+            Ok(Some(serde_json::json!("001970-001")))
+        );
+    }
+
+    #[test]
+    fn a_width_past_the_memory_limit_is_u1004() {
+        assert_eq!(
+            run("$fromMillis(0, '[Y,2000000000]')"),
+            Err("U1004".to_owned())
+        );
     }
 }
