@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+#[cfg(not(powersweep_precompiled_only))]
+use wasmtime::OptLevel;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances: the granularity of deadlines and of the CPU throttle.
 ///
@@ -40,6 +42,7 @@ fn config(meter: bool) -> Config {
     // Epochs, not fuel: fuel costs ~10-30% on every loop, epochs a check per loop back-edge,
     // and wall-clock deadlines are what Lambda enforces anyway.
     config.epoch_interruption(true);
+    #[cfg(not(powersweep_precompiled_only))]
     config.cranelift_opt_level(OptLevel::Speed);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(POOL_COMPONENT_INSTANCES)
@@ -58,6 +61,7 @@ fn config(meter: bool) -> Config {
 ///
 /// # Errors
 /// When the bytes are not a valid component.
+#[cfg(not(powersweep_precompiled_only))]
 pub fn precompile(bytes: &[u8], meter: bool) -> wasmtime::Result<Vec<u8>> {
     Engine::new(&config(meter))?.precompile_component(bytes)
 }
@@ -71,6 +75,7 @@ pub fn precompile(bytes: &[u8], meter: bool) -> wasmtime::Result<Vec<u8>> {
 ///
 /// # Errors
 /// When the triple is not one of Lambda's two architectures, or the bytes are not a component.
+#[cfg(not(powersweep_precompiled_only))]
 pub fn precompile_for_target(bytes: &[u8], triple: &str) -> wasmtime::Result<Vec<u8>> {
     let mut config = config(false);
     config.target(triple)?;
@@ -92,6 +97,7 @@ pub fn precompile_for_target(bytes: &[u8], triple: &str) -> wasmtime::Result<Vec
 /// 1.116x slower here than code for this machine (median of 30 interleaved pairs), which
 /// would tilt any arm64 against x86_64 comparison. AVX-512 is left out: not every Lambda x86
 /// host has it.
+#[cfg(not(powersweep_precompiled_only))]
 const LAMBDA_X86_64_FEATURES: [&str; 11] = [
     "has_sse3",
     "has_ssse3",

@@ -25,6 +25,7 @@ mod bindings;
 mod caps;
 mod engine;
 mod error;
+#[cfg(not(powersweep_precompiled_only))]
 mod guests_folder;
 mod host;
 pub mod lambda;
@@ -37,8 +38,10 @@ mod usage;
 mod workload;
 
 pub use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+#[cfg(not(powersweep_precompiled_only))]
 pub use engine::{precompile, precompile_for_target};
 pub use error::{ConfigError, LoadError};
+#[cfg(not(powersweep_precompiled_only))]
 pub use guests_folder::precompile_folder;
 pub use host::{Host, HostConfig};
 pub use host::{Reference, Sampling, TimedRun};

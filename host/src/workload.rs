@@ -139,11 +139,22 @@ fn check_contract_version(component: &Component, path: &Path) -> Result<(), Load
     Ok(())
 }
 
-/// Compiles component bytes, telling "not wasm" apart from "not a component".
+/// Compiles component bytes, telling "not wasm" apart from "not a component". A host built
+/// with `--cfg powersweep_precompiled_only` (the arm64 Lambda binary) has no compiler and
+/// names what it needs instead.
 pub(crate) fn compile(engine: &Engine, bytes: &[u8], path: &Path) -> Result<Component, LoadError> {
     if !bytes.starts_with(b"\0asm") {
         return Err(LoadError::NotWasm { path: path.into() });
     }
+    #[cfg(powersweep_precompiled_only)]
+    {
+        let _ = engine;
+        Err(LoadError::NotWorkload {
+            path: path.into(),
+            reason: "this host loads precompiled code only (the arm64 Lambda binary has no compiler): package the workload with `cargo xtask package`, which writes its .cwasm beside it".into(),
+        })
+    }
+    #[cfg(not(powersweep_precompiled_only))]
     Component::from_binary(engine, bytes).map_err(|e| LoadError::NotWorkload {
         path: path.into(),
         reason: one_line(&e),

@@ -84,10 +84,11 @@ impl Toolchain {
         .env(format!("CC_{lower}"), format!("{}-gcc", self.gnu))
         .env(format!("AR_{lower}"), format!("{}-ar", self.gnu))
         .env("CARGO_TARGET_DIR", self.target_dir())
-        // A build for Lambda alone: the host compiles for its own architecture and goes
-        // without cranelift's other backend (host/Cargo.toml). With `--target`, RUSTFLAGS
-        // reach the target's crates only, not the build scripts.
-        .env("RUSTFLAGS", lambda_rustflags())
+        // With `--target`, RUSTFLAGS reach the target's crates only, not the build scripts.
+        .env(
+            "RUSTFLAGS",
+            lambda_rustflags(self.triple, &std::env::var("RUSTFLAGS").unwrap_or_default()),
+        )
         .args(["build", "--release", "--locked", "--target", self.triple]);
         if self.route == Route::DebianBuildStd {
             // rustc-web is a stable compiler; build-std needs its unstable flags.
@@ -129,10 +130,37 @@ impl Toolchain {
     }
 }
 
-/// The caller's RUSTFLAGS, and the cfg that makes a build the Lambda binary's alone.
-fn lambda_rustflags() -> String {
-    let given = std::env::var("RUSTFLAGS").unwrap_or_default();
-    format!("{given} --cfg powersweep_lambda_only")
-        .trim()
-        .to_string()
+/// The caller's RUSTFLAGS (`given`), and for arm64 the cfg that builds the host without a
+/// compiler: on Lambda it loads the code its package ships, precompiled for the aarch64
+/// baseline every Graviton has (host/Cargo.toml). The x86_64 host keeps its compiler: its
+/// code assumes AVX2, and a host without it compiles the component instead.
+fn lambda_rustflags(triple: &str, given: &str) -> String {
+    if triple.starts_with("aarch64") {
+        format!("{given} --cfg powersweep_precompiled_only")
+            .trim()
+            .to_string()
+    } else {
+        given.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lambda_rustflags;
+
+    #[test]
+    fn only_the_arm64_host_goes_without_a_compiler_and_the_callers_flags_stay() {
+        assert_eq!(
+            lambda_rustflags("aarch64-unknown-linux-gnu", ""),
+            "--cfg powersweep_precompiled_only"
+        );
+        assert_eq!(
+            lambda_rustflags("aarch64-unknown-linux-gnu", "-C debuginfo=0"),
+            "-C debuginfo=0 --cfg powersweep_precompiled_only"
+        );
+        assert_eq!(
+            lambda_rustflags("x86_64-unknown-linux-gnu", "-C debuginfo=0"),
+            "-C debuginfo=0"
+        );
+    }
 }

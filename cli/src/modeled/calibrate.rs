@@ -115,15 +115,19 @@ pub(super) fn calibrate(
         ..dry.clone()
     };
     let (job, handle) = (single.clone(), runtime.clone());
-    let response = within(timeout + BLOCKING_GRACE, move || {
-        let metered = Host::new(metered, handle)?;
-        // Loaded apart from the run so that a file that is no workload is named as such, not
-        // as a failed calibration.
-        metered
-            .workload(&job.workload)
-            .with_context(|| format!("workload `{}`", job.workload))?;
-        Ok(metered.run(&job))
-    })?;
+    let response = within(
+        "counting the job's work (one metered run)",
+        timeout + BLOCKING_GRACE,
+        move || {
+            let metered = Host::new(metered, handle)?;
+            // Loaded apart from the run so that a file that is no workload is named as such, not
+            // as a failed calibration.
+            metered
+                .workload(&job.workload)
+                .with_context(|| format!("workload `{}`", job.workload))?;
+            Ok(metered.run(&job))
+        },
+    )?;
     let response = match response {
         Some(response) => response?,
         None => return unfinished(&too_long, anchoring),
@@ -164,14 +168,18 @@ pub(super) fn calibrate(
     };
     announce(&sampling, &task_ms);
     let longest = sampling.longest(fuel.len());
-    let runs = within(longest + BLOCKING_GRACE, move || {
-        let unmetered = Host::new(dry, runtime)?;
-        let mut kernel = crate::reference_kernel::run;
-        let reference = anchoring.then_some(&mut kernel as &mut dyn FnMut());
-        unmetered
-            .time_tasks(&single, sampling, reference)
-            .map_err(|e| anyhow::anyhow!("calibration: {e}"))
-    })?
+    let runs = within(
+        "timing the job's tasks",
+        longest + BLOCKING_GRACE,
+        move || {
+            let unmetered = Host::new(dry, runtime)?;
+            let mut kernel = crate::reference_kernel::run;
+            let reference = anchoring.then_some(&mut kernel as &mut dyn FnMut());
+            unmetered
+                .time_tasks(&single, sampling, reference)
+                .map_err(|e| anyhow::anyhow!("calibration: {e}"))
+        },
+    )?
     .with_context(|| {
         format!(
             "calibration: timing the job's tasks did not end within {:.0} s",
@@ -235,13 +243,16 @@ fn announce(sampling: &Sampling, task_ms: &[f64]) {
 /// calibration gives up on it (guest code itself stops within an epoch tick).
 const BLOCKING_GRACE: Duration = Duration::from_secs(1);
 
-/// Runs `f` on a thread of its own and waits at most `limit` for its answer (`None` past
-/// it). A job in a blocking host call (a WASI sleep) cannot be stopped from outside: the
-/// thread is then left to the process's exit, as Lambda leaves an environment it ends.
+/// Runs `f` (calibration's `what`) on a thread of its own and waits at most `limit` for its
+/// answer (`None` past it), saying every [`PROGRESS_EVERY`] how long it has taken so far. A
+/// job in a blocking host call (a WASI sleep) cannot be stopped from outside: the thread is
+/// then left to the process's exit, as Lambda leaves an environment it ends.
 fn within<T: Send + 'static>(
+    what: &str,
     limit: Duration,
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<Option<Result<T>>> {
+    use std::sync::mpsc::RecvTimeoutError;
     let (sent, answer) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("calibration".into())
@@ -249,14 +260,26 @@ fn within<T: Send + 'static>(
             let _ = sent.send(f());
         })
         .context("cannot start the calibration thread")?;
-    match answer.recv_timeout(limit) {
-        Ok(result) => Ok(Some(result)),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            bail!("calibration: its thread ended without an answer")
+    let started = std::time::Instant::now();
+    loop {
+        let left = limit.saturating_sub(started.elapsed());
+        match answer.recv_timeout(left.min(PROGRESS_EVERY)) {
+            Ok(result) => return Ok(Some(result)),
+            Err(RecvTimeoutError::Timeout) if left > PROGRESS_EVERY => eprintln!(
+                "calibrating: {what}, {:.0} s so far (at most {:.0} s)…",
+                started.elapsed().as_secs_f64(),
+                limit.as_secs_f64()
+            ),
+            Err(RecvTimeoutError::Timeout) => return Ok(None),
+            Err(RecvTimeoutError::Disconnected) => {
+                bail!("calibration: its thread ended without an answer")
+            }
         }
     }
 }
+
+/// How often a long calibration says it is still at work.
+const PROGRESS_EVERY: Duration = Duration::from_secs(15);
 
 /// A job that cannot finish within its limits: a nominal speed, marked untrusted with the
 /// reason (every invocation will fail as Lambda's would, whatever the speed).
