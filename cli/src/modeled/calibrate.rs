@@ -159,14 +159,17 @@ pub(super) fn calibrate(
         );
         return Ok(Timed::alone(skipped, anchoring));
     }
-    // The model's fewest samples, not more: a slow workload's every sample is a whole task.
+    // Twice the model's fewest samples, as ever; a slow workload (a task longer than the
+    // whole budget, each sample a whole task) gets the fewest the model and anchor take.
+    let slow = task_ms.iter().any(|&ms| ms * 1e-3 >= budget.as_secs_f64());
+    let fewest = MIN_SAMPLES.max(anchor::MIN_PAIRS);
     let sampling = Sampling {
         budget,
-        min_samples: MIN_SAMPLES.max(anchor::MIN_PAIRS),
+        min_samples: if slow { fewest } else { fewest * 2 },
         sample_ms: SAMPLE_MS,
         run_limit: timeout,
     };
-    announce(&sampling, &task_ms);
+    announce(&sampling, &task_ms, anchoring);
     let longest = sampling.longest(fuel.len());
     let runs = within(
         "timing the job's tasks",
@@ -216,8 +219,9 @@ pub(super) fn calibrate(
 const ANNOUNCED: Duration = Duration::from_secs(10);
 
 /// Says how long sampling will take when the tasks are slow: their metered run (`task_ms`,
-/// slower than the unmetered runs to come) gives an upper estimate.
-fn announce(sampling: &Sampling, task_ms: &[f64]) {
+/// slower than the unmetered runs to come) gives an upper estimate; with `anchoring`, the
+/// reference kernel runs as long again after each sample.
+fn announce(sampling: &Sampling, task_ms: &[f64], anchoring: bool) {
     let Some(slowest) = task_ms.iter().copied().reduce(f64::max) else {
         return;
     };
@@ -225,7 +229,7 @@ fn announce(sampling: &Sampling, task_ms: &[f64]) {
         .iter()
         .filter(|&&ms| !sampling.keeps_warm_up(ms))
         .sum();
-    let samples = slowest * sampling.min_samples as f64;
+    let samples = slowest * sampling.min_samples as f64 * if anchoring { 2.0 } else { 1.0 };
     let estimate = Duration::try_from_secs_f64((warm_ups + samples) / 1e3)
         .unwrap_or(Duration::MAX)
         .max(sampling.budget);

@@ -68,11 +68,11 @@ impl Sampling {
     }
 
     /// Whether a task whose one run took `one_ms` keeps its warm-up run as a sample: a run
-    /// that long fills the budget's share of one sample by itself, and what a first run
-    /// costs more (a fresh memory's page faults) is a vanishing part of it. Timing it again
-    /// would only double a slow workload's calibration.
+    /// longer than the whole budget is a slow workload's, what a first run costs more (a
+    /// fresh memory's page faults) is a vanishing part of it, and timing it again would only
+    /// lengthen a calibration that already takes minutes.
     pub fn keeps_warm_up(&self, one_ms: f64) -> bool {
-        one_ms * 1e-3 >= self.budget.as_secs_f64() / self.min_samples.max(1) as f64
+        one_ms * 1e-3 >= self.budget.as_secs_f64()
     }
 }
 
@@ -211,11 +211,10 @@ mod tests {
     }
 
     #[test]
-    fn a_run_as_long_as_a_samples_share_of_the_budget_keeps_its_warm_up() {
+    fn a_run_longer_than_the_budget_keeps_its_warm_up() {
         let s = sampling(3000, 5, 60);
-        // 3 s over 5 samples: 600 ms each.
-        assert!(!s.keeps_warm_up(599.0));
-        assert!(s.keeps_warm_up(600.0));
+        assert!(!s.keeps_warm_up(2999.0));
+        assert!(s.keeps_warm_up(3000.0));
         assert!(
             s.keeps_warm_up(75_000.0),
             "a 75 s task is not run twice more"
