@@ -89,15 +89,9 @@ pub(super) fn zip(ev: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Result<Op
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
-    use crate::{Environment, Expression};
-
-    fn run(text: &str) -> Result<Option<Value>, String> {
-        Expression::parse(text)
-            .and_then(|e| e.evaluate(None, &Environment::default()))
-            .map_err(|e| e.code)
-    }
+    use crate::functions::evaluate_for_tests as run;
 
     #[test]
     fn zip_within_the_memory_limit_zips() {

@@ -247,3 +247,14 @@ pub(crate) fn regex_all(re: &regex::Regex, s: &str, budget: Budget) -> Result<Ve
     }
     Ok(found)
 }
+
+/// Evaluates `text` against no input: the result, or the error's code. For the functions'
+/// tests, which check results and codes alone.
+#[cfg(test)]
+pub(crate) fn evaluate_for_tests(
+    text: &str,
+) -> std::result::Result<Option<serde_json::Value>, String> {
+    crate::Expression::parse(text)
+        .and_then(|e| e.evaluate(None, &crate::Environment::default()))
+        .map_err(|e| e.code)
+}

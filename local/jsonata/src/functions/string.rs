@@ -670,15 +670,9 @@ pub(super) fn decode_url(_: &mut Ev<'_>, args: Args<'_>, _: &Option<Val>) -> Res
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
-    use crate::{Environment, Expression};
-
-    fn run(text: &str) -> Result<Option<Value>, String> {
-        Expression::parse(text)
-            .and_then(|e| e.evaluate(None, &Environment::default()))
-            .map_err(|e| e.code)
-    }
+    use crate::functions::evaluate_for_tests as run;
 
     /// `yields!(expression => expected)`.
     macro_rules! yields {
