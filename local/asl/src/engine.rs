@@ -11,9 +11,8 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Failure, StatesError};
-use crate::eval::{Exec, Meta, Vars, json_len, run_machine};
-use crate::history::{EventType, History};
+use crate::eval::{Exec, Meta, run_execution};
+use crate::history::History;
 use crate::machine::StateMachine;
 use crate::task::TaskRegistry;
 
@@ -209,51 +208,7 @@ impl Engine {
             transitions: AtomicU64::new(0),
         });
         let root = machine.root.clone();
-        let handle = tokio::spawn(async move {
-            let started = exec.record(0, EventType::ExecutionStarted, || {
-                json!({"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": exec.config.role_arn, "stateMachineArn": sm_arn})
-            });
-            let too_big = exec
-                .config
-                .payload_limit
-                .is_some_and(|l| json_len(&input) > l);
-            let result = if too_big {
-                Err(Failure::states(
-                    StatesError::DataLimitExceeded,
-                    "The execution input exceeds the maximum number of bytes service limit.",
-                ))
-            } else {
-                run_machine(exec.clone(), root, input, Vars::default(), started).await
-            };
-            let last = exec.history.last_id().max(started);
-            // Whatever the machine did after its history was full, it ends here.
-            let result = match exec.history.full() {
-                Some(limit) => Err(Failure::history_full(limit)),
-                None => result,
-            };
-            match result {
-                Ok(output) => {
-                    exec.record(last, EventType::ExecutionSucceeded, || {
-                        json!({"output": output.to_string(), "outputDetails": {"truncated": false}})
-                    });
-                    Outcome::Succeeded(output)
-                }
-                Err(f) => {
-                    let ty = if f.error.as_deref() == Some("States.Timeout")
-                        && exec.deadline.is_some_and(|d| exec.clock.now() >= d)
-                    {
-                        EventType::ExecutionTimedOut
-                    } else {
-                        EventType::ExecutionFailed
-                    };
-                    exec.record(last, ty, || json!({"error": f.error, "cause": f.cause}));
-                    Outcome::Failed {
-                        error: f.error,
-                        cause: f.cause,
-                    }
-                }
-            }
-        });
+        let handle = tokio::spawn(run_execution(exec, root, input));
         Execution {
             arn,
             history,

@@ -115,6 +115,10 @@ states_errors! {
     DataLimitExceeded => "States.DataLimitExceeded",
     /// `States.ExceedToleratedFailureThreshold`: a Map had more failed items than tolerated.
     ExceedToleratedFailureThreshold => "States.ExceedToleratedFailureThreshold",
+    /// `States.ItemReaderFailed`: a distributed Map's `ItemReader` could not read its items.
+    ItemReaderFailed => "States.ItemReaderFailed",
+    /// `States.ResultWriterFailed`: a distributed Map's `ResultWriter` could not write.
+    ResultWriterFailed => "States.ResultWriterFailed",
     /// `States.HeartbeatTimeout`.
     HeartbeatTimeout => "States.HeartbeatTimeout",
     /// `States.IntrinsicFailure`: an intrinsic function failed.

@@ -65,6 +65,9 @@ pub enum EventType {
     MapIterationStarted,
     MapIterationSucceeded,
     MapIterationFailed,
+    MapRunStarted,
+    MapRunSucceeded,
+    MapRunFailed,
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
@@ -98,6 +101,8 @@ impl EventType {
             EventType::MapIterationStarted => "mapIterationStartedEventDetails",
             EventType::MapIterationSucceeded => "mapIterationSucceededEventDetails",
             EventType::MapIterationFailed => "mapIterationFailedEventDetails",
+            EventType::MapRunStarted => "mapRunStartedEventDetails",
+            EventType::MapRunFailed => "mapRunFailedEventDetails",
             _ => return None,
         })
     }

@@ -19,7 +19,7 @@ pub(crate) struct States<'a> {
     pub(crate) result: Option<&'a Value>,
     pub(crate) error_output: Option<&'a Value>,
     /// A Map item `(index, value)`, for `$states.context.Map.Item`.
-    pub(crate) map_item: Option<(usize, &'a Value)>,
+    pub(crate) map_item: Option<super::MapItem<'a>>,
 }
 
 /// JSON's type name as AWS words it in causes.

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use super::{Here, Vars, raw_text, run_machine};
+use super::{Here, MapItem, STATE_DATA_SOURCE, Vars, raw_text, run_machine};
 use crate::error::{Failure, StatesError};
 use crate::history::EventType;
 use crate::spec::Map;
@@ -23,157 +23,30 @@ pub(super) async fn run(
     raw: &Value,
     vars: &mut Vars,
 ) -> Result<Value, Failure> {
-    let io = &here.state.io;
+    if let Some(d) = &m.distributed {
+        return super::distributed::run(here, m, d, raw, vars).await;
+    }
+    let eff = here.select_path(&here.state.io.input_path, raw.clone(), vars)?;
+    let items = items(here, m, raw, &eff, vars)?;
+    let settings = Settings::eval(here, m, raw, &eff, vars)?;
+    let inputs = items
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let item = MapItem {
+                index,
+                value,
+                source: STATE_DATA_SOURCE,
+            };
+            select(here, m, raw, &eff, vars, item)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(items);
+    let Settings {
+        max_concurrency,
+        tolerance,
+    } = settings;
     let exec = here.exec;
-    let eff = here.select_path(&io.input_path, raw.clone(), vars)?;
-    let (inputs, max_concurrency, tolerated_count, tolerated_pct) = {
-        let env = here.env(&eff, vars);
-        let jsonata = io.jsonata.is_some();
-        let states = super::jsonata::States {
-            input: Some(raw),
-            ..Default::default()
-        };
-        let items = match (&m.items, &m.items_path) {
-            (Some(v), _) => here.jsonata_typed(
-                v,
-                "Items",
-                &here.jsonata_env(states, vars),
-                "array",
-                Value::is_array,
-            )?,
-            (None, _) if jsonata && !eff.is_array() => {
-                return Err(here.fail(
-                    StatesError::QueryEvaluationError,
-                    &format!("Map state input must be an array but was: {eff}"),
-                ));
-            }
-            (None, None) => eff.clone(),
-            (None, Some(p)) => env
-                .lookup(p)
-                .map_err(|e| here.err(e))?
-                .ok_or_else(|| here.no_results(p))?,
-        };
-        let Value::Array(items) = items else {
-            return Err(here.fail(
-                StatesError::Runtime,
-                &format!("Items of the Map state must be a JSON array, got '{items}'"),
-            ));
-        };
-        // AWS reads these numbers from JSON numbers or numeric strings ("2" was recorded as
-        // accepted for every Map `*Path` field).
-        let number = |v: &Value| match v {
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            other => other.as_f64(),
-        };
-        let lookup = |p: &crate::path::JsonPath| {
-            env.lookup(p)
-                .map_err(|e| here.err(e))
-                .map(|v| v.unwrap_or(Value::Null))
-        };
-        // `negative`: AWS's cause for a negative value, where it has its own (a negative
-        // MaxConcurrency is "not a valid integer" here; AWS was recorded hanging on it).
-        let limit = |l: &Limit,
-                     field: &str,
-                     negative: Option<&str>|
-         -> Result<Option<u64>, Failure> {
-            match l {
-                Limit::None => Ok(None),
-                Limit::Fixed(n) => Ok(Some(*n)),
-                Limit::Jsonata(v) => {
-                    let field = field.strip_suffix("Path").unwrap_or(field);
-                    let n = here.jsonata_typed(
-                        v,
-                        field,
-                        &here.jsonata_env(states, vars),
-                        "non-negative integer",
-                        |v| v.as_u64().is_some(),
-                    )?;
-                    Ok(n.as_u64())
-                }
-                Limit::Path(p) => {
-                    let v = lookup(p)?;
-                    match (number(&v), negative) {
-                        (Some(n), Some(cause)) if n < 0.0 => {
-                            Err(here.fail(StatesError::Runtime, cause))
-                        }
-                        (Some(n), _) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => {
-                            Ok(Some(n as u64))
-                        }
-                        _ => Err(here.fail(
-                            StatesError::Runtime,
-                            &format!("The {field} field refers to value \"{}\" which is not a valid integer: {p}", raw_text(&v)),
-                        )),
-                    }
-                }
-            }
-        };
-        let max_concurrency = limit(&m.max_concurrency, "MaxConcurrencyPath", None)?.unwrap_or(0);
-        let tolerated_count = limit(
-            &m.tolerated_count,
-            "ToleratedFailureCountPath",
-            Some("ToleratedFailureCount cannot be negative."),
-        )?;
-        let tolerated_pct = match &m.tolerated_percentage {
-            None => None,
-            Some(LimitF::Fixed(f)) => Some(*f),
-            Some(LimitF::Jsonata(v)) => here
-                .jsonata_typed(
-                    v,
-                    "ToleratedFailurePercentage",
-                    &here.jsonata_env(states, vars),
-                    "number from 0 to 100",
-                    |v| v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)),
-                )?
-                .as_f64(),
-            Some(LimitF::Path(p)) => {
-                let v = lookup(p)?;
-                match number(&v) {
-                    Some(f) if (0.0..=100.0).contains(&f) => Some(f),
-                    Some(_) => {
-                        return Err(here.fail(
-                            StatesError::Runtime,
-                            "ToleratedFailurePercentage must be between 0 and 100.",
-                        ));
-                    }
-                    None => {
-                        return Err(here.fail(
-                            StatesError::Runtime,
-                            &format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}", raw_text(&v)),
-                        ));
-                    }
-                }
-            }
-        };
-        let inputs: Vec<Value> = match &m.item_selector {
-            None if m.selector.is_some() => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    let states = super::jsonata::States {
-                        input: Some(raw),
-                        map_item: Some((i, item)),
-                        ..Default::default()
-                    };
-                    let env = here.jsonata_env(states, vars);
-                    if let Some(s) = &m.selector {
-                        out.push(here.jsonata_value(s, "ItemSelector", &env)?);
-                    }
-                }
-                out
-            }
-            None => items,
-            Some(t) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    let mut env = here.env(&eff, vars);
-                    env.map_item = Some((i, item));
-                    out.push(env.template(t).map_err(|e| here.err(e))?);
-                }
-                out
-            }
-        };
-        (inputs, max_concurrency, tolerated_count, tolerated_pct)
-    };
-
     let total = inputs.len();
     let started = exec.record(
         here.prev,
@@ -185,13 +58,8 @@ pub(super) async fn run(
         Ok(0) | Err(_) => INLINE_MAX_CONCURRENCY,
         Ok(n) => n.min(INLINE_MAX_CONCURRENCY),
     };
-    let tolerance_given = tolerated_count.is_some() || tolerated_pct.is_some();
-    let exceeded = |failed: usize| {
-        tolerated_count.is_some_and(|c| failed as u64 > c)
-            || tolerated_pct
-                .is_some_and(|p| total > 0 && (failed as f64 * 100.0 / total as f64) > p)
-            || !tolerance_given
-    };
+    let tolerance_given = tolerance.given();
+    let exceeded = |failed: usize| tolerance.exceeded(failed as u64, total as u64);
     let mut results = vec![Value::Null; total];
     let mut failed = 0usize;
     let mut pending = inputs.into_iter().enumerate();
@@ -264,4 +132,244 @@ pub(super) async fn run(
     }
     exec.record(started, EventType::MapStateSucceeded, || Value::Null);
     here.finish(raw, Value::Array(results), vars)
+}
+
+/// The items of a Map without an `ItemReader`: `Items` (JSONata), `ItemsPath`, or the
+/// effective input itself.
+pub(super) fn items(
+    here: &Here<'_>,
+    m: &Map,
+    raw: &Value,
+    eff: &Value,
+    vars: &Vars,
+) -> Result<Vec<Value>, Failure> {
+    let jsonata = here.state.io.jsonata.is_some();
+    let states = super::jsonata::States {
+        input: Some(raw),
+        ..Default::default()
+    };
+    let items = match (&m.items, &m.items_path) {
+        (Some(v), _) => here.jsonata_typed(
+            v,
+            "Items",
+            &here.jsonata_env(states, vars),
+            "array",
+            Value::is_array,
+        )?,
+        (None, _) if jsonata && !eff.is_array() => {
+            return Err(here.fail(
+                StatesError::QueryEvaluationError,
+                &format!("Map state input must be an array but was: {eff}"),
+            ));
+        }
+        (None, None) => eff.clone(),
+        (None, Some(p)) => here
+            .env(eff, vars)
+            .lookup(p)
+            .map_err(|e| here.err(e))?
+            .ok_or_else(|| here.no_results(p))?,
+    };
+    match items {
+        Value::Array(items) => Ok(items),
+        other => Err(here.fail(
+            StatesError::Runtime,
+            &format!("Items of the Map state must be a JSON array, got '{other}'"),
+        )),
+    }
+}
+
+/// One item's input to its iteration: `ItemSelector` (or `Parameters`) applied, else the
+/// item itself.
+pub(super) fn select(
+    here: &Here<'_>,
+    m: &Map,
+    raw: &Value,
+    eff: &Value,
+    vars: &Vars,
+    item: MapItem<'_>,
+) -> Result<Value, Failure> {
+    if let Some(s) = &m.selector {
+        let states = super::jsonata::States {
+            input: Some(raw),
+            map_item: Some(item),
+            ..Default::default()
+        };
+        return here.jsonata_value(s, "ItemSelector", &here.jsonata_env(states, vars));
+    }
+    match &m.item_selector {
+        None => Ok(item.value.clone()),
+        Some(t) => {
+            let mut env = here.env(eff, vars);
+            env.map_item = Some(item);
+            env.template(t).map_err(|e| here.err(e))
+        }
+    }
+}
+
+/// How many failed iterations a Map tolerates.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tolerance {
+    pub(super) count: Option<u64>,
+    pub(super) percentage: Option<f64>,
+}
+
+impl Tolerance {
+    /// Whether `ToleratedFailureCount` or `…Percentage` was given at all: without them the
+    /// first failure fails the Map with its own error.
+    pub(super) fn given(&self) -> bool {
+        self.count.is_some() || self.percentage.is_some()
+    }
+
+    /// Whether `failed` of `total` is past the threshold (the first failure, when none was
+    /// given).
+    pub(super) fn exceeded(&self, failed: u64, total: u64) -> bool {
+        self.count.is_some_and(|c| failed > c)
+            || self
+                .percentage
+                .is_some_and(|p| total > 0 && (failed as f64 * 100.0 / total as f64) > p)
+            || (!self.given() && failed > 0)
+    }
+}
+
+/// A Map's limits, evaluated when it starts.
+pub(super) struct Settings {
+    /// 0: no limit of its own.
+    pub(super) max_concurrency: u64,
+    pub(super) tolerance: Tolerance,
+}
+
+impl Settings {
+    pub(super) fn eval(
+        here: &Here<'_>,
+        m: &Map,
+        raw: &Value,
+        eff: &Value,
+        vars: &Vars,
+    ) -> Result<Settings, Failure> {
+        let states = super::jsonata::States {
+            input: Some(raw),
+            ..Default::default()
+        };
+        let max_concurrency = limit(
+            here,
+            &m.max_concurrency,
+            "MaxConcurrencyPath",
+            None,
+            raw,
+            eff,
+            vars,
+        )?
+        .unwrap_or(0);
+        let count = limit(
+            here,
+            &m.tolerated_count,
+            "ToleratedFailureCountPath",
+            Some("ToleratedFailureCount cannot be negative."),
+            raw,
+            eff,
+            vars,
+        )?;
+        let percentage = match &m.tolerated_percentage {
+            None => None,
+            Some(LimitF::Fixed(f)) => Some(*f),
+            Some(LimitF::Jsonata(v)) => here
+                .jsonata_typed(
+                    v,
+                    "ToleratedFailurePercentage",
+                    &here.jsonata_env(states, vars),
+                    "number from 0 to 100",
+                    |v| v.as_f64().is_some_and(|f| (0.0..=100.0).contains(&f)),
+                )?
+                .as_f64(),
+            Some(LimitF::Path(p)) => {
+                let v = here
+                    .env(eff, vars)
+                    .lookup(p)
+                    .map_err(|e| here.err(e))?
+                    .unwrap_or(Value::Null);
+                match number(&v) {
+                    Some(f) if (0.0..=100.0).contains(&f) => Some(f),
+                    Some(_) => {
+                        return Err(here.fail(
+                            StatesError::Runtime,
+                            "ToleratedFailurePercentage must be between 0 and 100.",
+                        ));
+                    }
+                    None => {
+                        return Err(here.fail(
+                            StatesError::Runtime,
+                            &format!("The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}", raw_text(&v)),
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(Settings {
+            max_concurrency,
+            tolerance: Tolerance { count, percentage },
+        })
+    }
+}
+
+/// AWS reads these numbers from JSON numbers or numeric strings ("2" was recorded as
+/// accepted for every Map `*Path` field).
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        other => other.as_f64(),
+    }
+}
+
+/// An integer limit of a Map (or of its reader or batcher): literal, from a path, or a
+/// JSONata expression. `field` is the `…Path` field's name, as causes quote it; `negative`
+/// is AWS's cause for a negative value where it has its own (a negative MaxConcurrency is
+/// "not a valid integer" here; AWS was recorded hanging on it).
+pub(super) fn limit(
+    here: &Here<'_>,
+    l: &Limit,
+    field: &str,
+    negative: Option<&str>,
+    raw: &Value,
+    eff: &Value,
+    vars: &Vars,
+) -> Result<Option<u64>, Failure> {
+    match l {
+        Limit::None => Ok(None),
+        Limit::Fixed(n) => Ok(Some(*n)),
+        Limit::Jsonata(v) => {
+            let states = super::jsonata::States {
+                input: Some(raw),
+                ..Default::default()
+            };
+            let field = field.strip_suffix("Path").unwrap_or(field);
+            let n = here.jsonata_typed(
+                v,
+                field,
+                &here.jsonata_env(states, vars),
+                "non-negative integer",
+                |v| v.as_u64().is_some(),
+            )?;
+            Ok(n.as_u64())
+        }
+        Limit::Path(p) => {
+            let v = here
+                .env(eff, vars)
+                .lookup(p)
+                .map_err(|e| here.err(e))?
+                .unwrap_or(Value::Null);
+            match (number(&v), negative) {
+                (Some(n), Some(cause)) if n < 0.0 => Err(here.fail(StatesError::Runtime, cause)),
+                (Some(n), _) if n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64 => {
+                    Ok(Some(n as u64))
+                }
+                _ => Err(here.fail(
+                    StatesError::Runtime,
+                    &format!(
+                        "The {field} field refers to value \"{}\" which is not a valid integer: {p}",
+                        raw_text(&v)
+                    ),
+                )),
+            }
+        }
+    }
 }

@@ -6,11 +6,14 @@
 //! file. It must not parse definitions.
 
 mod choice;
+mod distributed;
 mod fail;
+mod item_reader;
 mod jsonata;
 mod map;
 mod parallel;
 mod pass;
+mod result_writer;
 mod task;
 mod wait;
 
@@ -24,7 +27,6 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map as JsonMap, Value, json};
 
-use crate::EngineConfig;
 use crate::clock::Clock;
 use crate::error::{Failure, StatesError};
 use crate::history::{EventType, History};
@@ -32,6 +34,7 @@ use crate::intrinsics::IntrinsicError;
 use crate::path::{self, JsonPath, Root};
 use crate::spec::{Body, Expr, Machine, PathField, State, Template};
 use crate::task::TaskRegistry;
+use crate::{EngineConfig, Outcome};
 
 /// Longest real or virtual sleep we ask for; longer waits are capped (about 10 years).
 const MAX_SLEEP: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
@@ -292,13 +295,32 @@ impl Here<'_> {
     }
 }
 
+/// The item a Map's `ItemSelector` is evaluated for: `$$.Map.Item`.
+#[derive(Clone, Copy)]
+pub(crate) struct MapItem<'a> {
+    pub(crate) index: usize,
+    pub(crate) value: &'a Value,
+    /// Where the item was read from (`$$.Map.Item.Source`), e.g. [`STATE_DATA_SOURCE`].
+    pub(crate) source: &'a str,
+}
+
+impl MapItem<'_> {
+    /// `$$.Map`.
+    fn context(&self) -> Value {
+        json!({"Item": {"Index": self.index, "Value": self.value, "Source": self.source}})
+    }
+}
+
+/// `$$.Map.Item.Source` of an item from the state input.
+pub(crate) const STATE_DATA_SOURCE: &str = "STATE_DATA";
+
 /// What `$`, `$$` and `$name` mean while one field is evaluated.
 pub(crate) struct Env<'a> {
     input: &'a Value,
     here: &'a Here<'a>,
     vars: &'a Vars,
     retry_count: Option<u32>,
-    map_item: Option<(usize, &'a Value)>,
+    map_item: Option<MapItem<'a>>,
     /// The context object, built only if a `$$` path is used.
     ctx: OnceCell<Value>,
 }
@@ -323,8 +345,8 @@ impl Env<'_> {
                 "StateMachine": {"Id": m.state_machine_arn, "Name": m.state_machine_name},
                 "State": state,
             });
-            if let (Some((i, v)), Some(o)) = (self.map_item, ctx.as_object_mut()) {
-                o.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+            if let (Some(item), Some(o)) = (self.map_item, ctx.as_object_mut()) {
+                o.insert("Map".into(), item.context());
             }
             ctx
         })
@@ -336,8 +358,8 @@ impl Env<'_> {
         let mut ctx = JsonMap::new();
         match key {
             "Map" => {
-                if let Some((i, v)) = self.map_item {
-                    ctx.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+                if let Some(item) = self.map_item {
+                    ctx.insert("Map".into(), item.context());
                 }
             }
             "StateMachine" => {
@@ -451,6 +473,57 @@ pub(crate) fn json_len(v: &Value) -> usize {
     let mut c = Counter(0);
     let _ = serde_json::to_writer(&mut c, v);
     c.0
+}
+
+/// Runs one execution, its first and last events included: the top-level one an
+/// [`Engine`](crate::Engine) starts, and each child execution of a distributed Map.
+pub(crate) async fn run_execution(exec: Arc<Exec>, root: Arc<Machine>, input: Value) -> Outcome {
+    let sm_arn = exec.meta.state_machine_arn.clone();
+    let started = exec.record(0, EventType::ExecutionStarted, || {
+        json!({"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": exec.config.role_arn, "stateMachineArn": sm_arn})
+    });
+    let too_big = exec
+        .config
+        .payload_limit
+        .is_some_and(|l| json_len(&input) > l);
+    let result = if too_big {
+        Err(Failure::states(
+            StatesError::DataLimitExceeded,
+            "The execution input exceeds the maximum number of bytes service limit.",
+        ))
+    } else {
+        run_machine(exec.clone(), root, input, Vars::default(), started).await
+    };
+    let last = exec.history.last_id().max(started);
+    // Whatever the machine did after its history was full, it ends here.
+    let result = match exec.history.full() {
+        Some(limit) => Err(Failure::history_full(limit)),
+        None => result,
+    };
+    match result {
+        Ok(output) => {
+            exec.record(
+                last,
+                EventType::ExecutionSucceeded,
+                || json!({"output": output.to_string(), "outputDetails": {"truncated": false}}),
+            );
+            Outcome::Succeeded(output)
+        }
+        Err(f) => {
+            let ty = if f.error.as_deref() == Some("States.Timeout")
+                && exec.deadline.is_some_and(|d| exec.clock.now() >= d)
+            {
+                EventType::ExecutionTimedOut
+            } else {
+                EventType::ExecutionFailed
+            };
+            exec.record(last, ty, || json!({"error": f.error, "cause": f.cause}));
+            Outcome::Failed {
+                error: f.error,
+                cause: f.cause,
+            }
+        }
+    }
 }
 
 /// Runs a machine from its start state to its end.

@@ -1,6 +1,6 @@
-//! A Map state's fields and body: its item processor (inline; DISTRIBUTED runs inline too),
-//! items path, item selector, and the concurrency and tolerated-failure limits (numbers or
-//! paths). Distributed Map's reader, writer and batcher are refused by name.
+//! A Map state's fields and body: its item processor, items path, item selector, and the
+//! concurrency and tolerated-failure limits (numbers or paths). A distributed Map's own fields
+//! (reader, batcher, writer, label) are `distributed.rs`'s.
 
 use std::sync::Arc;
 
@@ -40,14 +40,6 @@ pub(super) const FIELDS: &[&str] = &[
 ];
 
 pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Map> {
-    for unsupported in ["ItemReader", "ResultWriter", "ItemBatcher"] {
-        if obj.get(unsupported).is_some() {
-            return Err(ParseError::new(
-                obj.at(unsupported),
-                K::Unsupported(format!("Map `{unsupported}` (distributed mode)")),
-            ));
-        }
-    }
     let (field, proc) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
         (Some(p), None) => ("ItemProcessor", p),
         (None, Some(p)) => ("Iterator", p),
@@ -67,21 +59,7 @@ pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Map> {
         "ProcessorConfig",
         "QueryLanguage",
     ])?;
-    if let Some(cfg) = po.get("ProcessorConfig") {
-        let co = Obj::new(cfg, po.at("ProcessorConfig"))?;
-        co.only(&["Mode", "ExecutionType"])?;
-        // DISTRIBUTED runs its items as child executions on AWS; locally they run inline,
-        // which gives the same results for the item processors we can run.
-        match co.opt_str("Mode")? {
-            None | Some("INLINE" | "DISTRIBUTED") => {}
-            Some(m) => {
-                return Err(ParseError::new(
-                    co.at("Mode"),
-                    K::Invalid(format!("unknown Mode `{m}`")),
-                ));
-            }
-        }
-    }
+    let distributed = super::distributed::fields(obj, &po, lang)?;
     let processor = Arc::new(machine(&po, None, super::language(&po, lang)?)?);
     let jsonata = |field: &str| {
         obj.get(field)
@@ -115,21 +93,7 @@ pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Map> {
             _ => Ok(None),
         }
     };
-    let limit = |f: &str| -> R<Limit> {
-        if let Some(v) = expression(f)? {
-            return Ok(Limit::Jsonata(v));
-        }
-        let pf = format!("{f}Path");
-        match (obj.opt_u64(f)?, obj.opt_str(&pf)?) {
-            (Some(_), Some(_)) => Err(ParseError::new(
-                obj.ptr(),
-                K::Invalid(format!("`{f}` and `{pf}` are exclusive")),
-            )),
-            (Some(n), None) => Ok(Limit::Fixed(n)),
-            (None, Some(p)) => Ok(Limit::Path(reference_path(p, &obj.at(&pf))?)),
-            (None, None) => Ok(Limit::None),
-        }
-    };
+    let limit = |f: &str| limit(obj, f, lang);
     let tolerated_percentage = match expression("ToleratedFailurePercentage")? {
         Some(v) => Some(LimitF::Jsonata(v)),
         None => tolerated_percentage(obj)?,
@@ -143,7 +107,27 @@ pub(super) fn body(obj: &Obj<'_>, lang: Lang) -> R<Map> {
         tolerated_percentage,
         items,
         selector,
+        distributed,
     })
+}
+
+/// An integer field given literally, through its `…Path`, or (JSONata) as an expression.
+pub(super) fn limit(obj: &Obj<'_>, f: &str, lang: Lang) -> R<Limit> {
+    if let Some(v @ serde_json::Value::String(_)) = obj.get(f)
+        && lang == Lang::Jsonata
+    {
+        return Ok(Limit::Jsonata(super::jsonata::value(v, &obj.at(f))?));
+    }
+    let pf = format!("{f}Path");
+    match (obj.opt_u64(f)?, obj.opt_str(&pf)?) {
+        (Some(_), Some(_)) => Err(ParseError::new(
+            obj.ptr(),
+            K::Invalid(format!("`{f}` and `{pf}` are exclusive")),
+        )),
+        (Some(n), None) => Ok(Limit::Fixed(n)),
+        (None, Some(p)) => Ok(Limit::Path(reference_path(p, &obj.at(&pf))?)),
+        (None, None) => Ok(Limit::None),
+    }
 }
 
 /// `ToleratedFailurePercentage` as a number, or its Path.

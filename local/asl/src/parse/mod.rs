@@ -11,6 +11,7 @@
 //! `fail.rs`, `parallel.rs`, `map.rs`).
 
 mod choice;
+mod distributed;
 mod fail;
 mod fields;
 mod jsonata;

@@ -1,7 +1,9 @@
-//! The Map state (inline; `DISTRIBUTED` processors run inline too).
+//! The Map state: what every Map has; a distributed one's own fields are in
+//! [`distributed`](super::distributed).
 
 use std::sync::Arc;
 
+use super::distributed::Distributed;
 use crate::path::JsonPath;
 use crate::spec::{Machine, Template};
 
@@ -18,6 +20,8 @@ pub(crate) struct Map {
     pub(crate) items: Option<crate::spec::JValue>,
     /// JSONata mode: `ItemSelector`, with `$states.context.Map.Item` bound.
     pub(crate) selector: Option<crate::spec::JValue>,
+    /// `ProcessorConfig.Mode: DISTRIBUTED`: items run as child executions.
+    pub(crate) distributed: Option<Distributed>,
 }
 
 /// An integer given literally or through a path.

@@ -3,6 +3,7 @@
 //! Owns nothing but the grouping; each kind lives in its own file.
 
 pub(crate) mod choice;
+pub(crate) mod distributed;
 pub(crate) mod fail;
 pub(crate) mod map;
 pub(crate) mod parallel;
