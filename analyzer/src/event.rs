@@ -1,7 +1,10 @@
 //! The analyzer Lambda's one entry point, shared by the deployed binary and the CLI's
 //! in-process stand-in so that both answer the same event the same way: `{"plan": {…}}` is
-//! the state machine's `Plan` step ([`crate::plan`]), anything else an analysis
-//! ([`crate::analyze`]). It owns the dispatch and the error names; it must not log or do I/O.
+//! the state machine's `Plan` step ([`crate::plan`]), `{"probe": {"workload", "samples"}}` its
+//! `dryRun` output (the samples handed back as they are), anything else an analysis
+//! ([`crate::analyze`]). Samples a distributed `Sweep` wrote to S3 are gathered first by the
+//! caller ([`crate::map_run::gather`]). It owns the dispatch and the error names; it must not
+//! log or do I/O.
 
 use serde_json::Value;
 
@@ -54,6 +57,22 @@ pub fn answer(event: Value) -> Result<Value, EventError> {
             serde_json::from_value(settings.clone()).map_err(not_a_sweep)?;
         crate::analyze::check_settings(&analysis)?;
         return serde_json::to_value(layout).map_err(serialize);
+    }
+    if let Some(probe) = event.get("probe") {
+        if crate::map_run::manifest(&event).is_some() {
+            return Err(EventError::new(
+                crate::map_run::UNREADABLE,
+                "the probe's samples are still in S3: gather them first",
+            ));
+        }
+        // power-tuning's dryRun: no analysis, but the samples must be samples.
+        let samples = probe.get("samples").cloned().unwrap_or(Value::Null);
+        crate::parse_samples_allowing(&samples, &[]).map_err(EventError::from)?;
+        return Ok(serde_json::json!({
+            "dryRun": true,
+            "workload": probe.get("workload").cloned().unwrap_or(Value::Null),
+            "samples": samples,
+        }));
     }
     let input: AnalyzerInput = serde_json::from_value(event).map_err(|e| {
         EventError::new(

@@ -93,6 +93,7 @@ mod error;
 pub mod event;
 mod input;
 pub mod lambda_report;
+pub mod map_run;
 mod output;
 pub mod plan;
 mod power_tuning_link;

@@ -19,9 +19,14 @@
 //!   `onlyColdStarts`, one per (round, function, memory size, thread count), so every
 //!   invocation is its version's first, a cold start (as power-tuning publishes a version per
 //!   invocation).
+//! - `groups`: what every round invokes; a group is one slot and the thread counts run on it
+//!   one after another. Given once, as round 1 numbers the slots.
 //! - `rounds`: one per repetition (one with `dryRun`). Each names its payload (an index into
-//!   `payloads`) and its groups; a group is one slot and the thread counts run on it one
-//!   after another. `firstUse` marks the group that reports the slot's publishing error.
+//!   `payloads`), its `offset` (added to every group's slot: 0, or with `onlyColdStarts` the
+//!   versions of the rounds before it) and `first`, set on the round that reports a version's
+//!   publishing error (the first, or every round with `onlyColdStarts`). A round is one child
+//!   execution of the state machine's distributed `Sweep`, so nothing in the plan grows with
+//!   rows × repetitions.
 //! - `payloads`: one payload, or power-tuning's weighted list spread over the rounds: payload
 //!   `i` gets `floor(weight_i × rounds ÷ Σweight)` consecutive rounds (each must earn at
 //!   least one) and the last gets the rest (power-tuning's rule, so the same input means the
@@ -117,6 +122,9 @@ pub struct SweepLayout {
     pub payloads: Vec<Value>,
     /// Each version to publish, by slot.
     pub publish: Vec<Slot>,
+    /// The versions every round invokes, as round 1 numbers their slots (a round adds its
+    /// [`Round::offset`]).
+    pub groups: Vec<Group>,
     /// The rounds, in order.
     pub rounds: Vec<Round>,
     /// Whole seconds to wait before each invocation; 0 for none.
@@ -145,8 +153,11 @@ pub struct Round {
     pub round: u32,
     /// Index into [`SweepLayout::payloads`].
     pub payload: usize,
-    /// The versions invoked in this round.
-    pub groups: Vec<Group>,
+    /// What this round adds to each group's slot: 0, or with `onlyColdStarts` (a version per
+    /// invocation) the versions of the rounds before it.
+    pub offset: usize,
+    /// Whether this round is its versions' first: its groups report a failure to publish.
+    pub first: bool,
 }
 
 /// One version's invocations in a round, run one after another.
@@ -157,8 +168,6 @@ pub struct Group {
     pub slot: usize,
     /// The thread counts, in order.
     pub threads: Vec<u32>,
-    /// Whether this is the slot's first group: it reports a failure to publish.
-    pub first_use: bool,
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
@@ -224,44 +233,60 @@ pub fn plan(input: &PlanInput) -> Result<SweepLayout, Error> {
             })
         })
     };
-    let mut publish: Vec<Slot> = Vec::new();
-    let mut layout = Vec::with_capacity(rounds as usize);
-    if !input.only_cold_starts {
-        publish.extend(every_size());
-    }
-    for (index, payload) in per_round.into_iter().enumerate() {
-        let groups = if input.only_cold_starts {
-            let mut groups = Vec::with_capacity(functions.len() * sizes * counts);
-            for slot in every_size() {
-                for &threads in &input.threads {
-                    groups.push(Group {
-                        slot: publish.len(),
+    // A round is a child execution on AWS: its part of the state is the same for every round
+    // (the groups, once) plus a few numbers, so the plan grows with repetitions by ~60 bytes
+    // each, not with rows × repetitions.
+    let groups: Vec<Group> = if input.only_cold_starts {
+        (0..functions.len() * sizes)
+            .flat_map(|size| {
+                input
+                    .threads
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, &threads)| Group {
+                        slot: size * counts + i,
                         threads: vec![threads],
-                        first_use: true,
-                    });
-                    publish.push(slot);
-                }
+                    })
+            })
+            .collect()
+    } else {
+        (0..functions.len() * sizes)
+            .map(|slot| Group {
+                slot,
+                threads: input.threads.clone(),
+            })
+            .collect()
+    };
+    let per_version: Vec<Slot> = if input.only_cold_starts {
+        every_size()
+            .flat_map(|slot| std::iter::repeat_n(slot, counts))
+            .collect()
+    } else {
+        every_size().collect()
+    };
+    let mut publish: Vec<Slot> = per_version.clone();
+    let mut layout = Vec::with_capacity(rounds as usize);
+    for (index, payload) in per_round.into_iter().enumerate() {
+        let offset = if input.only_cold_starts {
+            if index > 0 {
+                publish.extend_from_slice(&per_version);
             }
-            groups
+            index * per_version.len()
         } else {
-            (0..publish.len())
-                .map(|slot| Group {
-                    slot,
-                    threads: input.threads.clone(),
-                    first_use: index == 0,
-                })
-                .collect()
+            0
         };
         layout.push(Round {
             round: index as u32 + 1,
             payload,
-            groups,
+            offset,
+            first: index == 0 || input.only_cold_starts,
         });
     }
     Ok(SweepLayout {
         functions,
         payloads,
         publish,
+        groups,
         rounds: layout,
         sleep_seconds: sleep_ms.div_ceil(1000),
         invocations,
@@ -522,16 +547,13 @@ mod tests {
         assert_eq!(l.rounds.len(), 3);
         assert_eq!(l.invocations, 12);
         assert_eq!(l.sleep_seconds, 0);
+        let slots: Vec<usize> = l.groups.iter().map(|g| g.slot).collect();
+        assert_eq!(slots, [0, 1]);
+        assert!(l.groups.iter().all(|g| g.threads == [1, 2]));
         for (i, r) in l.rounds.iter().enumerate() {
             assert_eq!(r.round, i as u32 + 1);
             assert_eq!(r.payload, 0);
-            let slots: Vec<usize> = r.groups.iter().map(|g| g.slot).collect();
-            assert_eq!(slots, [0, 1]);
-            assert!(
-                r.groups
-                    .iter()
-                    .all(|g| g.threads == [1, 2] && g.first_use == (i == 0))
-            );
+            assert_eq!((r.offset, r.first), (0, i == 0));
         }
     }
 
@@ -540,13 +562,14 @@ mod tests {
         let l = plan(&input(json!({"onlyColdStarts": true}))).unwrap();
         assert_eq!(l.publish.len(), 12);
         assert_eq!(l.invocations, 12);
+        assert!(l.rounds.iter().all(|r| r.first));
         let mut slots: Vec<usize> = l
             .rounds
             .iter()
-            .flat_map(|r| &r.groups)
-            .inspect(|g| assert!(g.threads.len() == 1 && g.first_use))
-            .map(|g| g.slot)
+            .flat_map(|r| l.groups.iter().map(move |g| g.slot + r.offset))
+            .inspect(|&s| assert_eq!(l.publish[s].memory_mb, if s % 4 < 2 { 512 } else { 1024 }))
             .collect();
+        assert!(l.groups.iter().all(|g| g.threads.len() == 1));
         slots.sort_unstable();
         assert_eq!(slots, (0..12).collect::<Vec<_>>());
         assert_eq!(
@@ -576,7 +599,7 @@ mod tests {
             [slot(0, 512), slot(0, 1024), slot(1, 512), slot(1, 1024)]
         );
         assert_eq!(l.invocations, 24);
-        assert!(l.rounds.iter().all(|r| r.groups.len() == 4));
+        assert_eq!(l.groups.len(), 4);
         let cold = plan(&input(
             json!({"architectures": ["arm64"], "hostFunctions": hosts,
                                       "onlyColdStarts": true}),

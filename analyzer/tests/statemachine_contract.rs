@@ -308,7 +308,43 @@ fn only_the_documented_placeholders_are_used() {
         BTreeSet::from([
             "${AnalyzerFunctionArn}",
             "${HostFunctionArm64Name}",
-            "${HostFunctionName}"
+            "${HostFunctionName}",
+            "${ResultsBucketName}"
         ])
     );
+}
+
+/// The sweep's samples never sit in the execution's state: each round is a child execution
+/// of a distributed Map whose results go to S3, and both the analysis and the dry run get
+/// the analyzer to read them back.
+#[test]
+fn the_rounds_are_child_executions_whose_samples_go_to_s3() {
+    let def = definition();
+    let sweep = &def["States"]["Sweep"];
+    assert_eq!(
+        sweep["ItemProcessor"]["ProcessorConfig"]["Mode"],
+        "DISTRIBUTED"
+    );
+    assert_eq!(
+        sweep["ResultWriter"]["Resource"],
+        "arn:aws:states:::s3:putObject"
+    );
+    assert_eq!(
+        sweep["ResultWriter"]["Parameters"]["Bucket"],
+        "${ResultsBucketName}"
+    );
+    assert_eq!(sweep["ResultPath"], "$.samples");
+    for reader in ["Analyze", "DryRunOutput"] {
+        let task = &def["States"][reader];
+        assert_eq!(
+            task["Parameters"]["FunctionName"], "${AnalyzerFunctionArn}",
+            "{reader}"
+        );
+        assert!(
+            task["Parameters"]["Payload"]
+                .to_string()
+                .contains("\"$.samples\""),
+            "{reader}"
+        );
+    }
 }

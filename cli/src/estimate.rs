@@ -31,8 +31,7 @@ pub const SAMPLE_RECORD_BYTES: u64 = 220;
 /// the end), bytes; the test `the_analysis_fits_its_estimate` measures a wide one.
 pub const ROW_BYTES: u64 = 1024;
 /// What the plan's layout takes per group and per published version, bytes (`{"slot":123,
-/// "threads":[1,2,3,4,5,6],"firstUse":false}` and a version entry `{"memoryMb":10240,
-/// "version":"123"}`).
+/// "threads":[1,2,3,4,5,6]}` and a version entry `{"memoryMb":10240, "version":"123"}`).
 const GROUP_BYTES: u64 = 64;
 const SLOT_BYTES: u64 = 48;
 /// The state around the samples and rows (settings, the recommendations and the link)
@@ -46,6 +45,12 @@ const STATE_HEADROOM: f64 = 0.1;
 /// few percent; the 4,000 free transitions a month are not subtracted).
 pub const TRANSITION_USD: f64 = 0.000_025;
 
+/// S3 Standard, USD per PUT and per GET request in us-east-1 ($0.005 per 1,000 and $0.0004
+/// per 1,000, <https://aws.amazon.com/s3/pricing/>).
+pub const S3_PUT_USD: f64 = 0.000_005;
+/// See [`S3_PUT_USD`].
+pub const S3_GET_USD: f64 = 0.000_000_4;
+
 /// What `autoOptimize` adds at the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Optimize {
@@ -57,17 +62,20 @@ pub enum Optimize {
     WithAlias,
 }
 
-/// The size of one execution, from the plan's layout.
+/// The size of one execution, from the plan's layout: the parent execution, and each round
+/// (a child execution of the distributed `Sweep`, with its own history and state).
 #[derive(Debug, Clone)]
 pub struct Shape {
     /// Memory size of every invocation, MB, for the GB-s.
     pub invocation_memory_mb: Vec<u32>,
     /// Configurations (rows of the analysis).
     pub rows: u64,
-    /// Rounds.
+    /// Rounds (child executions).
     pub rounds: u64,
     /// Groups over all rounds (a version's invocations in one round).
     pub groups: u64,
+    /// Groups of one round.
+    pub groups_per_round: u64,
     /// Versions published.
     pub slots: u64,
     /// Functions swept (one per architecture).
@@ -86,23 +94,34 @@ pub struct Shape {
     pub payload_bytes: u64,
 }
 
+/// What the plan takes per round, bytes (`{"round":300,"payload":0,"offset":12345,
+/// "first":false}`).
+const ROUND_BYTES: u64 = 64;
+/// A round's input beside its groups, versions and payload, bytes.
+const ROUND_INPUT_BYTES: u64 = 512;
+
 impl Shape {
     /// The shape of `layout`, a plan of `rows` configurations.
     pub fn new(layout: &SweepLayout, rows: u64) -> Self {
         let invocation_memory_mb = layout
             .rounds
             .iter()
-            .flat_map(|r| &r.groups)
-            .flat_map(|g| {
-                let mb = layout.publish.get(g.slot).map_or(0, |s| s.memory_mb);
+            .flat_map(|r| layout.groups.iter().map(move |g| (g, r.offset)))
+            .flat_map(|(g, offset)| {
+                let mb = layout
+                    .publish
+                    .get(g.slot + offset)
+                    .map_or(0, |s| s.memory_mb);
                 g.threads.iter().map(move |_| mb)
             })
             .collect();
+        let groups_per_round = layout.groups.len() as u64;
         Shape {
             invocation_memory_mb,
             rows,
             rounds: layout.rounds.len() as u64,
-            groups: layout.rounds.iter().map(|r| r.groups.len() as u64).sum(),
+            groups: layout.rounds.len() as u64 * groups_per_round,
+            groups_per_round,
             slots: layout.publish.len() as u64,
             functions: layout.functions.len().max(1) as u64,
             invocations: layout.invocations,
@@ -114,38 +133,44 @@ impl Shape {
         }
     }
 
-    /// The history events of this plan on the local engine, where every update is done at
-    /// the first check and no invocation fails: 50 for the execution (47 with `dryRun`), 20
-    /// per function (its original configuration read, and restored), 30 per published
-    /// version (publish and clean up), 6 per round, 8 per group, 11 per invocation (13 with
-    /// a pause), and 11 (21 with an alias) for `autoOptimize`.
+    /// Invocations of one round.
+    pub fn invocations_per_round(&self) -> u64 {
+        self.invocations.div_ceil(self.rounds.max(1))
+    }
+
+    /// The history events of the parent execution on the local engine, where every update
+    /// is done at the first check and no invocation fails: 52 for the execution (55 with
+    /// `dryRun`), 20 per function (its original configuration read, and restored), 30 per
+    /// published version (publish and clean up), and 11 (21 with an alias) for
+    /// `autoOptimize`. The rounds' events are in their own histories.
     pub fn local_history_events(&self) -> u64 {
-        let execution = if self.dry_run { 47 } else { 50 };
-        let per_invocation = if self.sleeping { 13 } else { 11 };
+        let execution = if self.dry_run { 55 } else { 52 };
         let optimize = match self.optimize {
             Optimize::No => 0,
             Optimize::Latest => 11,
             Optimize::WithAlias => 21,
         };
-        execution
-            + 20 * self.functions
-            + 30 * self.slots
-            + 6 * self.rounds
-            + 8 * self.groups
-            + per_invocation * self.invocations
-            + optimize
+        execution + 20 * self.functions + 30 * self.slots + optimize
     }
 
-    /// The history events on AWS: [`Shape::local_history_events`] plus
+    /// The history events of one round's child execution: 6 for the execution and its Map,
+    /// 8 per group, 11 per invocation (13 with a pause).
+    pub fn round_history_events(&self) -> u64 {
+        let per_invocation = if self.sleeping { 13 } else { 11 };
+        6 + 8 * self.groups_per_round + per_invocation * self.invocations_per_round()
+    }
+
+    /// The parent's history events on AWS: [`Shape::local_history_events`] plus
     /// [`AWS_POLLS_PER_SLOT`] polls per published version for the updates AWS applies in
     /// the background. See [`HISTORY_HEADROOM`] for what it leaves out.
     pub fn history_events(&self) -> u64 {
         self.local_history_events() + AWS_POLLS_PER_SLOT * EVENTS_PER_POLL * self.slots
     }
 
-    /// The states entered (what a Standard workflow is billed for) on the local engine: 16
-    /// for the execution, 5 per function, 7 per published version, 1 per round, 2 per group,
-    /// 3 per invocation (4 with a pause), and 4 (6 with an alias) for `autoOptimize`.
+    /// The states entered (what a Standard workflow is billed for) on the local engine, the
+    /// rounds' included: 16 for the execution (17 with `dryRun`), 5 per function, 7 per
+    /// published version, 1 per round (its `Round` Map), 2 per group, 3 per invocation (4
+    /// with a pause), and 4 (6 with an alias) for `autoOptimize`.
     pub fn local_transitions(&self) -> u64 {
         let per_invocation = if self.sleeping { 4 } else { 3 };
         let optimize = match self.optimize {
@@ -166,40 +191,76 @@ impl Shape {
         self.local_transitions() + AWS_POLLS_PER_SLOT * 4 * self.slots
     }
 
-    /// The bytes of the execution's state at its largest, once every sample is in and the
-    /// analysis beside them: what Step Functions caps at [`PAYLOAD_QUOTA_BYTES`]. The payload
-    /// is there twice (the settings and the plan's payloads).
+    /// The S3 requests of one execution: the `ResultWriter`'s PUTs (a result file and the
+    /// manifest) and the analyzer's GETs of both.
+    pub fn s3_requests(&self) -> (u64, u64) {
+        (2, 2)
+    }
+
+    /// The bytes of the parent execution's state at its largest, with the analysis (or a
+    /// probe's samples) in it: what Step Functions caps at [`PAYLOAD_QUOTA_BYTES`]. The
+    /// samples themselves are in S3; the plan grows with the rounds; the payload is there
+    /// twice (the settings and the plan's payloads).
     pub fn state_bytes(&self) -> u64 {
         let records = if self.include_samples {
-            SAMPLE_RECORD_BYTES
+            self.invocations * SAMPLE_RECORD_BYTES
         } else {
             0
         };
-        self.invocations * (SAMPLE_BYTES + records)
+        let probe = if self.dry_run {
+            self.invocations * SAMPLE_BYTES
+        } else {
+            0
+        };
+        records
+            + probe
             + self.rows * ROW_BYTES
             + 2 * self.payload_bytes
-            + self.groups * GROUP_BYTES
+            + self.rounds * ROUND_BYTES
+            + self.groups_per_round * GROUP_BYTES
             + self.slots * SLOT_BYTES
             + STATE_BYTES_BESIDE_SAMPLES
     }
 
-    fn fits(&self) -> bool {
-        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
-        let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
-        self.history_events() as f64 <= most_events && self.state_bytes() as f64 <= most_bytes
+    /// The bytes of one round's state at its largest: its input (the groups, the versions,
+    /// the payload) and its samples.
+    pub fn round_state_bytes(&self) -> u64 {
+        self.invocations_per_round() * SAMPLE_BYTES
+            + self.groups_per_round * GROUP_BYTES
+            + self.slots * SLOT_BYTES
+            + self.payload_bytes
+            + ROUND_INPUT_BYTES
     }
 
-    /// Fails when the plan would not fit one execution on AWS: its history events, or its
-    /// samples in the state, naming the most repetitions that fit both (`with_repetitions`
-    /// makes the shape of the same plan with fewer).
+    fn fits(&self) -> bool {
+        self.too_big().is_none()
+    }
+
+    /// The first quota this plan passes: (what, how much, the quota less its headroom).
+    fn too_big(&self) -> Option<(&'static str, u64, f64)> {
+        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
+        let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
+        [
+            ("history", self.history_events(), most_events),
+            ("state", self.state_bytes(), most_bytes),
+            ("round history", self.round_history_events(), most_events),
+            ("round state", self.round_state_bytes(), most_bytes),
+        ]
+        .into_iter()
+        .find(|(_, n, most)| *n as f64 > *most)
+    }
+
+    /// Fails when the plan would not fit on AWS: the execution's history events or state, or
+    /// one round's (a child execution's), naming the most repetitions that fit
+    /// (`with_repetitions` makes the shape of the same plan with fewer) or what to change.
     pub fn check_quotas(
         &self,
         repetitions: u32,
         with_repetitions: impl Fn(u32) -> Option<Shape>,
     ) -> Result<()> {
-        if self.fits() {
+        let Some((what, amount, _)) = self.too_big() else {
             return Ok(());
-        }
+        };
         let most_bytes = PAYLOAD_QUOTA_BYTES as f64 * (1.0 - STATE_HEADROOM);
         // The state carries the payload twice whatever the plan's size: fewer sizes cannot
         // make room for a payload that alone is too large.
@@ -210,6 +271,10 @@ impl Shape {
                 self.payload_bytes / 1024,
                 payload_room / 1024
             )
+        } else if what.starts_with("round") {
+            "one round runs every configuration once: sweep fewer sizes or thread counts".into()
+        } else if self.include_samples && what == "state" {
+            "--include-samples copies every sample into the analysis, which stays in the state: leave it out (the samples are kept in S3 either way) or sweep fewer repetitions".into()
         } else {
             (1..repetitions)
                 .rev()
@@ -217,20 +282,26 @@ impl Shape {
                 .map(|r| format!("--repetitions {r} fits"))
                 .unwrap_or_else(|| "sweep fewer sizes or thread counts".into())
         };
-        let events = self.history_events();
-        let most_events = HISTORY_EVENTS_QUOTA as f64 * (1.0 - HISTORY_HEADROOM);
-        if events as f64 > most_events {
-            bail!(
-                "this plan makes about {events} Step Functions history events, more than one execution may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {:.0}% for retries): {advice}; locally, --lift-quotas runs it anyway",
-                HISTORY_HEADROOM * 100.0
-            )
+        let headroom_events = HISTORY_HEADROOM * 100.0;
+        match what {
+            "history" => bail!(
+                "this plan makes about {amount} Step Functions history events in the execution, more than one may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {headroom_events:.0}% for retries): {advice}; locally, --lift-quotas runs it anyway"
+            ),
+            "round history" => bail!(
+                "one round of this plan makes about {amount} history events in its child execution, more than one may have (AWS's quota: {HISTORY_EVENTS_QUOTA}, less {headroom_events:.0}% for retries): {advice}; locally, --lift-quotas runs it anyway"
+            ),
+            which => bail!(
+                "this plan takes about {} KB of the {} state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
+                amount / 1024,
+                if which == "state" {
+                    "execution's"
+                } else {
+                    "round's"
+                },
+                PAYLOAD_QUOTA_BYTES / 1024,
+                STATE_HEADROOM * 100.0
+            ),
         }
-        bail!(
-            "this plan's samples and payload take about {} KB of the execution's state, more than one state may hold (AWS's quota: {} KB, less {:.0}% for error causes): {advice}; locally, --lift-quotas runs it anyway",
-            self.state_bytes() / 1024,
-            PAYLOAD_QUOTA_BYTES / 1024,
-            STATE_HEADROOM * 100.0
-        )
     }
 
     /// GB-s of compute for every second a job takes (Σ memory in GB over invocations).
@@ -266,6 +337,7 @@ impl Shape {
             })
             .unwrap_or_default();
         let transitions = self.transitions();
+        let (puts, gets) = self.s3_requests();
         vec![
             format!(
                 "Lambda: {requests} requests (${:.6}), and ${per_second:.6} of compute per second a job takes ({gb_s:.2} GB-s per second at {} in {}){at_most}",
@@ -276,6 +348,10 @@ impl Shape {
             format!(
                 "Step Functions: about {transitions} state transitions (${:.4} at $0.025 per 1,000, Standard workflows)",
                 transitions as f64 * TRANSITION_USD
+            ),
+            format!(
+                "S3: {puts} PUT and {gets} GET requests (${:.6}) for the samples' result files, kept 30 days (a few KB per round)",
+                puts as f64 * S3_PUT_USD + gets as f64 * S3_GET_USD
             ),
         ]
     }
@@ -306,10 +382,14 @@ mod tests {
                                "functionName": null}),
         );
         assert_eq!((two.functions, two.slots, two.invocations), (2, 4, 24));
-        // 20 events per function, 30 per version, 8 per group, 11 per invocation.
+        // 20 events per function, 30 per version; a round 8 per group, 11 per invocation.
         assert_eq!(
             two.local_history_events() - one.local_history_events(),
-            20 + 30 * 2 + 8 * 6 + 11 * 12
+            20 + 30 * 2
+        );
+        assert_eq!(
+            two.round_history_events() - one.round_history_events(),
+            8 * 2 + 11 * 4
         );
     }
 
@@ -326,8 +406,12 @@ mod tests {
         // A payload that fits leaves the advice to the plan.
         let mut many = shape(json!({}));
         many.invocations = 100_000;
+        many.rounds = 1;
         let err = many.check_quotas(3, |_| None).unwrap_err().to_string();
-        assert!(err.contains("sweep fewer sizes or thread counts"), "{err}");
+        assert!(
+            err.contains("one round runs every configuration once"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -347,8 +431,8 @@ mod tests {
         let plain = shape(json!({}));
         let paused = shape(json!({"sleepBetweenRunsMs": 10}));
         assert_eq!(
-            paused.local_history_events() - plain.local_history_events(),
-            24
+            paused.round_history_events() - plain.round_history_events(),
+            8
         );
         assert_eq!(paused.local_transitions() - plain.local_transitions(), 12);
     }
@@ -363,6 +447,7 @@ mod tests {
         assert!(lines.contains("9.00 GB-s per second"), "{lines}");
         assert!(lines.contains("10 s timeout"), "{lines}");
         assert!(lines.contains("state transitions"), "{lines}");
+        assert!(lines.contains("S3: 2 PUT and 2 GET requests"), "{lines}");
         assert!(
             lines.contains("$0.0000133334/GB-s arm64 in us-east-1"),
             "{lines}"

@@ -130,14 +130,17 @@ impl LocalLambda {
 
     /// The Lambda service the ASL engine sees: the emulator, plus the in-process analyzer.
     /// `on_invoke` is told of every host invocation that finished (for progress).
+    /// The analyzer reads the samples a distributed Map wrote from `s3`.
     pub fn service(
         &self,
+        s3: crate::local_s3::LocalS3,
         on_invoke: impl Fn(&Value) + Send + Sync + 'static,
     ) -> Arc<dyn LambdaService> {
         Arc::new(LocalService {
             emulator: self.emulator.clone(),
             on_invoke: Box::new(on_invoke),
             published: self.published.clone(),
+            s3,
         })
     }
 
@@ -233,13 +236,14 @@ struct LocalService {
     emulator: Arc<Emulator>,
     on_invoke: Box<dyn Fn(&Value) + Send + Sync>,
     published: Arc<Mutex<Vec<(String, String)>>>,
+    s3: crate::local_s3::LocalS3,
 }
 
 impl LambdaService for LocalService {
     fn invoke(&self, request: InvokeRequest) -> LambdaFuture<'_, InvokeResponse> {
         Box::pin(async move {
             if is_analyzer(&request.function_name) {
-                return Ok(analyze(request.payload));
+                return Ok(analyze(request.payload, &self.s3));
             }
             let payload = serde_json::to_vec(&request.payload).map_err(|e| ServiceError {
                 exception: "InvalidRequestContentException".into(),
@@ -297,8 +301,12 @@ fn is_analyzer(function_name: &str) -> bool {
     function_name == ANALYZER_ARN || function_name.rsplit(':').next() == Some("powersweep-analyzer")
 }
 
-/// The analyzer Lambda, in-process: same entry point, same error types as the deployed one.
-fn analyze(payload: Value) -> InvokeResponse {
+/// The analyzer Lambda, in-process: same entry point, same error types as the deployed one;
+/// samples a distributed Map wrote are read from the local S3 as the deployed one reads S3.
+fn analyze(mut payload: Value, s3: &crate::local_s3::LocalS3) -> InvokeResponse {
+    if let Err(e) = powersweep_analyzer::map_run::gather(&mut payload, s3.reader()) {
+        return function_error(&e.error_type, e.message);
+    }
     match powersweep_analyzer::event::answer(payload) {
         Ok(output) => InvokeResponse {
             payload: output,

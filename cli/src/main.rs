@@ -9,6 +9,7 @@ mod embedded;
 mod estimate;
 mod input;
 mod local;
+mod local_s3;
 mod modeled;
 mod out_folder;
 mod panic_report;

@@ -1,13 +1,17 @@
 //! The analyzer as a Lambda function: the state machine's `Plan` step invokes it with the
 //! sweep's settings (`{"plan": …}`) and its `Analyze` step with an analyzer input, and gets
-//! the layout or the [`powersweep_analyzer::AnalyzerOutput`] back. It owns
-//! the Lambda wiring and JSON logging only; every figure comes from the library.
+//! the layout or the [`powersweep_analyzer::AnalyzerOutput`] back. It owns the Lambda
+//! wiring, JSON logging, and reading from S3 the samples the distributed `Sweep` wrote there
+//! (the library says which objects); every figure comes from the library.
 //!
 //! Errors reach the state machine as `errorType` `Analyzer.InvalidInput` (the event is
 //! not an input), or the library's [`powersweep_analyzer::Error::error_type`].
 
+use std::collections::HashMap;
+
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use powersweep_analyzer::event::answer;
+use powersweep_analyzer::map_run::{self, ObjectRef};
 use serde_json::Value;
 use tracing_subscriber::EnvFilter;
 
@@ -29,8 +33,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 /// Takes a raw `Value` so that a bad event gets our error type and message instead of the
 /// runtime's generic deserialization error.
 pub(crate) async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
-    let (payload, context) = event.into_parts();
+    let (mut payload, context) = event.into_parts();
     let planning = payload.get("plan").is_some();
+    if let Some(manifest) = map_run::manifest(&payload) {
+        let objects = fetch_map_run(&manifest).await;
+        map_run::gather(&mut payload, |r| {
+            objects
+                .get(&r.key)
+                .cloned()
+                .unwrap_or_else(|| Err(format!("{r} was not read")))
+        })
+        .map_err(|e| Diagnostic {
+            error_type: e.error_type,
+            error_message: e.message,
+        })?;
+    }
     let output = answer(payload).map_err(|e| {
         tracing::warn!(request_id = %context.request_id, error = %e, "event refused");
         Diagnostic {
@@ -44,6 +61,36 @@ pub(crate) async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnosti
         "answered"
     );
     Ok(output)
+}
+
+/// The manifest and every result file it lists, by key (or why one could not be read).
+async fn fetch_map_run(manifest: &ObjectRef) -> HashMap<String, Result<String, String>> {
+    let config = powersweep_aws::loader().load().await;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let mut objects = HashMap::new();
+    let text = get(&s3, manifest).await;
+    let files = match &text {
+        Ok(t) => map_run::result_files(t).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    objects.insert(manifest.key.clone(), text);
+    for file in files {
+        let text = get(&s3, &file).await;
+        objects.insert(file.key, text);
+    }
+    objects
+}
+
+async fn get(s3: &aws_sdk_s3::Client, r: &ObjectRef) -> Result<String, String> {
+    let out = s3
+        .get_object()
+        .bucket(&r.bucket)
+        .key(&r.key)
+        .send()
+        .await
+        .map_err(|e| powersweep_aws::one_line(&e))?;
+    let bytes = out.body.collect().await.map_err(|e| e.to_string())?;
+    String::from_utf8(bytes.into_bytes().to_vec()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -219,9 +219,16 @@ impl History {
         }
     }
 
-    /// States entered so far (Step Functions bills a Standard workflow per state transition).
+    /// States entered so far, those of a distributed Map's child executions included once
+    /// they end (Step Functions bills a Standard workflow per state transition, children's
+    /// too).
     pub fn transitions(&self) -> u64 {
         self.transitions.load(Ordering::Relaxed)
+    }
+
+    /// Counts a child execution's transitions in this one's.
+    pub(crate) fn add_transitions(&self, n: u64) {
+        self.transitions.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The limit, once an event was refused for it. As on AWS, the last event the machine

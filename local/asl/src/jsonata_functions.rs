@@ -71,7 +71,8 @@ fn partition(args: &[Option<Value>]) -> Result<Option<Value>, Error> {
     Ok(Some(Value::Array(chunks)))
 }
 
-/// `$range(start, end, step)`: `start`, `start + step`, … up to `end` inclusive.
+/// `$range(start, end, step)`: `start`, `start + step`, … up to `end` inclusive; a single
+/// item is returned alone, not in an array.
 fn range(args: &[Option<Value>]) -> Result<Option<Value>, Error> {
     let start = integer(args, 0, "range", "the start")?;
     let end = integer(args, 1, "range", "the end")?;
@@ -90,6 +91,14 @@ fn range(args: &[Option<Value>]) -> Result<Option<Value>, Error> {
         }
         out.push(Value::Number(Number::from(n)));
         n = n.saturating_add(step);
+    }
+    // AWS gives a one-item range as the item, like a JSONata sequence of one: LocalStack's
+    // recording `test_array_jsonata.py::TestArrayJSONata::test_array_range#exec_hist_resp_2`
+    // has `$range(1, 9, 9)` → `1`. Only here: `$partition` keeps `[[0]]` (`test_array_partition`
+    // `#exec_hist_resp_0`), `States.ArrayRange(1, 9, 9)` gives `[1]` (`test_array.py`), and an
+    // empty range stays `[]` (nothing recorded).
+    if out.len() == 1 {
+        return Ok(out.pop());
     }
     Ok(Some(Value::Array(out)))
 }
@@ -183,6 +192,41 @@ mod tests {
         );
         assert!(call(range, vec![json!(0), json!(1), json!(0)]).is_err());
         assert!(call(range, vec![json!(0), json!(5000), json!(1)]).is_err());
+    }
+
+    /// Evaluates `text` with the AWS functions registered, as a JSONata state does.
+    fn evaluate(text: &str) -> Option<Value> {
+        let mut env = Environment::default();
+        register(&mut env);
+        powersweep_jsonata::Expression::parse(text)
+            .and_then(|e| e.evaluate(None, &env))
+            .unwrap()
+    }
+
+    /// LocalStack's AWS recording `test_array_jsonata.py::TestArrayJSONata::test_array_range`
+    /// `exec_hist_resp_2`: `$range(1, 9, 9)` gave `1`, not `[1]`, while `exec_hist_resp_3`
+    /// gave `[1, 3, 5, 7, 9]` for `$range(1, 9, 2)`.
+    #[test]
+    fn range_of_one_item_is_that_item() {
+        // Obeyed: one item is the item; more stay an array.
+        assert_eq!(evaluate("$range(1, 9, 9)"), Some(json!(1)));
+        assert_eq!(evaluate("$range(1, 9, 2)"), Some(json!([1, 3, 5, 7, 9])));
+        // An array constructor keeps it an array, as for any JSONata singleton.
+        assert_eq!(evaluate("[$range(1, 9, 9)]"), Some(json!([1])));
+        assert_eq!(evaluate("$count($range(1, 9, 9))"), Some(json!(1)));
+        // Violated form: `[1]` is what AWS did not return.
+        assert_ne!(evaluate("$range(1, 9, 9)"), Some(json!([1])));
+    }
+
+    /// The collapse is `$range`'s alone: AWS recorded `$partition([0], n)` for n = 1..5 as
+    /// `[[0]]` (`test_array_jsonata.py::TestArrayJSONata::test_array_partition`
+    /// `exec_hist_resp_0`…`_4`), a one-chunk array kept whole.
+    #[test]
+    fn partition_of_one_chunk_stays_an_array_of_it() {
+        assert_eq!(evaluate("$partition([0], 1)"), Some(json!([[0]])));
+        assert_eq!(evaluate("$partition([0], 5)"), Some(json!([[0]])));
+        assert_eq!(evaluate("$partition([0, 1], 5)"), Some(json!([[0, 1]])));
+        assert_ne!(evaluate("$partition([0], 1)"), Some(json!([0])));
     }
 
     #[test]

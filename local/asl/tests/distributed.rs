@@ -222,7 +222,7 @@ async fn item_reader_reads_json_and_json_lines_objects_from_s3() {
             r#"{"P":{"Type":"Pass","End":true}}"#,
         );
         let (out, _) = run(&def, s3.register(TaskRegistry::new()), json!({"key": key})).await;
-        let src = format!("s3://b/{key}");
+        let src = format!("S3://b/{key}");
         assert_eq!(
             out,
             Outcome::Succeeded(json!([{"n": 1, "src": src}, {"n": 2, "src": src}])),

@@ -8,6 +8,7 @@ use super::outcome::Finished;
 use super::plan::Plan;
 use crate::input::{check_workload, guests_dir};
 use crate::local::{ANALYZER_ARN, LocalLambda, LocalSettings, host_function};
+use crate::local_s3::{LOCAL_RESULTS_BUCKET, LocalS3};
 use crate::modeled::{Setup, WorkModel};
 use crate::progress::Progress;
 use crate::signals::Interrupted;
@@ -140,7 +141,8 @@ fn local_machine(args: &Args) -> Result<StateMachine> {
             "${HostFunctionArm64Name}",
             host_function(Architecture::Arm64),
         )
-        .replace("${AnalyzerFunctionArn}", ANALYZER_ARN);
+        .replace("${AnalyzerFunctionArn}", ANALYZER_ARN)
+        .replace("${ResultsBucketName}", LOCAL_RESULTS_BUCKET);
     StateMachine::parse(&text).with_context(|| format!("invalid state machine {source}"))
 }
 
@@ -190,10 +192,11 @@ async fn execute(
     machine: &StateMachine,
 ) -> (Result<Outcome, Interrupted>, Arc<History>) {
     let progress = Arc::new(Progress::new(plan.invocations()));
+    let s3 = LocalS3::default();
     let done = Arc::new(AtomicU64::new(0));
     let service = {
         let (progress, done) = (progress.clone(), done.clone());
-        lambda.service(move |payload| {
+        lambda.service(s3.clone(), move |payload| {
             progress.set_done(done.fetch_add(1, Ordering::AcqRel) + 1);
             if let (Some(m), Some(t)) = (payload["memoryMb"].as_u64(), payload["threads"].as_u64())
             {
@@ -203,6 +206,7 @@ async fn execute(
     };
     let mut tasks = TaskRegistry::new();
     powersweep_asl::lambda::register_lambda(&mut tasks, service);
+    s3.register(&mut tasks);
     let config = EngineConfig {
         max_history_events: (!args.lift_quotas).then_some(HISTORY_EVENTS_QUOTA),
         max_execution_seconds: (!args.lift_quotas)
@@ -218,6 +222,13 @@ async fn execute(
         signal = crate::signals::interrupted() => Err(signal),
     };
     progress.finish();
+    let (objects, bytes) = s3.size();
+    if objects > 0 {
+        eprintln!(
+            "results: the Sweep's rounds wrote {objects} objects ({} KB) to the local S3",
+            bytes.div_ceil(1024)
+        );
+    }
     (outcome, history)
 }
 

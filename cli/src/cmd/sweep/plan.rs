@@ -230,6 +230,7 @@ impl Plan {
                 functions: Vec::new(),
                 payloads: Vec::new(),
                 publish: Vec::new(),
+                groups: Vec::new(),
                 rounds: Vec::new(),
                 sleep_seconds: 0,
                 invocations: 0,
@@ -607,30 +608,34 @@ mod tests {
         );
     }
 
+    /// Obeyed/violated: 12,000 invocations fit (each round is a child execution and the
+    /// samples go to S3); copying every sample into the analysis does not, and says so.
     #[test]
-    fn a_plan_under_the_history_quota_can_still_overflow_the_state() {
-        let mut plan = Plan::base("w", json!({}), &[256, 512], 300, 1769.0);
+    fn a_sweep_of_any_size_fits_unless_its_samples_are_copied_into_the_state() {
+        let sizes = [128, 256, 512, 1024, 1536, 2048, 3008, 4096, 6144, 10240];
+        let mut plan = Plan::base("w", json!({}), &sizes, 300, 1769.0);
+        plan.threads = vec![1, 2, 4, 6];
         plan.layout = plan.lay_out().unwrap();
-        assert!(plan.shape().history_events() < 22_500);
+        assert_eq!(plan.invocations(), 12_000);
+        plan.check_quotas(false).unwrap();
+        plan.options.include_samples = true;
         let e = plan.check_quotas(false).unwrap_err().to_string();
-        assert!(e.contains("KB of the execution's state"), "{e}");
-        let fits: u32 = e
-            .split("--repetitions ")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
-            .and_then(|r| r.parse().ok())
-            .unwrap_or_else(|| panic!("{e}"));
-        let with = |repetitions| {
-            let mut p = Plan {
-                repetitions,
-                ..plan.clone()
-            };
-            p.layout = p.lay_out().unwrap();
-            p
-        };
-        with(fits).check_quotas(false).unwrap();
-        let one_more = with(fits + 1);
-        assert!(one_more.check_quotas(false).is_err());
-        assert!(one_more.check_quotas(true).is_ok());
+        assert!(
+            e.contains("KB of the execution's state") && e.contains("--include-samples"),
+            "{e}"
+        );
+        assert!(plan.check_quotas(true).is_ok());
+    }
+
+    /// A round runs every configuration once: too many rows for one child execution are
+    /// refused with that advice, whatever the repetitions.
+    #[test]
+    fn a_round_too_large_for_one_child_execution_is_refused() {
+        let sizes: Vec<u32> = (0..100).map(|i| 128 + 64 * i).collect();
+        let mut plan = Plan::base("w", json!({}), &sizes, 1, 1769.0);
+        plan.threads = (1..=64).collect();
+        plan.layout = plan.lay_out().unwrap();
+        let e = plan.check_quotas(false).unwrap_err().to_string();
+        assert!(e.contains("one round runs every configuration once"), "{e}");
     }
 }

@@ -62,9 +62,17 @@ pub(super) async fn run(
         .transpose()?;
 
     let cfg = &exec.config;
-    let label = d.label.as_deref().unwrap_or(&here.state.name);
-    let machine = &exec.meta.state_machine_name;
     let run_id = uuid::Uuid::new_v4().to_string();
+    // Without a Label, AWS names the Map Run and its children with a generated one.
+    let generated;
+    let label = match d.label.as_deref() {
+        Some(l) => l,
+        None => {
+            generated = uuid::Uuid::new_v4().to_string();
+            &generated
+        }
+    };
+    let machine = &exec.meta.state_machine_name;
     let map_run_arn = format!(
         "arn:aws:states:{}:{}:mapRun:{machine}/{label}:{run_id}",
         cfg.region, cfg.account
@@ -296,9 +304,12 @@ impl Children {
             deadline,
             transitions: AtomicU64::new(0),
         });
+        let parent_history = parent.history.clone();
         async move {
             let clock = exec.clock.clone();
+            let history = exec.history.clone();
             let outcome = run_execution(exec, processor, input).await;
+            parent_history.add_transitions(history.transitions());
             let mut record = record_base;
             if let Some(o) = record.as_object_mut() {
                 o.insert("StopDate".into(), format_timestamp(clock.now()).into());

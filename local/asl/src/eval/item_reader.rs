@@ -17,7 +17,8 @@ use crate::task::TaskRequest;
 /// in memory while the Map runs. Not AWS's (it reads objects of gigabytes, in pieces).
 pub const MAX_ITEM_READER_BYTES: usize = 256 << 20;
 
-/// The items, and `$$.Map.Item.Source` for them (`s3://bucket/key`).
+/// The items, and `$$.Map.Item.Source` for them (`S3://bucket/key`, upper case as AWS's page
+/// on the context object writes it).
 pub(super) struct Read {
     pub(super) items: Vec<Value>,
     pub(super) source: String,
@@ -113,7 +114,7 @@ pub(super) async fn read(
     };
     Ok(Read {
         items,
-        source: format!("s3://{bucket}/{key}"),
+        source: format!("S3://{bucket}/{key}"),
     })
 }
 
