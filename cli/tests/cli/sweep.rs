@@ -555,23 +555,33 @@ fn a_bad_out_is_refused_before_any_invocation() {
 
 /// An in-process sweep of the testbed at one thread: fast, and whatever `payload` asks of it.
 pub(crate) fn testbed_sweep(out: &Path, payload: &str, memory: &str, repetitions: &str) -> Output {
-    sweep(
-        out,
-        &[
-            "--cpu-mode",
-            "in-process",
-            "--workload",
-            "testbed",
-            "--payload",
-            payload,
-            "--memory",
-            memory,
-            "--threads",
-            "1",
-            "--repetitions",
-            repetitions,
-        ],
-    )
+    testbed_sweep_with(out, payload, memory, repetitions, &[])
+}
+
+/// [`testbed_sweep`] with more flags.
+pub(crate) fn testbed_sweep_with(
+    out: &Path,
+    payload: &str,
+    memory: &str,
+    repetitions: &str,
+    more: &[&str],
+) -> Output {
+    let mut args = vec![
+        "--cpu-mode",
+        "in-process",
+        "--workload",
+        "testbed",
+        "--payload",
+        payload,
+        "--memory",
+        memory,
+        "--threads",
+        "1",
+        "--repetitions",
+        repetitions,
+    ];
+    args.extend_from_slice(more);
+    sweep(out, &args)
 }
 
 #[test]
@@ -679,23 +689,12 @@ fn a_plan_past_the_history_quota_is_refused_and_the_largest_accepted_one_runs() 
     let dir = tempfile::tempdir().unwrap();
     let echo = r#"{"tasks":[{"mode":"echo"}]}"#;
     let cold = |repetitions: &str| {
-        sweep(
+        testbed_sweep_with(
             dir.path(),
-            &[
-                "--cpu-mode",
-                "in-process",
-                "--workload",
-                "testbed",
-                "--payload",
-                echo,
-                "--memory",
-                "256,512",
-                "--threads",
-                "1",
-                "--repetitions",
-                repetitions,
-                "--only-cold-starts",
-            ],
+            echo,
+            "256,512",
+            repetitions,
+            &["--only-cold-starts"],
         )
     };
     let refused = cold("1000");
