@@ -8,7 +8,10 @@
 //! run with cargo alone.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
 
 use powersweep_analyzer::map_run::ObjectRef;
 use powersweep_asl::{TaskError, TaskRegistry, handler_fn};
@@ -72,6 +75,44 @@ impl LocalS3 {
             .lock()
             .map(|o| (o.len(), o.values().map(|v| v.len()).sum()))
             .unwrap_or_default()
+    }
+
+    /// Writes every object under `dir` at its key (`dir/<key>`), as the bucket holds it on
+    /// AWS, so that a local sweep keeps its raw samples (each with its REPORT line) beside
+    /// results.json. Returns the files written.
+    ///
+    /// # Errors
+    /// A key that would leave `dir` (absolute, `..`), or a file that cannot be written.
+    pub fn write_to(&self, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+        let objects: Vec<(String, Arc<str>)> = self
+            .objects
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the local S3 failed earlier"))?
+            .iter()
+            .map(|((_, key), body)| (key.clone(), body.clone()))
+            .collect();
+        let mut written = Vec::with_capacity(objects.len());
+        for (key, body) in objects {
+            let relative = Path::new(&key);
+            if relative
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                anyhow::bail!("the object key {key:?} would leave {}", dir.display());
+            }
+            let path = dir.join(relative);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            let partial = path.with_extension("partial");
+            std::fs::write(&partial, body.as_bytes())
+                .and_then(|()| std::fs::rename(&partial, &path))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path);
+        }
+        written.sort();
+        Ok(written)
     }
 
     /// A reader for [`powersweep_analyzer::map_run::gather`].
@@ -146,5 +187,21 @@ mod tests {
             "S3.InvalidArgument"
         );
         assert_eq!(s3.size(), (1, 3));
+    }
+
+    #[test]
+    fn objects_are_written_at_their_keys_and_never_outside_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = LocalS3::default();
+        s3.put(LOCAL_RESULTS_BUCKET, "powersweep/e/r/manifest.json", "{}")
+            .unwrap();
+        let written = s3.write_to(dir.path()).unwrap();
+        assert_eq!(written, [dir.path().join("powersweep/e/r/manifest.json")]);
+        assert_eq!(std::fs::read_to_string(&written[0]).unwrap(), "{}");
+        s3.put(LOCAL_RESULTS_BUCKET, "../escape.json", "{}")
+            .unwrap();
+        let err = s3.write_to(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("would leave"), "{err}");
+        assert!(!dir.path().parent().unwrap().join("escape.json").exists());
     }
 }

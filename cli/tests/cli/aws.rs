@@ -380,3 +380,156 @@ async fn ctrl_c_leaves_the_execution_running_and_names_it() {
         .await
         .unwrap();
 }
+
+/// How far moto goes with Distributed Map, and the local engine beside it. moto 5.2 (with
+/// LocalStack's interpreter inside) runs a Distributed Map and its `ResultWriter`, writing the
+/// manifest but no result files; it runs no Lambda Task, so powersweep's own state machine
+/// stops there at `Plan`, and the local engine runs that file whole. What moto does run is
+/// checked against the local engine: the same events in the parent's history, the Map Run's
+/// ARN `…:mapRun:<machine>/<Label>:<run id>`, the manifest at `<Prefix>/<run id>/manifest.json`,
+/// and the manifest's fields.
+#[tokio::test]
+async fn moto_runs_a_distributed_map_as_the_local_engine_does() {
+    // Bucket names are global in moto, whatever the account: one of this run's own.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let bucket = format!("powersweep-results-{nanos}");
+    let definition = json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "Label": "rounds",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Parameters": {"Bucket": bucket, "Prefix": "runs"}},
+        "End": true}}});
+    let machine = state_machine("distributed", definition.clone()).await;
+    // The bucket, in the state machine's account (moto reads the account from the key).
+    http(
+        moto(),
+        &format!(
+            "PUT /{bucket} HTTP/1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential={}/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\nX-Amz-Security-Token: {}",
+            machine.key, machine.token
+        ),
+        "",
+    );
+    let started = machine
+        .client
+        .start_execution()
+        .state_machine_arn(&machine.arn)
+        .input("[1, 2, 3]")
+        .send()
+        .await
+        .expect("start in moto");
+    let execution = started.execution_arn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let described = loop {
+        let d = machine
+            .client
+            .describe_execution()
+            .execution_arn(execution)
+            .send()
+            .await
+            .unwrap();
+        if d.status() != &ExecutionStatus::Running || Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        described.status(),
+        &ExecutionStatus::Succeeded,
+        "{described:?}"
+    );
+    let moto_out: Value = serde_json::from_str(described.output().unwrap()).unwrap();
+    let history = machine
+        .client
+        .get_execution_history()
+        .execution_arn(execution)
+        .send()
+        .await
+        .unwrap();
+    let moto_events: Vec<String> = history
+        .events()
+        .iter()
+        .map(|e| e.r#type().as_str().to_owned())
+        .collect();
+
+    // The same definition on the local engine, with an S3 that keeps what is put.
+    let put = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let kept = put.clone();
+    let tasks = powersweep_asl::TaskRegistry::new().with(
+        "arn:aws:states:::s3:putObject",
+        powersweep_asl::handler_fn(move |r| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(r.parameters);
+                Ok(json!({}))
+            }
+        }),
+    );
+    let local_machine = powersweep_asl::StateMachine::parse(&definition.to_string()).unwrap();
+    let local = powersweep_asl::Engine::new(tasks).start(&local_machine, json!([1, 2, 3]));
+    let local_history = local.history().clone();
+    let local_out = local
+        .wait()
+        .await
+        .output()
+        .cloned()
+        .expect("the local run succeeds");
+    let local_events: Vec<String> = local_history
+        .snapshot()
+        .iter()
+        .map(|e| e.event_type.name())
+        .collect();
+    assert_eq!(local_events, moto_events);
+
+    for out in [&moto_out, &local_out] {
+        let arn = out["MapRunArn"].as_str().unwrap();
+        let (head, run_id) = arn.rsplit_once(':').unwrap();
+        assert!(
+            head.contains(":mapRun:") && head.ends_with("/rounds"),
+            "{out}"
+        );
+        assert_eq!(out["ResultWriterDetails"]["Bucket"], bucket.as_str());
+        assert_eq!(
+            out["ResultWriterDetails"]["Key"],
+            format!("runs/{run_id}/manifest.json"),
+            "{out}"
+        );
+    }
+    let manifest = put
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["Key"]
+                .as_str()
+                .is_some_and(|k| k.ends_with("manifest.json"))
+        })
+        .cloned()
+        .unwrap();
+    let manifest: Value = serde_json::from_str(manifest["Body"].as_str().unwrap()).unwrap();
+    let fields: Vec<&String> = manifest.as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["DestinationBucket", "MapRunArn", "ResultFiles"]);
+    let moto_manifest = http(
+        moto(),
+        &format!(
+            "GET /{bucket}/{} HTTP/1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential={}/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\nX-Amz-Security-Token: {}",
+            moto_out["ResultWriterDetails"]["Key"].as_str().unwrap(),
+            machine.key,
+            machine.token
+        ),
+        "",
+    );
+    for field in [
+        "DestinationBucket",
+        "MapRunArn",
+        "ResultFiles",
+        "SUCCEEDED",
+        "FAILED",
+        "PENDING",
+    ] {
+        assert!(moto_manifest.contains(field), "{moto_manifest}");
+    }
+}

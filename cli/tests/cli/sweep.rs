@@ -811,3 +811,61 @@ fn an_architecture_given_twice_or_unknown_is_one_line() {
         assert!(errors[0].contains(expected), "{flags:?}: {stderr}");
     }
 }
+
+/// The rounds' raw samples are kept beside results.json, at their keys in the results
+/// bucket (`s3/powersweep/<execution>/<map run>/`): every invocation's sample, REPORT line
+/// included, whatever `--include-samples` says.
+#[test]
+fn the_rounds_result_files_keep_every_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let echo = r#"{"tasks":[{"mode":"echo"}]}"#;
+    let out = testbed_sweep(dir.path(), echo, "256,512", "3");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("samples: the rounds' result files are in"),
+        "{stderr}"
+    );
+    fn find(dir: &Path, name: &str) -> Option<std::path::PathBuf> {
+        for entry in std::fs::read_dir(dir).ok()? {
+            let path = entry.ok()?.path();
+            if path.is_dir() {
+                if let Some(found) = find(&path, name) {
+                    return Some(found);
+                }
+            } else if path.file_name().is_some_and(|n| n == name) {
+                return Some(path);
+            }
+        }
+        None
+    }
+    let s3 = dir.path().join("s3");
+    let manifest = find(&s3, "manifest.json").unwrap_or_else(|| panic!("no manifest: {stderr}"));
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    let mut reports = 0;
+    for file in manifest["ResultFiles"]["SUCCEEDED"].as_array().unwrap() {
+        let text = std::fs::read_to_string(s3.join(file["Key"].as_str().unwrap())).unwrap();
+        let records: Vec<Value> = serde_json::from_str(&text).unwrap();
+        assert_eq!(records.len(), 3, "one record per round");
+        for record in records {
+            let round: Value = serde_json::from_str(record["Output"].as_str().unwrap()).unwrap();
+            let mut stack = vec![round];
+            while let Some(v) = stack.pop() {
+                match v {
+                    Value::Array(items) => stack.extend(items),
+                    sample => {
+                        assert!(
+                            sample["report"]
+                                .as_str()
+                                .is_some_and(|r| r.starts_with("REPORT")),
+                            "{sample}"
+                        );
+                        reports += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(reports, 6, "2 sizes × 3 rounds");
+}

@@ -54,7 +54,7 @@ pub(super) async fn run_local(
         );
     }
 
-    let (outcome, history) = execute(args, plan, &lambda, machine).await;
+    let (outcome, history, s3) = execute(args, plan, &lambda, machine).await;
     let cleanup = wind_down(&lambda, plan, &outcome).await;
     // A signal ends here: "interrupted by SIGTERM; every local environment was stopped".
     let outcome = outcome?;
@@ -72,6 +72,19 @@ pub(super) async fn run_local(
     );
     match outcome {
         Outcome::Succeeded(output) => {
+            // The rounds' raw samples, each with its REPORT line, where AWS keeps them in the
+            // results bucket: nothing of a sweep too large for --include-samples is lost.
+            let folder = args.out.join(RESULT_FILES_FOLDER);
+            let (_, bytes) = s3.size();
+            let files = s3.write_to(&folder)?;
+            if !files.is_empty() {
+                eprintln!(
+                    "samples: the rounds' result files are in {} ({} files, {} KB; as in the results bucket on AWS)",
+                    folder.display(),
+                    files.len(),
+                    bytes.div_ceil(1024)
+                );
+            }
             let mut output = match Finished::parse(output)? {
                 Finished::Analysis(output) => output,
                 probe @ Finished::Probe(_) => return Ok(probe),
@@ -106,6 +119,9 @@ pub(super) async fn run_local(
         ),
     }
 }
+
+/// Where in `--out` a local sweep puts what its rounds wrote to S3, at their keys.
+pub(super) const RESULT_FILES_FOLDER: &str = "s3";
 
 /// What a local sweep reads before anything runs, once: the guests folder (with the
 /// workload checked in it) and the state machine.
@@ -190,7 +206,7 @@ async fn execute(
     plan: &Plan,
     lambda: &LocalLambda,
     machine: &StateMachine,
-) -> (Result<Outcome, Interrupted>, Arc<History>) {
+) -> (Result<Outcome, Interrupted>, Arc<History>, LocalS3) {
     let progress = Arc::new(Progress::new(plan.invocations()));
     let s3 = LocalS3::default();
     let done = Arc::new(AtomicU64::new(0));
@@ -222,14 +238,7 @@ async fn execute(
         signal = crate::signals::interrupted() => Err(signal),
     };
     progress.finish();
-    let (objects, bytes) = s3.size();
-    if objects > 0 {
-        eprintln!(
-            "results: the Sweep's rounds wrote {objects} objects ({} KB) to the local S3",
-            bytes.div_ceil(1024)
-        );
-    }
-    (outcome, history)
+    (outcome, history, s3)
 }
 
 /// Checks what the sweep left behind, runs the auto-optimized alias once, and stops every

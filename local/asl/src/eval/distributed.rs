@@ -92,10 +92,12 @@ pub(super) async fn run(
         .transpose()?;
 
     let total = items.len();
+    // AWS records the length of items from the state input, and 0 for an ItemReader's.
+    let length = if d.reader.is_some() { 0 } else { total };
     let started = exec.record(
         here.prev,
         EventType::MapStateStarted,
-        || json!({"length": total}),
+        || json!({"length": length}),
     );
     let run_started = exec.record(
         started,
