@@ -590,27 +590,12 @@ fn prices_follow_the_architecture_the_function_reports() {
     let mut prices = Vec::new();
     for architecture in [None, Some("arm64")] {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = vec![
-            "--cpu-mode",
-            "in-process",
-            "--workload",
-            "testbed",
-            "--payload",
-            echo,
-            "--memory",
-            "1024",
-            "--threads",
-            "1",
-            "--repetitions",
-            "2",
-        ];
-        args.extend(
-            architecture
-                .map(|a| ["--architecture", a])
-                .into_iter()
-                .flatten(),
-        );
-        let out = sweep(dir.path(), &args);
+        let more: Vec<&str> = architecture
+            .map(|a| ["--architecture", a])
+            .into_iter()
+            .flatten()
+            .collect();
+        let out = testbed_sweep_with(dir.path(), echo, "1024", "2", &more);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let results = read_results(dir.path());
         assert_eq!(

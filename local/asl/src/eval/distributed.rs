@@ -84,6 +84,7 @@ pub(super) async fn run(
         ),
         state_machine_name: format!("{machine}/{label}"),
         execution_type: d.execution_type,
+        records: d.writer.is_some(),
     };
     let mut writer = d
         .writer
@@ -242,11 +243,14 @@ struct Children {
     state_machine_arn: String,
     state_machine_name: String,
     execution_type: ExecutionType,
+    /// Whether each child's record is built: only a `ResultWriter` writes them.
+    records: bool,
 }
 
 impl Children {
     /// Child `index` as a future that runs it and answers `(index, record, outcome)`, the
-    /// record shaped as a `ResultWriter` file holds it (`DescribeExecution`'s fields).
+    /// record shaped as a `ResultWriter` file holds it (`DescribeExecution`'s fields), or
+    /// null when no writer needs it (it copies the child's input and output as text).
     fn start(
         &self,
         parent: &Arc<Exec>,
@@ -281,14 +285,16 @@ impl Children {
             cfg.max_history_events,
             cfg.max_history_bytes,
         ));
-        let record_base = json!({
-            "ExecutionArn": arn,
-            "Input": input.to_string(),
-            "InputDetails": {"Included": true},
-            "Name": name,
-            "RedriveCount": 0,
-            "StartDate": format_timestamp(start_time),
-            "StateMachineArn": self.state_machine_arn,
+        let record_base = self.records.then(|| {
+            json!({
+                "ExecutionArn": arn,
+                "Input": input.to_string(),
+                "InputDetails": {"Included": true},
+                "Name": name,
+                "RedriveCount": 0,
+                "StartDate": format_timestamp(start_time),
+                "StateMachineArn": self.state_machine_arn,
+            })
         });
         let exec = Arc::new(Exec {
             tasks: parent.tasks.clone(),
@@ -312,7 +318,7 @@ impl Children {
             let history = exec.history.clone();
             let outcome = run_execution(exec, processor, input).await;
             parent_history.add_transitions(history.transitions());
-            let mut record = record_base;
+            let mut record = record_base.unwrap_or_default();
             if let Some(o) = record.as_object_mut() {
                 o.insert("StopDate".into(), format_timestamp(clock.now()).into());
                 match &outcome {
